@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from patients.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_clinics
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo clinics, accounts and patients (idempotent). "
+        "Refuses to run with DJANGO_DEBUG off."
+    )
+
+    def handle(self, *args, **options):
+        # Lives in painlog, the top of the app dependency chain, so it can seed every app.
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo refuses to run with DJANGO_DEBUG off: the demo accounts share a "
+                "published password and must never reach a real clinic."
+            )
+        with transaction.atomic():
+            created = seed_demo_clinics()
+        if any(created.values()):
+            summary = ", ".join(f"{count} {what}" for what, count in created.items())
+            self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))
+        else:
+            self.stdout.write("Demo data already present; nothing changed.")
+        accounts = ", ".join(DEMO_ACCOUNTS)
+        self.stdout.write(f"Demo accounts: {accounts} (password: {DEMO_PASSWORD}).")

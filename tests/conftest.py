@@ -1,0 +1,89 @@
+"""
+Builders and the cast every view test needs: the owner, a colleague with the same role,
+and an outsider (healthchecks' alice / bob / charlie).
+"""
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from patients.access import CLINICIANS_GROUP
+from patients.models import Clinic, Patient
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # Argon2 costs ~100 MiB and tens of ms per hash; tests need neither.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_user(username, **fields):
+    user = get_user_model().objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.org", **fields
+    )
+    return user
+
+
+def make_clinician(username, *clinics):
+    user = make_user(username, first_name=username.title(), last_name="Clinician")
+    user.groups.add(Group.objects.get(name=CLINICIANS_GROUP))
+    for clinic in clinics:
+        clinic.clinicians.add(user)
+    return user
+
+
+def make_patient(clinic, mrn, *, username=None, first_name="Pat", last_name="Patient", **fields):
+    fields.setdefault("date_of_birth", datetime.date(1970, 1, 1))
+    user = make_user(username) if username else None
+    return Patient.objects.create(
+        clinic=clinic, mrn=mrn, user=user, first_name=first_name, last_name=last_name, **fields
+    )
+
+
+@pytest.fixture
+def clinic(db):
+    return Clinic.objects.create(name="Lakeside")
+
+
+@pytest.fixture
+def other_clinic(db):
+    return Clinic.objects.create(name="Northfield")
+
+
+@pytest.fixture
+def clinician(clinic):
+    """The owner: a clinician of the patient's clinic."""
+    return make_clinician("alice", clinic)
+
+
+@pytest.fixture
+def colleague(clinic):
+    """Another clinician of the same clinic."""
+    return make_clinician("bob", clinic)
+
+
+@pytest.fixture
+def outsider(other_clinic):
+    """A clinician of another clinic."""
+    return make_clinician("charlie", other_clinic)
+
+
+@pytest.fixture
+def patient(clinic):
+    return make_patient(clinic, "MRN-1", username="pat", first_name="Jordan", last_name="Reyes")
+
+
+@pytest.fixture
+def other_patient(other_clinic):
+    return make_patient(
+        other_clinic, "MRN-9", username="olly", first_name="Olly", last_name="Other"
+    )
+
+
+@pytest.fixture
+def site_admin(db):
+    return make_user("root", is_staff=True, is_superuser=True)

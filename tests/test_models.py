@@ -1,0 +1,66 @@
+"""The database itself refuses data that breaks the patient record's rules."""
+
+import datetime
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from patients.models import Clinic, Patient
+from tests.conftest import make_patient
+
+
+def test_mrn_is_unique_within_a_clinic(clinic, patient):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_patient(clinic, patient.mrn)
+
+
+def test_the_same_mrn_may_exist_in_another_clinic(other_clinic, patient):
+    assert make_patient(other_clinic, patient.mrn).pk
+
+
+def test_blank_mrn_is_refused(clinic):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_patient(clinic, "")
+
+
+def test_birth_before_1900_is_refused(clinic):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_patient(clinic, "OLD", date_of_birth=datetime.date(1899, 12, 31))
+
+
+def test_clinic_names_are_unique_and_not_blank(clinic):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Clinic.objects.create(name=clinic.name)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Clinic.objects.create(name="")
+
+
+def test_a_clinic_with_patients_cannot_be_deleted(clinic, patient):
+    from django.db.models import ProtectedError
+
+    with pytest.raises(ProtectedError):
+        clinic.delete()
+
+
+def test_deleting_a_login_keeps_the_patient_record(patient):
+    patient.user.delete()
+    patient.refresh_from_db()
+    assert patient.user is None
+
+
+@pytest.mark.parametrize(
+    ("born", "day", "age"),
+    [
+        (datetime.date(1970, 6, 15), datetime.date(2026, 6, 14), 55),
+        (datetime.date(1970, 6, 15), datetime.date(2026, 6, 15), 56),
+        (datetime.date(2000, 2, 29), datetime.date(2026, 2, 28), 25),
+        (datetime.date(2000, 2, 29), datetime.date(2026, 3, 1), 26),
+    ],
+)
+def test_age_counts_whole_years(born, day, age):
+    assert Patient(date_of_birth=born).age_on(day) == age
+
+
+def test_str_names_the_patient_and_mrn(patient):
+    assert str(patient) == "Jordan Reyes (MRN-1)"
+    assert str(patient.clinic) == "Lakeside"

@@ -1,0 +1,157 @@
+"""Settings come from environment variables; a bad value stops the start and names the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from tmrclinic import settings as clinic_settings
+
+REPO = Path(__file__).resolve().parent.parent
+GOOD_SECRET = "k3y-" + "x7Qa9" * 12
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": GOOD_SECRET,
+    "DJANGO_ALLOWED_HOSTS": "clinic.example.org",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://clinic.example.org",
+}
+
+
+def run_manage(*args, **env):
+    """Run manage.py in a fresh interpreter, so settings are read from this environment."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLINIC_"))}
+    clean.pop("DATABASE_URL", None)
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("value", ["1", "true", "Yes", " on "])
+def test_env_bool_reads_true_words(monkeypatch, value):
+    monkeypatch.setenv("SOME_FLAG", value)
+    assert clinic_settings.env_bool("SOME_FLAG", False) is True
+
+
+@pytest.mark.parametrize("value", ["0", "false", "NO", "off"])
+def test_env_bool_reads_false_words(monkeypatch, value):
+    monkeypatch.setenv("SOME_FLAG", value)
+    assert clinic_settings.env_bool("SOME_FLAG", True) is False
+
+
+def test_env_bool_uses_default_when_unset_or_blank(monkeypatch):
+    monkeypatch.delenv("SOME_FLAG", raising=False)
+    assert clinic_settings.env_bool("SOME_FLAG", True) is True
+    monkeypatch.setenv("SOME_FLAG", "  ")
+    assert clinic_settings.env_bool("SOME_FLAG", False) is False
+
+
+def test_env_bool_refuses_other_words_and_names_the_variable(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG.*'maybe'"):
+        clinic_settings.env_bool("SOME_FLAG", True)
+
+
+@pytest.mark.parametrize(("value", "message"), [("ten", "whole number"), ("-5", "at least 0")])
+def test_env_int_refuses_bad_numbers(monkeypatch, value, message):
+    monkeypatch.setenv("SOME_NUMBER", value)
+    with pytest.raises(ImproperlyConfigured, match=f"SOME_NUMBER.*{message}"):
+        clinic_settings.env_int("SOME_NUMBER", 1)
+
+
+def test_env_list_splits_on_commas_and_drops_blanks(monkeypatch):
+    monkeypatch.setenv("SOME_HOSTS", " a.example.org, ,b.example.org,")
+    assert clinic_settings.env_list("SOME_HOSTS") == ["a.example.org", "b.example.org"]
+
+
+def test_database_url_unset_means_sqlite_in_the_repo(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    config = clinic_settings.database_from_url("DATABASE_URL", "sqlite:////srv/clinic/db.sqlite3")
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == "/srv/clinic/db.sqlite3"
+
+
+def test_postgres_url_keeps_connections_with_health_checks_and_a_connect_timeout(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://clinic:pw@db.internal:5433/tmrclinic")
+    config = clinic_settings.database_from_url("DATABASE_URL", "sqlite:///unused")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 5433, "tmrclinic")
+    assert config["CONN_MAX_AGE"] > 0
+    assert config["CONN_HEALTH_CHECKS"] is True
+    assert config["OPTIONS"]["connect_timeout"] == 5
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://root@localhost/tmr", "nonsense", "postgres://postgres@127.0.0.1:5432"]
+)
+def test_unusable_database_urls_are_refused_by_name(monkeypatch, url):
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        clinic_settings.database_from_url("DATABASE_URL", "sqlite:///unused")
+
+
+def test_clinic_time_zone_accepts_iana_names(monkeypatch):
+    monkeypatch.setenv("CLINIC_TIME_ZONE", "America/Chicago")
+    assert clinic_settings.clinic_time_zone("CLINIC_TIME_ZONE", "UTC") == "America/Chicago"
+
+
+@pytest.mark.parametrize("value", ["Mars/Olympus_Mons", "../../etc/passwd", "CST6CDT7"])
+def test_clinic_time_zone_refuses_unknown_zones(monkeypatch, value):
+    monkeypatch.setenv("CLINIC_TIME_ZONE", value)
+    with pytest.raises(ImproperlyConfigured, match="CLINIC_TIME_ZONE"):
+        clinic_settings.clinic_time_zone("CLINIC_TIME_ZONE", "UTC")
+
+
+def test_laptop_defaults_start_with_debug_on():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DEBUG, s.TIME_ZONE, s.DATABASES['default']['ENGINE'])"
+    )
+    result = run_manage("shell", "--no-imports", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "UTC", "django.db.backends.sqlite3"]
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_ALLOWED_HOSTS": ""}, "DJANGO_ALLOWED_HOSTS"),
+        ({"DJANGO_DEBUG": "perhaps"}, "DJANGO_DEBUG"),
+        ({"CLINIC_TIME_ZONE": "Nowhere/Town"}, "CLINIC_TIME_ZONE"),
+        ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL"),
+        ({"DJANGO_CSRF_TRUSTED_ORIGINS": "clinic.example.org"}, "DJANGO_CSRF_TRUSTED_ORIGINS"),
+        ({"DJANGO_HSTS_SECONDS": "a year"}, "DJANGO_HSTS_SECONDS"),
+    ],
+)
+def test_production_refuses_to_start_on_a_bad_value_and_names_it(change, named):
+    result = run_manage("check", **{**PRODUCTION, **change})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert named in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check_without_a_single_warning():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_serves_hashed_static_files_collected_from_the_bootstrap_package(tmp_path):
+    result = run_manage(
+        "collectstatic", "--noinput", "-v0", DJANGO_STATIC_ROOT=str(tmp_path), **PRODUCTION
+    )
+    assert result.returncode == 0, result.stderr
+    hashed = list((tmp_path / "bootstrap" / "css").glob("bootstrap.min.*.css"))
+    assert hashed, "collectstatic wrote no hashed bootstrap.min.css"
+    assert (tmp_path / "staticfiles.json").exists()
