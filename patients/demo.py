@@ -25,9 +25,10 @@ DEMO_ACCOUNTS = {
     "patient": ("Jordan", "Reyes", 0, "patient"),
     "patient2": ("Priya", "Shah", 0, "patient"),
 }
-DEMO_PATIENT_BIRTH_DATES = {
-    "patient": datetime.date(1971, 4, 18),
-    "patient2": datetime.date(1988, 9, 2),
+# username: (MRN, date of birth) of the demo patients who have a login
+DEMO_PATIENT_RECORDS = {
+    "patient": ("DEMO-P001", datetime.date(1971, 4, 18)),
+    "patient2": ("DEMO-P002", datetime.date(1988, 9, 2)),
 }
 EXTRA_PATIENTS = 22
 
@@ -110,9 +111,9 @@ def seed_demo_clinics():
         clinics.append(clinic)
         created["clinics"] += was_created
 
-    clinicians_group = Group.objects.get(name=CLINICIANS_GROUP)
+    clinicians_group, _ = Group.objects.get_or_create(name=CLINICIANS_GROUP)
     User = get_user_model()
-    for number, (username, (first, last, clinic_index, kind)) in enumerate(DEMO_ACCOUNTS.items()):
+    for username, (first, last, clinic_index, kind) in DEMO_ACCOUNTS.items():
         user, was_created = User.objects.get_or_create(
             username=username,
             defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"},
@@ -126,14 +127,15 @@ def seed_demo_clinics():
             user.groups.add(clinicians_group)
             clinics[clinic_index].clinicians.add(user)
         elif kind == "patient":
+            mrn, born = DEMO_PATIENT_RECORDS[username]
             _, was_created = Patient.objects.get_or_create(
                 clinic=clinics[clinic_index],
-                mrn=f"DEMO-P{number:03d}",
+                mrn=mrn,
                 defaults={
                     "user": user,
                     "first_name": first,
                     "last_name": last,
-                    "date_of_birth": DEMO_PATIENT_BIRTH_DATES[username],
+                    "date_of_birth": born,
                 },
             )
             created["patients"] += was_created

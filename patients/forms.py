@@ -11,10 +11,15 @@ class PatientSearchForm(forms.Form):
         label="Name or MRN",
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search name or MRN"}),
+        widget=forms.TextInput(
+            attrs={"type": "search", "class": "form-control", "placeholder": "e.g. Reyes or MRN"}
+        ),
     )
     clinic = forms.ModelChoiceField(
-        queryset=Clinic.objects.none(), required=False, empty_label="All my clinics"
+        queryset=Clinic.objects.none(),
+        required=False,
+        empty_label="All my clinics",
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
     def __init__(self, *args, clinics, **kwargs):

@@ -30,7 +30,7 @@ def make_user(username, **fields):
 
 def make_clinician(username, *clinics):
     user = make_user(username, first_name=username.title(), last_name="Clinician")
-    user.groups.add(Group.objects.get(name=CLINICIANS_GROUP))
+    user.groups.add(Group.objects.get_or_create(name=CLINICIANS_GROUP)[0])
     for clinic in clinics:
         clinic.clinicians.add(user)
     return user
