@@ -15,6 +15,8 @@ def dashboard(request):
     """The clinician's home: the active patients of their clinics, searchable by name or MRN."""
     is_admin = role_of(request.user) == Role.ADMIN
     clinics = Clinic.objects.all() if is_admin else request.user.clinics.all()
+    # Evaluated once here; the heading reuses the result.
+    show_clinic_column = len(clinics) > 1
     form = PatientSearchForm(request.GET or None, clinics=clinics)
     patients = form.filter(patients_visible_to(request.user).for_dashboard())
     page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
@@ -28,6 +30,7 @@ def dashboard(request):
             "page": page,
             "clinics": clinics,
             "is_admin": is_admin,
+            "show_clinic_column": show_clinic_column,
             "filter_query": query.urlencode(),
         },
     )

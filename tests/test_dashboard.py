@@ -118,8 +118,32 @@ def test_dashboard_runs_a_fixed_number_of_queries(
     for number in range(patients):
         make_patient(clinic, f"Q{number:03d}", username=f"user{number}")
     client.force_login(clinician)
-    # session, user, role, count for the paginator, the page of patients (with clinic and
-    # user joined), clinics for the heading, clinics for the filter's choices
-    with django_assert_num_queries(7):
+    # session, user, role, the clinician's clinics, count for the paginator, the page of
+    # patients (with clinic and user joined)
+    with django_assert_num_queries(6):
         response = client.get(URL)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("patients", [1, 40])
+def test_dashboard_over_two_clinics_adds_only_the_filters_choices(
+    client, clinic, other_clinic, patients, django_assert_num_queries
+):
+    for number in range(patients):
+        make_patient((clinic, other_clinic)[number % 2], f"Q{number:03d}")
+    client.force_login(make_clinician("dora", clinic, other_clinic))
+    # as above, plus the clinics offered in the clinic filter
+    with django_assert_num_queries(7):
+        response = client.get(URL)
+    assert len(response.context["page"].object_list) == min(patients, PATIENTS_PER_PAGE)
+
+
+def test_clinic_column_and_filter_appear_only_for_more_than_one_clinic(
+    client, clinician, clinic, other_clinic, patient
+):
+    client.force_login(clinician)
+    body = client.get(URL).content.decode()
+    assert '<th scope="col">Clinic</th>' not in body and 'name="clinic"' not in body
+    other_clinic.clinicians.add(clinician)
+    body = client.get(URL).content.decode()
+    assert '<th scope="col">Clinic</th>' in body and 'name="clinic"' in body
