@@ -8,4 +8,8 @@ from patients.access import own_patient_record
 def home(request):
     """The patient's home: their own pain log."""
     patient = own_patient_record(request.user)
-    return render(request, "painlog/home.html", {"patient": patient})
+    return render(
+        request,
+        "painlog/home.html",
+        {"patient": patient, "intake": getattr(patient, "intake", None)},
+    )

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import Patient
+from .models import Amputation, Clinic, Patient, Surgery
 
 CLINICIANS_GROUP = "Clinicians"
 
@@ -93,3 +93,32 @@ def own_patient_record(user):
     if role_of(user) != Role.PATIENT:
         raise Http404
     return get_object_or_404(Patient.objects.active().select_related("clinic"), user=user)
+
+
+def clinics_of(user):
+    """The clinics whose patients this clinician (or admin) may see and register."""
+    if role_of(user) == Role.ADMIN:
+        return Clinic.objects.all()
+    if role_of(user) == Role.CLINICIAN:
+        return user.clinics.all()
+    return Clinic.objects.none()
+
+
+def get_amputation_for_user(user, pk):
+    """Fetch-and-authorize for an amputation: 404 unless its patient is visible to this user."""
+    return get_object_or_404(
+        Amputation.objects.select_related("patient__clinic").filter(
+            patient__in=patients_visible_to(user)
+        ),
+        pk=pk,
+    )
+
+
+def get_surgery_for_user(user, pk):
+    """Fetch-and-authorize for a surgery: 404 unless its patient is visible to this user."""
+    return get_object_or_404(
+        Surgery.objects.select_related("patient__clinic", "amputation").filter(
+            patient__in=patients_visible_to(user)
+        ),
+        pk=pk,
+    )

@@ -1,6 +1,21 @@
 from django.contrib import admin
 
-from .models import Clinic, Patient
+from .models import (
+    Amputation,
+    Clinic,
+    Intake,
+    Invitation,
+    NerveTransfer,
+    Patient,
+    RecordChange,
+    Surgery,
+)
+
+
+class NoDeleteMixin:
+    # Clinical rows are archived or corrected, never deleted: pain history depends on them.
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Clinic)
@@ -10,15 +25,114 @@ class ClinicAdmin(admin.ModelAdmin):
     filter_horizontal = ["clinicians"]
 
 
+class AmputationInline(NoDeleteMixin, admin.TabularInline):
+    model = Amputation
+    extra = 0
+    fields = ["limb", "side", "level", "date", "etiology", "prosthesis_use"]
+    show_change_link = True
+
+
+class SurgeryInline(NoDeleteMixin, admin.TabularInline):
+    model = Surgery
+    extra = 0
+    fields = ["amputation", "procedure", "date", "surgeon", "facility"]
+    show_change_link = True
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "amputation" and request.resolver_match.kwargs.get("object_id"):
+            kwargs["queryset"] = Amputation.objects.filter(
+                patient_id=request.resolver_match.kwargs["object_id"]
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ActiveFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("archived", "Archived")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(archived_at__isnull=True)
+        if self.value() == "archived":
+            return queryset.filter(archived_at__isnull=False)
+        return queryset
+
+
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ["last_name", "first_name", "mrn", "clinic", "date_of_birth", "archived_at"]
-    list_filter = ["clinic", ("archived_at", admin.EmptyFieldListFilter)]
-    search_fields = ["last_name", "first_name", "mrn"]
+    list_filter = [ActiveFilter, "clinic", "sex", "amputations__limb", "amputations__level",
+                   "surgeries__procedure"]  # fmt: skip
+    search_fields = ["last_name", "first_name", "mrn", "email"]
     list_select_related = ["clinic"]
     raw_id_fields = ["user"]
     readonly_fields = ["created_at", "updated_at"]
+    inlines = [AmputationInline, SurgeryInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).distinct()
+
+
+class NerveTransferInline(admin.TabularInline):
+    model = NerveTransfer
+    extra = 1
+
+
+@admin.register(Amputation)
+class AmputationAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["patient", "limb", "side", "level", "date", "etiology"]
+    list_filter = ["limb", "level", "etiology", "patient__clinic"]
+    search_fields = ["patient__last_name", "patient__first_name", "patient__mrn"]
+    list_select_related = ["patient"]
+    raw_id_fields = ["patient"]
+
+
+@admin.register(Surgery)
+class SurgeryAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["patient", "procedure", "date", "amputation", "surgeon"]
+    list_filter = ["procedure", "patient__clinic", "amputation__limb"]
+    search_fields = ["patient__last_name", "patient__first_name", "patient__mrn", "surgeon"]
+    list_select_related = ["patient", "amputation"]
+    raw_id_fields = ["patient", "amputation"]
+    inlines = [NerveTransferInline]
+
+
+@admin.register(Intake)
+class IntakeAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["patient", "phantom_pain", "residual_pain", "started_at", "completed_at"]
+    list_filter = ["patient__clinic", ("completed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["patient__last_name", "patient__first_name", "patient__mrn"]
+    list_select_related = ["patient"]
+    raw_id_fields = ["patient"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["patient", "created_by", "created_at", "expires_at", "used_at", "revoked_at"]
+    list_filter = ["patient__clinic"]
+    search_fields = ["patient__last_name", "patient__mrn"]
+    list_select_related = ["patient", "created_by"]
+    # The token hash is useless to a person and must not be editable.
+    exclude = ["token_hash"]
+    readonly_fields = ["patient", "created_by", "created_at", "emailed_to", "used_at"]
+
+
+@admin.register(RecordChange)
+class RecordChangeAdmin(admin.ModelAdmin):
+    list_display = ["at", "patient", "actor", "action", "record", "reason"]
+    list_filter = ["action", "patient__clinic"]
+    search_fields = ["patient__last_name", "patient__mrn", "record", "reason"]
+    list_select_related = ["patient", "actor"]
+
+    # History is read-only for everyone, admins included.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        # Patients are archived, never deleted: their pain history must survive.
         return False

@@ -10,9 +10,24 @@ import random
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from .access import CLINICIANS_GROUP
-from .models import Clinic, Patient
+from .models import (
+    Amputation,
+    Clinic,
+    Etiology,
+    Intake,
+    Level,
+    Limb,
+    Nerve,
+    NerveTransfer,
+    Patient,
+    Procedure,
+    ProsthesisUse,
+    Side,
+    Surgery,
+)
 
 DEMO_PASSWORD = "tmrdemo123"  # noqa: S105 - printed in the README; DEBUG-only
 CLINIC_NAMES = ["Lakeside Limb Restoration Center", "Northfield Amputee & Nerve Clinic"]
@@ -148,4 +163,137 @@ def seed_demo_clinics():
             missing.append(Patient(clinic=clinic, **row))
     Patient.objects.bulk_create(missing)
     created["patients"] += len(missing)
+    created.update(seed_demo_clinical_records(clinics))
     return created
+
+
+# level: [(cut nerve, motor target)], typical transfers from the literature (DOMAIN.md)
+TYPICAL_TRANSFERS = {
+    Level.TRANSHUMERAL: [
+        (Nerve.MEDIAN, "Biceps, short head motor branch"),
+        (Nerve.ULNAR, "Brachialis motor branch"),
+        (Nerve.RADIAL, "Triceps, lateral head motor branch"),
+    ],
+    Level.TRANSRADIAL: [
+        (Nerve.MEDIAN, "Flexor digitorum superficialis motor branch"),
+        (Nerve.ULNAR, "Flexor carpi ulnaris motor branch"),
+        (Nerve.SUPERFICIAL_RADIAL, "Extensor carpi radialis motor branch"),
+    ],
+    Level.SHOULDER_DISARTICULATION: [
+        (Nerve.MUSCULOCUTANEOUS, "Pectoralis major, clavicular segment"),
+        (Nerve.MEDIAN, "Pectoralis major, sternal segment"),
+        (Nerve.ULNAR, "Pectoralis minor motor branch"),
+    ],
+    Level.TRANSFEMORAL: [
+        (Nerve.TIBIAL, "Semimembranosus motor branch"),
+        (Nerve.COMMON_PERONEAL, "Biceps femoris, long head motor branch"),
+        (Nerve.POSTERIOR_FEMORAL_CUTANEOUS, "Semitendinosus motor branch"),
+    ],
+    Level.KNEE_DISARTICULATION: [
+        (Nerve.TIBIAL, "Semimembranosus motor branch"),
+        (Nerve.COMMON_PERONEAL, "Biceps femoris, long head motor branch"),
+    ],
+    Level.TRANSTIBIAL: [
+        (Nerve.TIBIAL, "Gastrocnemius, medial head motor branch"),
+        (Nerve.DEEP_PERONEAL, "Tibialis anterior motor branch"),
+        (Nerve.SUPERFICIAL_PERONEAL, "Peroneus longus motor branch"),
+        (Nerve.SURAL, "Gastrocnemius, lateral head motor branch"),
+    ],
+}
+DEMO_PATIENT_PLAN = (Limb.LOWER, Level.TRANSTIBIAL, Etiology.TRAUMA, Procedure.SECONDARY_TMR)
+DEMO_SURGEONS = ["Dr. Amara Osei", "Dr. Ben Hartley", "Dr. Clara Nakamura"]
+DEMO_FACILITIES = ["Lakeside General Hospital", "Northfield University Hospital"]
+
+
+def _demo_limb_plan(rng, index):
+    """(limb, level, etiology, procedure or None) for the index-th demo patient: a fixed mix
+    of upper and lower, primary and delayed TMR, and a few without surgery yet."""
+    plans = [
+        (Limb.LOWER, Level.TRANSTIBIAL, Etiology.VASCULAR, Procedure.SECONDARY_TMR),
+        (Limb.LOWER, Level.TRANSFEMORAL, Etiology.TRAUMA, Procedure.PRIMARY_TMR),
+        (Limb.UPPER, Level.TRANSHUMERAL, Etiology.TRAUMA, Procedure.SECONDARY_TMR),
+        (Limb.LOWER, Level.TRANSTIBIAL, Etiology.VASCULAR, Procedure.PRIMARY_TMR),
+        (Limb.UPPER, Level.TRANSRADIAL, Etiology.TRAUMA, Procedure.TMR_RPNI),
+        (Limb.LOWER, Level.KNEE_DISARTICULATION, Etiology.INFECTION, Procedure.SECONDARY_TMR),
+        (Limb.LOWER, Level.TRANSFEMORAL, Etiology.MALIGNANCY, Procedure.PRIMARY_TMR),
+        (Limb.UPPER, Level.SHOULDER_DISARTICULATION, Etiology.MALIGNANCY, Procedure.PRIMARY_TMR),
+        (Limb.LOWER, Level.TRANSTIBIAL, Etiology.TRAUMA, None),
+    ]
+    return plans[index % len(plans)]
+
+
+def seed_demo_clinical_records(clinics):
+    """Amputations, surgeries with nerve transfers, and one completed intake, for the demo
+    patients that have no amputation yet. Dates count back from today, so the records stay
+    'months ago' whenever the demo is loaded."""
+    today = timezone.localdate()
+    rng = random.Random(7)  # noqa: S311 - made-up records, not security
+    counts = {"amputations": 0, "surgeries": 0}
+    patients = Patient.objects.filter(clinic__in=clinics, mrn__startswith="DEMO-").order_by("mrn")
+    has_records = set(Amputation.objects.values_list("patient_id", flat=True))
+    for index, patient in enumerate(patients):
+        limb, level, etiology, procedure = _demo_limb_plan(rng, index)
+        amputated = today - datetime.timedelta(days=rng.randrange(200, 900))
+        if patient.pk in has_records:
+            continue
+        sides = [Side.LEFT, Side.RIGHT] if index % 7 == 3 else [rng.choice([Side.LEFT, Side.RIGHT])]
+        if patient.mrn == "DEMO-P001":
+            # Jordan Reyes, the demo patient: delayed TMR, with the intake filled in before it.
+            limb, level, etiology, procedure = DEMO_PATIENT_PLAN
+            sides, amputated = [Side.LEFT], today - datetime.timedelta(days=420)
+        for side in sides:  # every seventh patient is a bilateral amputee
+            amputation = Amputation.objects.create(
+                patient=patient,
+                limb=limb,
+                side=side,
+                level=level,
+                date=amputated,
+                etiology=etiology,
+                prosthesis_use=ProsthesisUse.DAILY if index % 3 else ProsthesisUse.OCCASIONAL,
+                prosthesis_hours_per_day=rng.randrange(4, 14) if index % 3 else None,
+            )
+            counts["amputations"] += 1
+            if procedure is None:
+                continue
+            if procedure == Procedure.PRIMARY_TMR:
+                operated = amputated
+            else:
+                operated = amputated + datetime.timedelta(days=rng.randrange(120, 170))
+            surgery = Surgery.objects.create(
+                patient=patient,
+                amputation=amputation,
+                date=operated,
+                procedure=procedure,
+                surgeon=rng.choice(DEMO_SURGEONS),
+                facility=DEMO_FACILITIES[patient.clinic_id % 2],
+            )
+            NerveTransfer.objects.bulk_create(
+                NerveTransfer(surgery=surgery, nerve=nerve, target=target)
+                for nerve, target in TYPICAL_TRANSFERS.get(level, [])
+            )
+            counts["surgeries"] += 1
+    demo_patient = Patient.objects.filter(mrn="DEMO-P001", clinic__in=clinics).first()
+    first_surgery = Surgery.objects.filter(patient=demo_patient).order_by("date").first()
+    if first_surgery and not Intake.objects.filter(patient=demo_patient).exists():
+        Intake.objects.create(
+            patient=demo_patient,
+            left_leg=True,
+            amputation_story="Below the knee on the left, after my leg was crushed at work.",
+            pain_onset=Intake.PainOnset.FIRST_WEEK,
+            phantom_pain=7,
+            residual_pain=6,
+            phantom_pain_frequency=Intake.Frequency.SEVERAL_DAILY,
+            residual_pain_frequency=Intake.Frequency.DAILY,
+            sensations=["burning", "electric", "cramping"],
+            pain_medicines="Gabapentin 300 mg three times a day; ibuprofen when needed.",
+            takes_opioids=Intake.YesNoUnsure.NO,
+            prosthesis_use=ProsthesisUse.DAILY,
+            prosthesis_hours_per_day=6,
+            hopes="Sleep through the night and walk my dog again.",
+            completed_at=datetime.datetime.combine(
+                first_surgery.date - datetime.timedelta(days=10),
+                datetime.time(18, 30),
+                tzinfo=timezone.get_current_timezone(),
+            ),
+        )
+    return counts

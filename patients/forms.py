@@ -1,7 +1,22 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Fieldset, Layout
 from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.core.validators import RegexValidator
 from django.db.models import Q
+from django.forms import inlineformset_factory
 
-from .models import Clinic
+from .models import Amputation, Clinic, Level, NerveTransfer, Patient, Surgery
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+mrn_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9./ -]*$",
+    "Use letters, digits, spaces, dots, slashes or dashes, starting with a letter or digit.",
+)
+phone_validator = RegexValidator(
+    r"^\+?[0-9 ().-]{6,30}$", "Enter a phone number of digits, spaces and + ( ) - only."
+)
 
 
 class PatientSearchForm(forms.Form):
@@ -40,3 +55,274 @@ class PatientSearchForm(forms.Form):
         if self.cleaned_data["clinic"]:
             patients = patients.filter(clinic=self.cleaned_data["clinic"])
         return patients
+
+
+class ReasonMixin:
+    """Edits of a clinical record say why; the reason goes into the record's history."""
+
+    def add_reason_field(self):
+        self.fields["reason"] = forms.CharField(
+            label="Reason for this change",
+            max_length=500,
+            help_text="Kept in the record's history, e.g. 'date corrected from operative note'.",
+        )
+
+
+class PatientForm(ReasonMixin, forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = [
+            "clinic", "mrn", "first_name", "last_name", "date_of_birth", "sex", "email",
+            "phone", "preferred_language", "research_consent", "research_consent_date",
+        ]  # fmt: skip
+        widgets = {"date_of_birth": DATE_INPUT, "research_consent_date": DATE_INPUT}
+
+    def __init__(self, *args, clinics, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = clinics
+        self.fields["clinic"].empty_label = None
+        self.fields["mrn"].validators.append(mrn_validator)
+        self.fields["phone"].validators.append(phone_validator)
+        if self.instance.pk:
+            self.add_reason_field()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Div(
+                Div("clinic", css_class="col-md-6"),
+                Div("mrn", css_class="col-md-6"),
+                css_class="row",
+            ),
+            Div(
+                Div("first_name", css_class="col-md-6"),
+                Div("last_name", css_class="col-md-6"),
+                css_class="row",
+            ),
+            Div(
+                Div("date_of_birth", css_class="col-md-6"),
+                Div("sex", css_class="col-md-6"),
+                css_class="row",
+            ),
+            Fieldset(
+                "Contact",
+                Div(
+                    Div("email", css_class="col-md-6"),
+                    Div("phone", css_class="col-md-6"),
+                    css_class="row",
+                ),
+                "preferred_language",
+            ),
+            Fieldset("Research", "research_consent", "research_consent_date"),
+            *(["reason"] if "reason" in self.fields else []),
+        )
+
+    def clean_mrn(self):
+        return self.cleaned_data["mrn"].strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        clinic, mrn = cleaned.get("clinic"), cleaned.get("mrn")
+        if clinic and mrn:
+            taken = Patient.objects.filter(clinic=clinic, mrn=mrn).exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error("mrn", f"Another patient of {clinic} already has MRN {mrn}.")
+        return cleaned
+
+
+class NewPatientForm(PatientForm):
+    invite = forms.BooleanField(label="Create an invitation link now", required=False, initial=True)
+    email_invitation = forms.BooleanField(
+        label="Also email the link to the patient's address", required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.layout.append(Fieldset("Invitation", "invite", "email_invitation"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("email_invitation") and not cleaned.get("email"):
+            self.add_error(
+                "email_invitation", "Enter the patient's email address to email the link."
+            )
+        if cleaned.get("email_invitation") and not cleaned.get("invite"):
+            self.add_error("email_invitation", "Tick 'Create an invitation link now' as well.")
+        return cleaned
+
+
+class ArchiveForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=500)
+
+
+class InvitationForm(forms.Form):
+    email_invitation = forms.BooleanField(label="Email the link to the patient", required=False)
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        if patient.email:
+            self.fields["email_invitation"].label = f"Email the link to {patient.email}"
+
+    def clean_email_invitation(self):
+        wanted = self.cleaned_data["email_invitation"]
+        if wanted and not self.patient.email:
+            raise forms.ValidationError("This patient has no email address on record.")
+        return wanted
+
+
+class AcceptInvitationForm(UserCreationForm):
+    """The patient chooses their own username and password."""
+
+    class Meta(UserCreationForm.Meta):
+        fields = ["username"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[
+            "username"
+        ].help_text = "You will use it to log in. Letters, digits and @ . + - _ only."
+        self.fields["username"].widget.attrs.update(autocomplete="username", autocapitalize="none")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class ContactForm(forms.ModelForm):
+    """What a patient may change themselves."""
+
+    class Meta:
+        model = Patient
+        fields = ["email", "phone", "preferred_language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].validators.append(phone_validator)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+def _grouped(choices_by_limb, all_choices):
+    labels = dict(all_choices)
+    return [
+        ("Upper limb (arm)", [(v, labels[v]) for v in choices_by_limb["upper"]]),
+        ("Lower limb (leg)", [(v, labels[v]) for v in choices_by_limb["lower"]]),
+    ]
+
+
+class AmputationForm(ReasonMixin, forms.ModelForm):
+    class Meta:
+        model = Amputation
+        fields = [
+            "limb", "side", "level", "date", "etiology", "prosthesis_use",
+            "prosthesis_hours_per_day", "notes",
+        ]  # fmt: skip
+        widgets = {"date": DATE_INPUT, "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["level"].choices = [("", "---------")] + _grouped(
+            {"upper": Amputation.UPPER_LEVELS, "lower": Amputation.LOWER_LEVELS}, Level.choices
+        )
+        if self.instance.pk:
+            self.add_reason_field()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Div(
+                Div("limb", css_class="col-md-4"),
+                Div("side", css_class="col-md-4"),
+                Div("level", css_class="col-md-4"),
+                css_class="row",
+            ),
+            Div(
+                Div("date", css_class="col-md-6"),
+                Div("etiology", css_class="col-md-6"),
+                css_class="row",
+            ),
+            Div(
+                Div("prosthesis_use", css_class="col-md-6"),
+                Div("prosthesis_hours_per_day", css_class="col-md-6"),
+                css_class="row",
+            ),
+            "notes",
+            *(["reason"] if "reason" in self.fields else []),
+        )
+
+
+class SurgeryForm(ReasonMixin, forms.ModelForm):
+    class Meta:
+        model = Surgery
+        fields = ["amputation", "procedure", "date", "surgeon", "facility", "notes"]
+        widgets = {"date": DATE_INPUT, "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.patient = patient
+        # Only this patient's limbs: another patient's amputation id is "not a valid choice".
+        self.fields["amputation"].queryset = patient.amputations.all()
+        self.fields["amputation"].label_from_instance = lambda a: (
+            f"{a.limb_label.capitalize()}: {a.get_level_display()}, {a.date:%d %b %Y}"
+        )
+        self.fields["amputation"].empty_label = None
+        if self.instance.pk:
+            self.add_reason_field()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Div(
+                Div("amputation", css_class="col-md-6"),
+                Div("procedure", css_class="col-md-6"),
+                css_class="row",
+            ),
+            Div(
+                Div(Field("date"), css_class="col-md-4"),
+                Div("surgeon", css_class="col-md-4"),
+                Div("facility", css_class="col-md-4"),
+                css_class="row",
+            ),
+            "notes",
+            *(["reason"] if "reason" in self.fields else []),
+        )
+
+
+class NerveTransferForm(forms.ModelForm):
+    class Meta:
+        model = NerveTransfer
+        fields = ["nerve", "target", "note"]
+        widgets = {"target": forms.TextInput(attrs={"list": "target-suggestions"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["nerve"].choices = [("", "---------")] + _grouped(
+            {"upper": NerveTransfer.UPPER_NERVES, "lower": NerveTransfer.LOWER_NERVES},
+            NerveTransfer.Nerve.choices,
+        )
+
+
+class BaseNerveTransferFormSet(forms.BaseInlineFormSet):
+    """Checks every nerve against the limb of the surgery's amputation before anything is saved."""
+
+    limb = None
+
+    def clean(self):
+        super().clean()
+        if self.limb is None:
+            return
+        allowed = NerveTransfer.nerves_for(self.limb)
+        limb_label = "arm" if self.limb == "upper" else "leg"
+        for form in self.forms:
+            nerve = getattr(form, "cleaned_data", {}).get("nerve")
+            if nerve and not self._should_delete_form(form) and nerve not in allowed:
+                label = NerveTransfer.Nerve(nerve).label
+                form.add_error("nerve", f"The {label} nerve is not a nerve of the {limb_label}.")
+
+
+NerveTransferFormSet = inlineformset_factory(
+    Surgery,
+    NerveTransfer,
+    form=NerveTransferForm,
+    formset=BaseNerveTransferFormSet,
+    extra=3,
+    max_num=20,
+    validate_max=True,
+    can_delete=True,
+)

@@ -1,9 +1,14 @@
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+# No clinical date (birth, amputation, surgery) is earlier than this.
+EARLIEST_DATE = datetime.date(1900, 1, 1)
 
 
 class Clinic(models.Model):
@@ -43,8 +48,18 @@ class PatientQuerySet(models.QuerySet):
         )
 
 
+class Sex(models.TextChoices):
+    # The FHIR administrative-gender codes, so exports need no mapping.
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Not recorded"
+
+
 class Patient(models.Model):
     """A person treated by a clinic. Archived, never deleted: pain history hangs off it."""
+
+    Sex = Sex
 
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
     # Empty until the patient accepts an invitation; the record outlives the login.
@@ -59,13 +74,19 @@ class Patient(models.Model):
     first_name = models.CharField(max_length=80)
     last_name = models.CharField(max_length=80)
     date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex, default=Sex.UNKNOWN)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    preferred_language = models.CharField(max_length=40, default="English")
+    research_consent = models.BooleanField(
+        default=False, help_text="Agreed that their data may be used for research."
+    )
+    research_consent_date = models.DateField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PatientQuerySet.as_manager()
-
-    EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
 
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
@@ -73,8 +94,16 @@ class Patient(models.Model):
             models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_per_clinic"),
             models.CheckConstraint(condition=~Q(mrn=""), name="patient_mrn_not_blank"),
             models.CheckConstraint(
-                condition=Q(date_of_birth__gte=datetime.date(1900, 1, 1)),
-                name="patient_birth_date_plausible",
+                condition=~Q(first_name="") & ~Q(last_name=""), name="patient_name_not_blank"
+            ),
+            models.CheckConstraint(
+                condition=Q(date_of_birth__gte=EARLIEST_DATE), name="patient_birth_date_plausible"
+            ),
+            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="patient_sex_valid"),
+            models.CheckConstraint(
+                condition=Q(research_consent=True, research_consent_date__isnull=False)
+                | Q(research_consent=False, research_consent_date__isnull=True),
+                name="patient_research_consent_dated",
             ),
         ]
         indexes = [
@@ -86,6 +115,27 @@ class Patient(models.Model):
 
     def __str__(self):
         return f"{self.full_name} ({self.mrn})"
+
+    def clean(self):
+        errors = {}
+        today = timezone.localdate()
+        if self.date_of_birth:
+            if self.date_of_birth > today:
+                errors["date_of_birth"] = "The date of birth cannot be in the future."
+            elif self.date_of_birth < EARLIEST_DATE:
+                errors["date_of_birth"] = "Check the year: this date of birth is before 1900."
+            elif self.pk and self.amputations.filter(date__lt=self.date_of_birth).exists():
+                errors["date_of_birth"] = (
+                    "An amputation on record is dated before this date of birth."
+                )
+        if self.research_consent and not self.research_consent_date:
+            errors["research_consent_date"] = "Give the date the patient agreed to research use."
+        if not self.research_consent and self.research_consent_date:
+            errors["research_consent_date"] = "Leave the date empty when there is no consent."
+        if self.research_consent_date and self.research_consent_date > today:
+            errors["research_consent_date"] = "The consent date cannot be in the future."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def full_name(self):
@@ -103,3 +153,625 @@ class Patient(models.Model):
     def age_on(self, day):
         had_birthday = (day.month, day.day) >= (self.date_of_birth.month, self.date_of_birth.day)
         return day.year - self.date_of_birth.year - (0 if had_birthday else 1)
+
+
+def _not_in_future(value, label):
+    if value and value > timezone.localdate():
+        return f"The {label} cannot be in the future."
+    return None
+
+
+class Limb(models.TextChoices):
+    UPPER = "upper", "Upper limb (arm)"
+    LOWER = "lower", "Lower limb (leg)"
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+
+
+class Level(models.TextChoices):
+    # Lower limb, from the toes up.
+    TOE_RAY = "toe_ray", "Toe / ray"
+    TRANSMETATARSAL = "transmetatarsal", "Partial foot: transmetatarsal"
+    LISFRANC = "lisfranc", "Partial foot: Lisfranc"
+    CHOPART = "chopart", "Partial foot: Chopart"
+    SYME = "syme", "Syme (ankle disarticulation)"
+    TRANSTIBIAL = "transtibial", "Transtibial (below knee)"
+    KNEE_DISARTICULATION = "knee_disarticulation", "Knee disarticulation"
+    TRANSFEMORAL = "transfemoral", "Transfemoral (above knee)"
+    HIP_DISARTICULATION = "hip_disarticulation", "Hip disarticulation"
+    HEMIPELVECTOMY = "hemipelvectomy", "Hemipelvectomy"
+    ROTATIONPLASTY = "rotationplasty", "Rotationplasty"
+    # Upper limb, from the fingers up.
+    DIGIT_PARTIAL_HAND = "digit_partial_hand", "Digit / partial hand"
+    WRIST_DISARTICULATION = "wrist_disarticulation", "Wrist disarticulation"
+    TRANSRADIAL = "transradial", "Transradial (below elbow)"
+    ELBOW_DISARTICULATION = "elbow_disarticulation", "Elbow disarticulation"
+    TRANSHUMERAL = "transhumeral", "Transhumeral (above elbow)"
+    SHOULDER_DISARTICULATION = "shoulder_disarticulation", "Shoulder disarticulation"
+    FOREQUARTER = "forequarter", "Forequarter"
+
+
+LOWER_LEVELS = [
+    Level.TOE_RAY, Level.TRANSMETATARSAL, Level.LISFRANC, Level.CHOPART, Level.SYME,
+    Level.TRANSTIBIAL, Level.KNEE_DISARTICULATION, Level.TRANSFEMORAL,
+    Level.HIP_DISARTICULATION, Level.HEMIPELVECTOMY, Level.ROTATIONPLASTY,
+]  # fmt: skip
+
+
+UPPER_LEVELS = [
+    Level.DIGIT_PARTIAL_HAND, Level.WRIST_DISARTICULATION, Level.TRANSRADIAL,
+    Level.ELBOW_DISARTICULATION, Level.TRANSHUMERAL, Level.SHOULDER_DISARTICULATION,
+    Level.FOREQUARTER,
+]  # fmt: skip
+
+
+class Etiology(models.TextChoices):
+    VASCULAR = "vascular", "Vascular disease / diabetes"
+    TRAUMA = "trauma", "Trauma"
+    INFECTION = "infection", "Infection"
+    MALIGNANCY = "malignancy", "Malignancy"
+    CONGENITAL = "congenital", "Congenital limb difference"
+    OTHER = "other", "Other"
+
+
+class ProsthesisUse(models.TextChoices):
+    NONE = "none", "No prosthesis"
+    OCCASIONAL = "occasional", "Occasionally"
+    DAILY = "daily", "Daily"
+
+
+class Amputation(models.Model):
+    """One limb lost (a bilateral amputee has two). Surgeries and pain are read against it."""
+
+    Limb = Limb
+    Side = Side
+    Level = Level
+    LOWER_LEVELS = LOWER_LEVELS
+    UPPER_LEVELS = UPPER_LEVELS
+    Etiology = Etiology
+    ProsthesisUse = ProsthesisUse
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="amputations")
+    limb = models.CharField(max_length=5, choices=Limb)
+    side = models.CharField(max_length=5, choices=Side)
+    level = models.CharField(max_length=30, choices=Level)
+    date = models.DateField("date of amputation")
+    etiology = models.CharField("cause", max_length=12, choices=Etiology)
+    prosthesis_use = models.CharField(
+        max_length=10, choices=ProsthesisUse, default=ProsthesisUse.NONE
+    )
+    prosthesis_hours_per_day = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(24)],
+        help_text="For daily use: hours a day the prosthesis is worn.",
+    )
+    notes = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["date", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(limb__in=Limb.values), name="amputation_limb_valid"),
+            models.CheckConstraint(condition=Q(side__in=Side.values), name="amputation_side_valid"),
+            models.CheckConstraint(
+                condition=Q(limb="upper", level__in=UPPER_LEVELS)
+                | Q(limb="lower", level__in=LOWER_LEVELS),
+                name="amputation_level_fits_limb",
+            ),
+            models.CheckConstraint(
+                condition=Q(etiology__in=Etiology.values), name="amputation_etiology_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(date__gte=EARLIEST_DATE), name="amputation_date_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(prosthesis_use="daily", prosthesis_hours_per_day__lte=24)
+                | Q(prosthesis_use="daily", prosthesis_hours_per_day__isnull=True)
+                | Q(
+                    prosthesis_use__in=["none", "occasional"], prosthesis_hours_per_day__isnull=True
+                ),
+                name="amputation_prosthesis_hours_daily_only",
+            ),
+        ]
+        # Also enforced by database triggers (patients/clinical_rules.py): the amputation is not
+        # dated before the patient's birth.
+
+    def __str__(self):
+        return (
+            f"{self.get_side_display()} {self.get_level_display().lower()} ({self.date:%Y-%m-%d})"
+        )
+
+    @classmethod
+    def levels_for(cls, limb):
+        return cls.UPPER_LEVELS if limb == cls.Limb.UPPER else cls.LOWER_LEVELS
+
+    @property
+    def limb_label(self):
+        """A short name for the limb: 'left leg', 'right arm'."""
+        part = "arm" if self.limb == self.Limb.UPPER else "leg"
+        return f"{self.get_side_display().lower()} {part}"
+
+    def clean(self):
+        errors = {}
+        if self.limb and self.level and self.level not in self.levels_for(self.limb):
+            errors["level"] = (
+                f"{self.get_level_display()} is not a level of the "
+                f"{self.get_limb_display().lower()}."
+            )
+        if message := _not_in_future(self.date, "amputation date"):
+            errors["date"] = message
+        elif self.date and self.date < EARLIEST_DATE:
+            errors["date"] = "Check the year: this date is before 1900."
+        elif self.date and self.patient_id and self.date < self.patient.date_of_birth:
+            errors["date"] = "The amputation cannot be before the patient's date of birth."
+        elif self.date and self.pk and self.surgeries.filter(date__lt=self.date).exists():
+            errors["date"] = "A surgery on this limb is dated before this amputation date."
+        if self.prosthesis_use != self.ProsthesisUse.DAILY and self.prosthesis_hours_per_day:
+            errors["prosthesis_hours_per_day"] = "Hours a day apply only to daily use."
+        if self.pk and self.limb:
+            wrong = NerveTransfer.objects.filter(surgery__amputation=self).exclude(
+                nerve__in=NerveTransfer.nerves_for(self.limb)
+            )
+            if wrong.exists():
+                errors["limb"] = (
+                    "Nerve transfers recorded for this amputation belong to the other limb."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Procedure(models.TextChoices):
+    PRIMARY_TMR = "primary_tmr", "Primary TMR (at the amputation)"
+    SECONDARY_TMR = "secondary_tmr", "Secondary (delayed) TMR"
+    RPNI = "rpni", "RPNI"
+    TMR_RPNI = "tmr_rpni", "TMR with RPNI"
+    NEUROMA_EXCISION = "neuroma_excision", "Neuroma excision (buried in muscle or bone)"
+    REVISION = "revision", "Revision amputation"
+    OTHER = "other", "Other"
+
+
+class Surgery(models.Model):
+    """A nerve operation on one residual limb: TMR, RPNI, neuroma excision, revision..."""
+
+    Procedure = Procedure
+
+    TMR_PROCEDURES = [Procedure.PRIMARY_TMR, Procedure.SECONDARY_TMR, Procedure.TMR_RPNI]
+    # The longest window the database accepts between amputation and a primary TMR; the clinic
+    # setting CLINIC_PRIMARY_TMR_WINDOW_DAYS may only narrow it.
+    PRIMARY_TMR_MAX_WINDOW_DAYS = 14
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="surgeries")
+    amputation = models.ForeignKey(
+        Amputation,
+        on_delete=models.PROTECT,
+        related_name="surgeries",
+        help_text="The residual limb this operation treats.",
+    )
+    date = models.DateField("date of surgery")
+    procedure = models.CharField(max_length=20, choices=Procedure)
+    surgeon = models.CharField(max_length=120, blank=True)
+    facility = models.CharField(max_length=120, blank=True)
+    notes = models.TextField(blank=True, max_length=4000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["date", "pk"]
+        verbose_name_plural = "surgeries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(procedure__in=Procedure.values), name="surgery_procedure_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(date__gte=EARLIEST_DATE), name="surgery_date_plausible"
+            ),
+        ]
+        indexes = [
+            # "The first TMR surgery of this patient": day 0 of every outcome.
+            models.Index(fields=["patient", "date"], name="surgery_patient_date_idx"),
+        ]
+        # Also enforced by database triggers (patients/clinical_rules.py): same patient as the
+        # amputation, not before it, primary TMR within the window of it.
+
+    def __str__(self):
+        return f"{self.get_procedure_display()} on {self.date:%Y-%m-%d}"
+
+    @property
+    def is_tmr(self):
+        return self.procedure in self.TMR_PROCEDURES
+
+    def clean(self):
+        errors = {}
+        if message := _not_in_future(self.date, "surgery date"):
+            errors["date"] = message
+        elif self.date and self.date < EARLIEST_DATE:
+            errors["date"] = "Check the year: this date is before 1900."
+        if self.amputation_id:
+            amputation = self.amputation
+            if self.patient_id and amputation.patient_id != self.patient_id:
+                errors["amputation"] = "Choose one of this patient's amputations."
+            elif self.date and "date" not in errors:
+                window = settings.CLINIC_PRIMARY_TMR_WINDOW_DAYS
+                days_after = (self.date - amputation.date).days
+                if days_after < 0:
+                    errors["date"] = (
+                        f"The surgery cannot be before the amputation it treats "
+                        f"({amputation.date:%d %b %Y})."
+                    )
+                elif self.procedure == self.Procedure.PRIMARY_TMR and days_after > window:
+                    errors["procedure"] = (
+                        "Primary TMR is done at the amputation itself "
+                        f"({amputation.date:%d %b %Y}"
+                        + (f", or within {window} days" if window else "")
+                        + "). For a later operation choose secondary (delayed) TMR."
+                    )
+            if self.pk and self.amputation_id:
+                wrong = self.nerve_transfers.exclude(
+                    nerve__in=NerveTransfer.nerves_for(amputation.limb)
+                )
+                if wrong.exists():
+                    errors["amputation"] = (
+                        "This surgery's nerve transfers belong to the other limb."
+                    )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Nerve(models.TextChoices):
+    # Upper limb
+    MEDIAN = "median", "Median"
+    ULNAR = "ulnar", "Ulnar"
+    RADIAL = "radial", "Radial"
+    SUPERFICIAL_RADIAL = "superficial_radial", "Superficial radial"
+    MUSCULOCUTANEOUS = "musculocutaneous", "Musculocutaneous / lateral antebrachial cutaneous"
+    MEDIAL_ANTEBRACHIAL_CUTANEOUS = (
+        "medial_antebrachial_cutaneous",
+        "Medial antebrachial cutaneous",
+    )
+    MEDIAL_BRACHIAL_CUTANEOUS = "medial_brachial_cutaneous", "Medial brachial cutaneous"
+    AXILLARY = "axillary", "Axillary"
+    DIGITAL = "digital", "Digital nerve"
+    # Lower limb
+    SCIATIC = "sciatic", "Sciatic"
+    TIBIAL = "tibial", "Tibial"
+    COMMON_PERONEAL = "common_peroneal", "Common peroneal (fibular)"
+    SUPERFICIAL_PERONEAL = "superficial_peroneal", "Superficial peroneal"
+    DEEP_PERONEAL = "deep_peroneal", "Deep peroneal"
+    SURAL = "sural", "Sural"
+    SAPHENOUS = "saphenous", "Saphenous"
+    FEMORAL = "femoral", "Femoral"
+    POSTERIOR_FEMORAL_CUTANEOUS = "posterior_femoral_cutaneous", "Posterior femoral cutaneous"
+    LATERAL_FEMORAL_CUTANEOUS = "lateral_femoral_cutaneous", "Lateral femoral cutaneous"
+    OBTURATOR = "obturator", "Obturator"
+
+
+UPPER_NERVES = [
+    Nerve.MEDIAN, Nerve.ULNAR, Nerve.RADIAL, Nerve.SUPERFICIAL_RADIAL, Nerve.MUSCULOCUTANEOUS,
+    Nerve.MEDIAL_ANTEBRACHIAL_CUTANEOUS, Nerve.MEDIAL_BRACHIAL_CUTANEOUS, Nerve.AXILLARY,
+    Nerve.DIGITAL,
+]  # fmt: skip
+
+
+LOWER_NERVES = [
+    Nerve.SCIATIC, Nerve.TIBIAL, Nerve.COMMON_PERONEAL, Nerve.SUPERFICIAL_PERONEAL,
+    Nerve.DEEP_PERONEAL, Nerve.SURAL, Nerve.SAPHENOUS, Nerve.FEMORAL,
+    Nerve.POSTERIOR_FEMORAL_CUTANEOUS, Nerve.LATERAL_FEMORAL_CUTANEOUS, Nerve.OBTURATOR,
+]  # fmt: skip
+
+
+class NerveTransfer(models.Model):
+    """One cut nerve (donor) coapted to a motor branch (target)."""
+
+    Nerve = Nerve
+    UPPER_NERVES = UPPER_NERVES
+    LOWER_NERVES = LOWER_NERVES
+    # Suggestions only: targets vary by surgeon and anatomy, so the field stays free text.
+    TARGET_SUGGESTIONS = {
+        "upper": [
+            "Biceps, short head motor branch", "Biceps, long head motor branch",
+            "Brachialis motor branch", "Triceps, lateral head motor branch",
+            "Triceps, long head motor branch", "Pectoralis major, clavicular segment",
+            "Pectoralis major, sternal segment", "Pectoralis minor motor branch",
+            "Latissimus dorsi motor branch", "Serratus anterior motor branch",
+            "Flexor digitorum superficialis motor branch", "Pronator teres motor branch",
+            "Flexor carpi ulnaris motor branch", "Extensor carpi radialis motor branch",
+            "Brachioradialis motor branch",
+        ],
+        "lower": [
+            "Semimembranosus motor branch", "Semitendinosus motor branch",
+            "Biceps femoris, long head motor branch", "Biceps femoris, short head motor branch",
+            "Gastrocnemius, medial head motor branch", "Gastrocnemius, lateral head motor branch",
+            "Soleus motor branch", "Tibialis anterior motor branch",
+            "Tibialis posterior motor branch", "Peroneus longus motor branch",
+            "Vastus lateralis motor branch", "Vastus medialis motor branch",
+            "Rectus femoris motor branch", "Sartorius motor branch", "Gracilis motor branch",
+            "Adductor magnus motor branch",
+        ],
+    }  # fmt: skip
+
+    surgery = models.ForeignKey(Surgery, on_delete=models.CASCADE, related_name="nerve_transfers")
+    nerve = models.CharField("cut nerve", max_length=40, choices=Nerve)
+    target = models.CharField(
+        "motor target", max_length=120, help_text="The motor branch the nerve was coapted to."
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nerve__in=Nerve.values), name="nerve_transfer_nerve_valid"
+            ),
+            models.CheckConstraint(condition=~Q(target=""), name="nerve_transfer_target_not_blank"),
+        ]
+        # Also enforced by a database trigger (patients/clinical_rules.py): the nerve belongs to
+        # the limb of the surgery's amputation.
+
+    def __str__(self):
+        return f"{self.get_nerve_display()} → {self.target}"
+
+    @classmethod
+    def nerves_for(cls, limb):
+        return cls.UPPER_NERVES if limb == Amputation.Limb.UPPER else cls.LOWER_NERVES
+
+    def clean(self):
+        if self.surgery_id and self.nerve:
+            limb = self.surgery.amputation.limb
+            if self.nerve not in self.nerves_for(limb):
+                label = Amputation.Limb(limb).label.lower()
+                raise ValidationError(
+                    {
+                        "nerve": f"The {self.get_nerve_display()} nerve is not a nerve "
+                        f"of the {label}."
+                    }
+                )
+
+
+PAIN_SCALE = [MinValueValidator(0), MaxValueValidator(10)]
+
+
+class PainOnset(models.TextChoices):
+    BEFORE = "before_amputation", "Before my amputation"
+    FIRST_WEEK = "first_week", "In the first week after it"
+    FIRST_MONTHS = "first_months", "In the first months after it"
+    AFTER_A_YEAR = "after_a_year", "More than a year after it"
+    NO_PAIN = "no_pain", "I have not had pain"
+
+
+class Frequency(models.TextChoices):
+    CONSTANT = "constant", "All the time"
+    SEVERAL_DAILY = "several_daily", "Several times a day"
+    DAILY = "daily", "About once a day"
+    WEEKLY = "weekly", "A few times a week"
+    RARELY = "rarely", "Rarely"
+    NEVER = "never", "Never"
+
+
+class Sensation(models.TextChoices):
+    BURNING = "burning", "Burning"
+    STABBING = "stabbing", "Stabbing"
+    SHOOTING = "shooting", "Shooting"
+    ELECTRIC = "electric", "Electric shocks"
+    CRAMPING = "cramping", "Cramping"
+    SQUEEZING = "squeezing", "Squeezing"
+    THROBBING = "throbbing", "Throbbing"
+    ITCHING = "itching", "Itching"
+    PINS_AND_NEEDLES = "pins_and_needles", "Pins and needles"
+
+
+class YesNoUnsure(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNSURE = "unsure", "I'm not sure"
+
+
+class Intake(models.Model):
+    """The patient's own account, in plain language, before the clinic's record is complete.
+
+    Its pain scores are data: when TMR is done at the amputation, they are the baseline.
+    Saved step by step, so that stopping half way loses nothing.
+    """
+
+    PainOnset = PainOnset
+    Frequency = Frequency
+    Sensation = Sensation
+    YesNoUnsure = YesNoUnsure
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="intake")
+    # Where the patient lost a limb, as they know it; the clinic records the exact levels.
+    left_arm = models.BooleanField(default=False)
+    right_arm = models.BooleanField(default=False)
+    left_leg = models.BooleanField(default=False)
+    right_leg = models.BooleanField(default=False)
+    amputation_story = models.TextField(
+        "about your amputation", blank=True, max_length=2000,
+        help_text="How far up, when, and why, as far as you know.",
+    )  # fmt: skip
+    pain_onset = models.CharField(max_length=20, choices=PainOnset, blank=True)
+    phantom_pain = models.PositiveSmallIntegerField(null=True, blank=True, validators=PAIN_SCALE)
+    residual_pain = models.PositiveSmallIntegerField(null=True, blank=True, validators=PAIN_SCALE)
+    phantom_pain_frequency = models.CharField(max_length=15, choices=Frequency, blank=True)
+    residual_pain_frequency = models.CharField(max_length=15, choices=Frequency, blank=True)
+    sensations = models.JSONField(default=list, blank=True)
+    pain_medicines = models.TextField(
+        "pain medicines you take now", blank=True, max_length=1000,
+        help_text="Names and doses if you know them, e.g. gabapentin 300 mg three times a day.",
+    )  # fmt: skip
+    takes_opioids = models.CharField(max_length=6, choices=YesNoUnsure, blank=True)
+    prosthesis_use = models.CharField(max_length=10, choices=Amputation.ProsthesisUse, blank=True)
+    prosthesis_hours_per_day = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(24)]
+    )
+    hopes = models.TextField("what you hope surgery will change", blank=True, max_length=2000)
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phantom_pain__gte=0, phantom_pain__lte=10)
+                | Q(phantom_pain__isnull=True),
+                name="intake_phantom_pain_0_to_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(residual_pain__gte=0, residual_pain__lte=10)
+                | Q(residual_pain__isnull=True),
+                name="intake_residual_pain_0_to_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(prosthesis_hours_per_day__lte=24)
+                | Q(prosthesis_hours_per_day__isnull=True),
+                name="intake_prosthesis_hours_in_a_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(prosthesis_hours_per_day__isnull=True) | Q(prosthesis_use="daily"),
+                name="intake_prosthesis_hours_daily_only",
+            ),
+            # A completed intake always carries the two baseline scores and at least one limb.
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True)
+                | (
+                    Q(phantom_pain__isnull=False, residual_pain__isnull=False)
+                    & (Q(left_arm=True) | Q(right_arm=True) | Q(left_leg=True) | Q(right_leg=True))
+                ),
+                name="intake_completed_has_limb_and_pain_scores",
+            ),
+        ]
+
+    def __str__(self):
+        state = "completed" if self.completed_at else "in progress"
+        return f"Intake of {self.patient.full_name} ({state})"
+
+    @property
+    def is_complete(self):
+        return self.completed_at is not None
+
+    @property
+    def limbs(self):
+        names = {
+            "left_arm": "left arm", "right_arm": "right arm",
+            "left_leg": "left leg", "right_leg": "right leg",
+        }  # fmt: skip
+        return [label for field, label in names.items() if getattr(self, field)]
+
+    def sensation_labels(self):
+        return [self.Sensation(code).label for code in self.sensations if code in self.Sensation]
+
+    def clean(self):
+        errors = {}
+        sensations = self.sensations
+        if not isinstance(sensations, list) or any(
+            code not in self.Sensation.values for code in sensations
+        ):
+            errors["sensations"] = "Choose sensations from the list."
+        if self.prosthesis_hours_per_day is not None and self.prosthesis_use != ProsthesisUse.DAILY:
+            errors["prosthesis_hours_per_day"] = (
+                "Hours are only for a prosthesis worn every day. "
+                "Choose “Daily” above, or leave the hours empty."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def usable(self):
+        return self.filter(
+            used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class Invitation(models.Model):
+    """A single-use link that lets a patient set up their login.
+
+    Only a hash of the token is stored: the link itself is shown once, to the clinician who
+    made it, and sent by email if asked.
+    """
+
+    LIFETIME = datetime.timedelta(days=7)
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    emailed_to = models.EmailField(blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="invitation_expires_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="invitation_used_or_revoked_not_both",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Invitation for {self.patient.full_name} ({self.status})"
+
+    @property
+    def can_be_accepted(self):
+        patient = self.patient
+        return self.status == "open" and not patient.user_id and not patient.is_archived
+
+    @property
+    def status(self):
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "replaced"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "open"
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", "Created"
+    CHANGED = "changed", "Changed"
+    ARCHIVED = "archived", "Archived"
+    RESTORED = "restored", "Restored"
+
+
+class RecordChange(models.Model):
+    """Who changed a patient's clinical record, when, what, and why. Written by the services in
+    patients/services.py on every create and edit made through the app; never edited."""
+
+    Action = ChangeAction
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="record_changes")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    record = models.CharField(max_length=200, help_text="What was changed, in words.")
+    action = models.CharField(max_length=10, choices=Action)
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=ChangeAction.values), name="record_change_action_valid"
+            ),
+        ]
+        indexes = [
+            # The history panel on the patient's page: newest changes of one patient.
+            models.Index(fields=["patient", "-at"], name="record_change_patient_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.record} ({self.at:%Y-%m-%d %H:%M})"

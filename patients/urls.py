@@ -1,9 +1,29 @@
 from django.urls import path
 
-from . import views
+from . import intake_views, views
 
 app_name = "patients"
 
 urlpatterns = [
-    path("<int:pk>/", views.patient_detail, name="detail"),
+    # Clinicians
+    path("patients/new/", views.patient_create, name="create"),
+    path("patients/<int:pk>/", views.patient_detail, name="detail"),
+    path("patients/<int:pk>/edit/", views.patient_edit, name="edit"),
+    path("patients/<int:pk>/archive/", views.patient_archive, name="archive"),
+    path("patients/<int:pk>/invitations/", views.invitation_create, name="invitation_create"),
+    path(
+        "patients/<int:pk>/invitations/<int:invitation_pk>/",
+        views.invitation_detail,
+        name="invitation_detail",
+    ),
+    path("patients/<int:pk>/amputations/new/", views.amputation_create, name="amputation_create"),
+    path("amputations/<int:pk>/edit/", views.amputation_edit, name="amputation_edit"),
+    path("patients/<int:pk>/surgeries/new/", views.surgery_create, name="surgery_create"),
+    path("surgeries/<int:pk>/edit/", views.surgery_edit, name="surgery_edit"),
+    # Patients
+    path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("my-record/", views.my_record, name="my_record"),
+    path("my-record/contact/", views.my_contact_edit, name="my_contact_edit"),
+    path("intake/", intake_views.intake_start, name="intake"),
+    path("intake/<slug:step>/", intake_views.intake_step, name="intake_step"),
 ]

@@ -1,12 +1,50 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from .access import Role, get_patient_for_user, patients_visible_to, role_of, role_required
-from .forms import PatientSearchForm
-from .models import Clinic
+from .access import (
+    Role,
+    clinics_of,
+    get_amputation_for_user,
+    get_patient_for_user,
+    get_surgery_for_user,
+    own_patient_record,
+    patients_visible_to,
+    role_of,
+    role_required,
+)
+from .forms import (
+    AcceptInvitationForm,
+    AmputationForm,
+    ArchiveForm,
+    ContactForm,
+    InvitationForm,
+    NerveTransferFormSet,
+    NewPatientForm,
+    PatientForm,
+    PatientSearchForm,
+    SurgeryForm,
+)
+from .models import Amputation, Intake, NerveTransfer, Surgery
+from .services import (
+    InvitationUnusable,
+    accept_invitation,
+    find_invitation,
+    invite_patient,
+    record_surgery,
+    save_record,
+    set_archived,
+)
 
 PATIENTS_PER_PAGE = 25
+HISTORY_ROWS = 50
 
 
 @never_cache
@@ -14,7 +52,7 @@ PATIENTS_PER_PAGE = 25
 def dashboard(request):
     """The clinician's home: the active patients of their clinics, searchable by name or MRN."""
     is_admin = role_of(request.user) == Role.ADMIN
-    clinics = Clinic.objects.all() if is_admin else request.user.clinics.all()
+    clinics = clinics_of(request.user)
     # Evaluated once here; the heading reuses the result.
     show_clinic_column = len(clinics) > 1
     form = PatientSearchForm(request.GET or None, clinics=clinics)
@@ -36,12 +74,281 @@ def dashboard(request):
     )
 
 
+def amputations_with_surgeries(patient):
+    """The patient's amputations, each with its surgeries and their transfers (three queries)."""
+    amputations = list(patient.amputations.all())
+    surgeries = list(patient.surgeries.prefetch_related("nerve_transfers"))
+    for amputation in amputations:
+        amputation.surgery_list = [s for s in surgeries if s.amputation_id == amputation.pk]
+    return amputations
+
+
 @never_cache
 @role_required(Role.CLINICIAN, Role.ADMIN)
 def patient_detail(request, pk):
     patient = get_patient_for_user(request.user, pk)
+    amputations = amputations_with_surgeries(patient)
     return render(
         request,
         "patients/patient_detail.html",
-        {"patient": patient},
+        {
+            "patient": patient,
+            "amputations": amputations,
+            "intake": Intake.objects.filter(patient=patient).first(),
+            "invitation": patient.invitations.first(),
+            "changes": patient.record_changes.select_related("actor")[:HISTORY_ROWS],
+        },
     )
+
+
+@never_cache
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def patient_create(request):
+    clinics = clinics_of(request.user)
+    form = NewPatientForm(request.POST or None, clinics=clinics)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            patient = save_record(instance=form.instance, actor=request.user)
+            if form.cleaned_data["invite"]:
+                email = patient.email if form.cleaned_data["email_invitation"] else ""
+                invitation = _invite(request, patient, email)
+        messages.success(request, f"{patient.full_name} is registered.")
+        if form.cleaned_data["invite"]:
+            return redirect(
+                "patients:invitation_detail", pk=patient.pk, invitation_pk=invitation.pk
+            )
+        return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/patient_form.html", {"form": form, "title": "New patient"})
+
+
+@never_cache
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def patient_edit(request, pk):
+    patient = get_patient_for_user(request.user, pk)
+    form = PatientForm(request.POST or None, instance=patient, clinics=clinics_of(request.user))
+    if request.method == "POST" and form.is_valid():
+        save_record(instance=form.instance, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, "The patient's details are saved.")
+        return redirect("patients:detail", pk=patient.pk)
+    return render(
+        request,
+        "patients/patient_form.html",
+        {"form": form, "patient": patient, "title": f"Edit {patient.full_name}"},
+    )
+
+
+@require_POST
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def patient_archive(request, pk):
+    patient = get_patient_for_user(request.user, pk)
+    form = ArchiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason to archive or restore a patient.")
+        return redirect("patients:detail", pk=patient.pk)
+    archive = not patient.is_archived
+    set_archived(
+        patient=patient, actor=request.user, archived=archive, reason=form.cleaned_data["reason"]
+    )
+    messages.success(
+        request,
+        f"{patient.full_name} is archived: their login no longer works."
+        if archive
+        else f"{patient.full_name} is active again.",
+    )
+    return redirect("patients:detail", pk=patient.pk)
+
+
+def _invite(request, patient, email):
+    """Create an invitation and keep its link in this session, for one showing."""
+    invitation, token = invite_patient(
+        patient=patient,
+        invited_by=request.user,
+        email_link_to=email,
+        build_link=lambda token: request.build_absolute_uri(
+            reverse("patients:invitation_accept", args=[token])
+        ),
+    )
+    request.session[f"invitation-{invitation.pk}"] = token
+    return invitation
+
+
+@require_POST
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def invitation_create(request, pk):
+    patient = get_patient_for_user(request.user, pk)
+    if patient.user_id or patient.is_archived:
+        messages.error(request, "This patient already has a login or is archived.")
+        return redirect("patients:detail", pk=patient.pk)
+    form = InvitationForm(request.POST, patient=patient)
+    if not form.is_valid():
+        messages.error(request, form.errors["email_invitation"][0])
+        return redirect("patients:detail", pk=patient.pk)
+    email = patient.email if form.cleaned_data["email_invitation"] else ""
+    invitation = _invite(request, patient, email)
+    return redirect("patients:invitation_detail", pk=patient.pk, invitation_pk=invitation.pk)
+
+
+@never_cache
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def invitation_detail(request, pk, invitation_pk):
+    patient = get_patient_for_user(request.user, pk)
+    invitation = get_object_or_404(patient.invitations, pk=invitation_pk)
+    # The link is shown once: only its hash is stored.
+    token = request.session.pop(f"invitation-{invitation.pk}", None)
+    link = (
+        request.build_absolute_uri(reverse("patients:invitation_accept", args=[token]))
+        if token
+        else None
+    )
+    return render(
+        request,
+        "patients/invitation_detail.html",
+        {"patient": patient, "invitation": invitation, "link": link},
+    )
+
+
+@login_not_required
+@never_cache
+def invitation_accept(request, token):
+    invitation = find_invitation(token)
+    if invitation is None or not invitation.can_be_accepted:
+        return render(
+            request,
+            "patients/invitation_unusable.html",
+            {"invitation": invitation},
+            status=410 if invitation else 404,
+        )
+    if request.user.is_authenticated:
+        return render(request, "patients/invitation_logged_in.html", status=409)
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = accept_invitation(
+                token=token,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except InvitationUnusable:
+            return render(
+                request, "patients/invitation_unusable.html", {"invitation": None}, status=410
+            )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Your login is ready. A few questions about your pain now.")
+        return redirect("patients:intake")
+    return render(
+        request, "patients/invitation_accept.html", {"form": form, "patient": invitation.patient}
+    )
+
+
+def _amputation_page(request, form, patient, title):
+    return render(
+        request,
+        "patients/amputation_form.html",
+        {"form": form, "patient": patient, "title": title},
+    )
+
+
+@never_cache
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def amputation_create(request, pk):
+    patient = get_patient_for_user(request.user, pk)
+    form = AmputationForm(request.POST or None, instance=Amputation(patient=patient))
+    if request.method == "POST" and form.is_valid():
+        save_record(instance=form.instance, actor=request.user)
+        messages.success(request, "Amputation added.")
+        return redirect("patients:detail", pk=patient.pk)
+    return _amputation_page(request, form, patient, "Add an amputation")
+
+
+@never_cache
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def amputation_edit(request, pk):
+    amputation = get_amputation_for_user(request.user, pk)
+    form = AmputationForm(request.POST or None, instance=amputation)
+    if request.method == "POST" and form.is_valid():
+        save_record(instance=form.instance, actor=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, "Amputation saved.")
+        return redirect("patients:detail", pk=amputation.patient_id)
+    return _amputation_page(request, form, amputation.patient, "Edit amputation")
+
+
+def _surgery_page(request, patient, surgery):
+    form = SurgeryForm(request.POST or None, instance=surgery, patient=patient)
+    formset = NerveTransferFormSet(request.POST or None, instance=surgery, prefix="transfers")
+    if request.method == "POST" and form.is_valid():
+        formset.limb = form.cleaned_data["amputation"].limb
+        if formset.is_valid():
+            try:
+                record_surgery(
+                    surgery=form.instance,
+                    transfer_formset=formset,
+                    actor=request.user,
+                    reason=form.cleaned_data.get("reason", ""),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Surgery saved.")
+                return redirect("patients:detail", pk=patient.pk)
+    elif request.method == "POST":
+        formset.is_valid()  # show the transfers' own errors alongside the surgery's
+    return render(
+        request,
+        "patients/surgery_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "patient": patient,
+            "title": "Edit surgery" if surgery.pk else "Add a surgery",
+            "target_suggestions": NerveTransfer.TARGET_SUGGESTIONS,
+        },
+    )
+
+
+@never_cache
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def surgery_create(request, pk):
+    patient = get_patient_for_user(request.user, pk)
+    if not patient.amputations.exists():
+        messages.info(request, "Add the amputation this surgery treats first.")
+        return redirect("patients:amputation_create", pk=patient.pk)
+    return _surgery_page(request, patient, Surgery(patient=patient))
+
+
+@never_cache
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def surgery_edit(request, pk):
+    surgery = get_surgery_for_user(request.user, pk)
+    return _surgery_page(request, surgery.patient, surgery)
+
+
+@never_cache
+def my_record(request):
+    """The patient's own clinical record, read-only."""
+    patient = own_patient_record(request.user)
+    amputations = amputations_with_surgeries(patient)
+    return render(
+        request,
+        "patients/my_record.html",
+        {
+            "patient": patient,
+            "amputations": amputations,
+            "intake": Intake.objects.filter(patient=patient).first(),
+        },
+    )
+
+
+@never_cache
+def my_contact_edit(request):
+    patient = own_patient_record(request.user)
+    form = ContactForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        save_record(
+            instance=form.instance,
+            actor=request.user,
+            reason="Updated by the patient",
+            label="Contact details",
+        )
+        messages.success(request, "Your contact details are saved.")
+        return redirect("patients:my_record")
+    return render(request, "patients/my_contact_form.html", {"form": form, "patient": patient})

@@ -87,3 +87,28 @@ def other_patient(other_clinic):
 @pytest.fixture
 def site_admin(db):
     return make_user("root", is_staff=True, is_superuser=True)
+
+
+def make_amputation(patient, **fields):
+    from patients.models import Amputation
+
+    values = {
+        "limb": "lower",
+        "side": "left",
+        "level": "transtibial",
+        "date": datetime.date(2024, 3, 1),
+        "etiology": "trauma",
+    }
+    values.update(fields)
+    return Amputation.objects.create(patient=patient, **values)
+
+
+def make_surgery(amputation, transfers=(), **fields):
+    from patients.models import NerveTransfer, Surgery
+
+    values = {"date": amputation.date, "procedure": "primary_tmr", "surgeon": "Dr. Osei"}
+    values.update(fields)
+    surgery = Surgery.objects.create(patient=amputation.patient, amputation=amputation, **values)
+    for nerve, target in transfers:
+        NerveTransfer.objects.create(surgery=surgery, nerve=nerve, target=target)
+    return surgery

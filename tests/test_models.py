@@ -64,3 +64,37 @@ def test_age_counts_whole_years(born, day, age):
 def test_str_names_the_patient_and_mrn(patient):
     assert str(patient) == "Jordan Reyes (MRN-1)"
     assert str(patient.clinic) == "Lakeside"
+
+
+def test_intake_rules_hold_in_the_database(patient):
+    from patients.models import Intake
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Intake.objects.create(patient=patient, prosthesis_use="none", prosthesis_hours_per_day=3)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Intake.objects.create(patient=patient, phantom_pain=11)
+    from django.utils import timezone
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Intake.objects.create(patient=patient, left_leg=True, completed_at=timezone.now())
+    assert Intake.objects.create(
+        patient=patient,
+        right_arm=True,
+        phantom_pain=0,
+        residual_pain=0,
+        completed_at=timezone.now(),
+    ).pk
+
+
+def test_research_consent_and_its_date_go_together(clinic):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_patient(clinic, "C-1", research_consent=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_patient(clinic, "C-2", research_consent_date=datetime.date(2025, 1, 1))
+
+
+def test_an_amputation_level_must_fit_its_limb(patient):
+    from tests.conftest import make_amputation
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_amputation(patient, limb="upper", level="transtibial")

@@ -34,7 +34,7 @@ def env_bool(name, default):
     )
 
 
-def env_int(name, default, *, minimum=0):
+def env_int(name, default, *, minimum=0, maximum=None):
     value = os.environ.get(name, "").strip()
     if not value:
         return default
@@ -44,6 +44,8 @@ def env_int(name, default, *, minimum=0):
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
     if number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}, not {number}.")
     return number
 
 
@@ -125,6 +127,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "patients",
@@ -165,6 +168,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widget templates may live in the project's templates/ like every other template.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {"default": database_from_url("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -254,6 +260,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# How many days after the amputation a TMR may still be recorded as "primary" (done at the
+# amputation itself). The database refuses more than 14.
+CLINIC_PRIMARY_TMR_WINDOW_DAYS = env_int("CLINIC_PRIMARY_TMR_WINDOW_DAYS", 0, maximum=14)
 
 # Load balancers probe /healthz/ over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]

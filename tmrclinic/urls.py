@@ -13,7 +13,7 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("dashboard/", patient_views.dashboard, name="dashboard"),
-    path("patients/", include("patients.urls")),
+    path("", include("patients.urls")),
     path("painlog/", include("painlog.urls")),
     path("admin/", admin.site.urls),
 ]

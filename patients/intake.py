@@ -1,0 +1,348 @@
+"""
+The patient's intake, step by step: the steps, their forms, and the 0–10 pain scale widget.
+
+Each step is a ModelForm over some of the Intake fields. The model's own rules (field
+validators, choices, max_length, `Intake.clean`) run through the ModelForm's validation, so
+the forms only add what the model cannot say: plain-language messages and the layout.
+"""
+
+import copy
+from dataclasses import dataclass
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout, LayoutObject
+from django import forms
+from django.db import models
+from django.forms.boundfield import BoundField
+from django.utils.html import format_html
+
+from .models import Intake, ProsthesisUse
+
+PAIN_SCORES = [(score, str(score)) for score in range(11)]
+
+
+class PainScaleWidget(forms.RadioSelect):
+    """0 to 10 as a grid of large radio buttons, drawn as one <fieldset> with its <legend>.
+
+    Real radio inputs with labels, so arrow keys and screen readers work as usual; the look is
+    CSS only (static/css/pain-scale.css). Use it through PainScoreField, which hands it the
+    legend, the explanation and the errors.
+    """
+
+    template_name = "patients/widgets/pain_scale.html"
+    # It draws its own fieldset, so form templates must not wrap it in another one.
+    use_fieldset = False
+
+    def __init__(self, attrs=None, choices=PAIN_SCORES, *, legend="", explanation=""):
+        super().__init__(attrs, choices)
+        self.legend = legend
+        self.explanation = explanation
+        self.errors = []
+
+    def get_context(self, name, value, attrs):
+        attrs = dict(attrs or {})
+        # The template puts this on the fieldset, not on each of the eleven radios.
+        attrs.pop("aria-describedby", None)
+        context = super().get_context(name, value, attrs)
+        context["widget"].update(
+            legend=self.legend, explanation=self.explanation, errors=self.errors
+        )
+        return context
+
+
+class PainScoreBoundField(BoundField):
+    def as_widget(self, widget=None, attrs=None, only_initial=False):
+        # A copy, so the form's widget keeps no state from one rendering to the next.
+        widget = copy.copy(widget or self.field.widget)
+        widget.legend = self.label
+        widget.explanation = self.help_text
+        widget.errors = self.errors
+        return super().as_widget(widget, attrs, only_initial)
+
+
+class PainScoreField(forms.TypedChoiceField):
+    """A required pain score from 0 (no pain) to 10 (worst pain imaginable)."""
+
+    widget = PainScaleWidget
+    bound_field_class = PainScoreBoundField
+    default_error_messages = {
+        "required": "Choose a number from 0 to 10. Choose 0 if you have no pain.",
+        "invalid_choice": "“%(value)s” is not on the scale. Choose a number from 0 to 10.",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=PAIN_SCORES, coerce=int, empty_value=None, **kwargs)
+
+
+class PainScale(LayoutObject):
+    """Puts a PainScoreField in a crispy layout.
+
+    Crispy draws every RadioSelect as its own list of radios; this keeps the widget's fieldset.
+    """
+
+    def __init__(self, field):
+        self.fields = [field]
+
+    def render(self, form, context, template_pack=None, **kwargs):
+        field = form[self.fields[0]]
+        # The id is what the error summary links to, as for crispy's own fields.
+        return format_html('<div id="div_{}" class="mb-4">{}</div>', field.auto_id, field)
+
+
+def _answer(choices, label, help_text=""):
+    """An optional question answered by one radio button, with no "---------" option."""
+    return forms.ChoiceField(
+        label=label,
+        help_text=help_text,
+        choices=choices,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose one of the answers shown."},
+    )
+
+
+def _too_long(limit):
+    return {
+        "max_length": f"Please shorten this to {limit} characters or fewer (it has %(show_value)d)."
+    }
+
+
+class LimbLost(models.TextChoices):
+    """The tick boxes of the first step; each code is the name of an Intake field."""
+
+    LEFT_ARM = "left_arm", "Left arm"
+    RIGHT_ARM = "right_arm", "Right arm"
+    LEFT_LEG = "left_leg", "Left leg"
+    RIGHT_LEG = "right_leg", "Right leg"
+
+
+class StepForm(forms.ModelForm):
+    """What every step form shares: messages come from the server, the layout from the class."""
+
+    # All messages come from the server, in the same place and words, rather than from
+    # browser bubbles that vanish and differ between phones.
+    use_required_attribute = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        # The page template draws the <form>, its CSRF token and the buttons.
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = self.layout()
+
+    def layout(self):
+        return Layout(*self.fields)
+
+
+class LimbsForm(StepForm):
+    limbs = forms.MultipleChoiceField(
+        label="Where is your amputation?",
+        help_text="Tick every one that applies.",
+        choices=LimbLost.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Tick at least one: left arm, right arm, left leg or right leg.",
+            "invalid_choice": "Choose from the arms and legs listed.",
+        },
+    )
+
+    class Meta:
+        model = Intake
+        fields = ["amputation_story"]
+        labels = {"amputation_story": "Tell us about your amputation (optional)"}
+        widgets = {"amputation_story": forms.Textarea(attrs={"rows": 4})}
+        error_messages = {"amputation_story": _too_long(2000)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault(
+            "limbs", [limb.value for limb in LimbLost if getattr(self.instance, limb.value)]
+        )
+
+    def layout(self):
+        return Layout("limbs", "amputation_story")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "limbs" in cleaned_data:
+            for limb in LimbLost:
+                setattr(self.instance, limb.value, limb.value in cleaned_data["limbs"])
+        return cleaned_data
+
+
+class PainForm(StepForm):
+    pain_onset = _answer(Intake.PainOnset.choices, "When did your pain start? (optional)")
+    phantom_pain = PainScoreField(
+        label="Phantom limb pain: how strong is it on a typical day?",
+        help_text="Phantom limb pain is pain you feel in the part of your limb that is gone.",
+        error_messages={
+            "required": "Choose how strong your phantom limb pain is, from 0 to 10. "
+            "Choose 0 if you have none."
+        },
+    )
+    phantom_pain_frequency = _answer(
+        Intake.Frequency.choices, "How often do you have phantom limb pain? (optional)"
+    )
+    residual_pain = PainScoreField(
+        label="Residual limb pain: how strong is it on a typical day?",
+        help_text="Residual limb pain is pain in the part of your limb that remains.",
+        error_messages={
+            "required": "Choose how strong your residual limb pain is, from 0 to 10. "
+            "Choose 0 if you have none."
+        },
+    )
+    residual_pain_frequency = _answer(
+        Intake.Frequency.choices, "How often do you have residual limb pain? (optional)"
+    )
+    sensations = forms.MultipleChoiceField(
+        label="What does your pain feel like? (optional)",
+        help_text="Tick any that fit.",
+        choices=Intake.Sensation.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose from the feelings listed."},
+    )
+
+    class Meta:
+        model = Intake
+        fields = [
+            "pain_onset", "phantom_pain", "phantom_pain_frequency",
+            "residual_pain", "residual_pain_frequency", "sensations",
+        ]  # fmt: skip
+
+    def layout(self):
+        return Layout(
+            "pain_onset",
+            PainScale("phantom_pain"),
+            "phantom_pain_frequency",
+            PainScale("residual_pain"),
+            "residual_pain_frequency",
+            "sensations",
+        )
+
+    def clean_sensations(self):
+        # Stored in the list's own order, once each, whatever order the browser sent.
+        chosen = set(self.cleaned_data["sensations"])
+        return [code for code in Intake.Sensation.values if code in chosen]
+
+
+HOURS_MESSAGE = "Enter the hours as a whole number from 0 to 24, for example 8."
+
+
+class TreatmentForm(StepForm):
+    takes_opioids = _answer(
+        Intake.YesNoUnsure.choices,
+        "Do you take opioid painkillers? (optional)",
+        "For example morphine, oxycodone, tramadol or codeine.",
+    )
+    prosthesis_use = _answer(
+        ProsthesisUse.choices, "Do you use a prosthesis (artificial limb)? (optional)"
+    )
+
+    class Meta:
+        model = Intake
+        fields = ["pain_medicines", "takes_opioids", "prosthesis_use", "prosthesis_hours_per_day"]
+        labels = {
+            "pain_medicines": "Which pain medicines do you take now? (optional)",
+            "prosthesis_hours_per_day": "If you wear it daily: about how many hours a day?",
+        }
+        help_texts = {"prosthesis_hours_per_day": "A whole number from 0 to 24."}
+        widgets = {
+            "pain_medicines": forms.Textarea(attrs={"rows": 3}),
+            "prosthesis_hours_per_day": forms.NumberInput(
+                attrs={"min": 0, "max": 24, "inputmode": "numeric"}
+            ),
+        }
+        error_messages = {
+            "pain_medicines": _too_long(1000),
+            "prosthesis_hours_per_day": {
+                "invalid": HOURS_MESSAGE,
+                "min_value": HOURS_MESSAGE,
+                # Raised by the model's own validator.
+                "max_value": "A day has 24 hours: enter a number from 0 to 24.",
+            },
+        }
+
+
+class HopesForm(StepForm):
+    class Meta:
+        model = Intake
+        fields = ["hopes"]
+        labels = {"hopes": "What do you hope surgery will change? (optional)"}
+        help_texts = {"hopes": "For example: sleep through the night, wear my prosthesis longer."}
+        widgets = {"hopes": forms.Textarea(attrs={"rows": 5})}
+        error_messages = {"hopes": _too_long(2000)}
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    title: str
+    form_class: type[StepForm]
+    # The Intake fields this step saves, and nothing else.
+    fields: tuple[str, ...]
+    # What must be answered here before the intake can be sent, in the patient's words.
+    required: str = ""
+
+    @property
+    def number(self):
+        return STEPS.index(self) + 1
+
+    def is_answered(self, intake):
+        """Saved at least once; for a step of optional questions, anything filled in."""
+        return any(getattr(intake, name) not in (None, "", [], False) for name in self.fields)
+
+
+STEPS = [
+    Step(
+        "limbs",
+        "Your amputation",
+        LimbsForm,
+        (*LimbLost.values, "amputation_story"),
+        required="where your amputation is",
+    ),
+    Step(
+        "pain",
+        "Your pain",
+        PainForm,
+        tuple(PainForm.Meta.fields),
+        required="how strong your phantom limb pain and residual limb pain are",
+    ),
+    Step("treatment", "Medicines and prosthesis", TreatmentForm, tuple(TreatmentForm.Meta.fields)),
+    Step("hopes", "What you hope for", HopesForm, ("hopes",)),
+]
+STEPS_BY_SLUG = {step.slug: step for step in STEPS}
+# The slug of the last page: check everything, then send.
+REVIEW = "review"
+
+
+def next_slug(step):
+    return STEPS[step.number].slug if step.number < len(STEPS) else REVIEW
+
+
+def previous_slug(step):
+    return STEPS[step.number - 2].slug if step.number > 1 else None
+
+
+def first_unanswered(intake):
+    """Where a patient coming back should resume: the first step not yet answered, or None."""
+    return next((step for step in STEPS if not step.is_answered(intake)), None)
+
+
+def missing_steps(intake):
+    """The steps whose required answers are missing, so the intake cannot be sent yet.
+
+    The same rule as the constraint intake_completed_has_limb_and_pain_scores, asked per step
+    so the patient can be told where to go.
+    """
+    missing = []
+    if not intake.limbs:
+        missing.append(STEPS_BY_SLUG["limbs"])
+    if intake.phantom_pain is None or intake.residual_pain is None:
+        missing.append(STEPS_BY_SLUG["pain"])
+    return missing
+
+
+def steps_with_fields(field_names):
+    return [step for step in STEPS if set(step.fields) & set(field_names)]
