@@ -174,7 +174,7 @@ class LimbsForm(StepForm):
 class PainForm(StepForm):
     pain_onset = _answer(Intake.PainOnset.choices, "When did your pain start? (optional)")
     phantom_pain = PainScoreField(
-        label="Phantom limb pain: how strong is it on a typical day?",
+        label="Phantom limb pain: how strong is it today?",
         help_text="Phantom limb pain is pain you feel in the part of your limb that is gone.",
         error_messages={
             "required": "Choose how strong your phantom limb pain is, from 0 to 10. "
@@ -185,7 +185,7 @@ class PainForm(StepForm):
         Intake.Frequency.choices, "How often do you have phantom limb pain? (optional)"
     )
     residual_pain = PainScoreField(
-        label="Residual limb pain: how strong is it on a typical day?",
+        label="Residual limb pain: how strong is it today?",
         help_text="Residual limb pain is pain in the part of your limb that remains.",
         error_messages={
             "required": "Choose how strong your residual limb pain is, from 0 to 10. "

@@ -68,6 +68,9 @@ def database_from_url(name, default):
             f"{name} must be a postgres:// or sqlite:// URL; {engine or 'this scheme'} "
             "is not supported."
         )
+    if engine == "django.db.backends.sqlite3":
+        # Opening a local file costs nothing; keeping it open only trips up threaded servers.
+        config.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
     if engine == "django.db.backends.postgresql":
         if not config.get("NAME"):
             raise ImproperlyConfigured(f"{name} must name a database, e.g. .../tmrclinic.")

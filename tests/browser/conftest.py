@@ -23,7 +23,10 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def chromium():
+def chromium(live_server):
+    # Asking for live_server makes the browser (and its keep-alive connections) close before
+    # the server stops; otherwise the server's request threads close a shared SQLite
+    # connection from the wrong thread.
     if not Path(CHROMIUM).exists():
         pytest.skip(
             f"Chromium not found at {CHROMIUM}: apt-get install -y chromium to run browser tests"
