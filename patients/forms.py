@@ -1,5 +1,5 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Fieldset, Layout
+from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import RegexValidator
@@ -57,6 +57,12 @@ class PatientSearchForm(forms.Form):
         return patients
 
 
+def row(*names):
+    """Fields side by side on a wide screen, stacked on a phone."""
+    width = 12 // len(names)
+    return Div(*(Div(name, css_class=f"col-md-{width}") for name in names), css_class="row")
+
+
 class ReasonMixin:
     """Edits of a clinical record say why; the reason goes into the record's history."""
 
@@ -88,28 +94,12 @@ class PatientForm(ReasonMixin, forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            Div(
-                Div("clinic", css_class="col-md-6"),
-                Div("mrn", css_class="col-md-6"),
-                css_class="row",
-            ),
-            Div(
-                Div("first_name", css_class="col-md-6"),
-                Div("last_name", css_class="col-md-6"),
-                css_class="row",
-            ),
-            Div(
-                Div("date_of_birth", css_class="col-md-6"),
-                Div("sex", css_class="col-md-6"),
-                css_class="row",
-            ),
+            row("clinic", "mrn"),
+            row("first_name", "last_name"),
+            row("date_of_birth", "sex"),
             Fieldset(
                 "Contact",
-                Div(
-                    Div("email", css_class="col-md-6"),
-                    Div("phone", css_class="col-md-6"),
-                    css_class="row",
-                ),
+                row("email", "phone"),
                 "preferred_language",
             ),
             Fieldset("Research", "research_consent", "research_consent_date"),
@@ -227,22 +217,9 @@ class AmputationForm(ReasonMixin, forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            Div(
-                Div("limb", css_class="col-md-4"),
-                Div("side", css_class="col-md-4"),
-                Div("level", css_class="col-md-4"),
-                css_class="row",
-            ),
-            Div(
-                Div("date", css_class="col-md-6"),
-                Div("etiology", css_class="col-md-6"),
-                css_class="row",
-            ),
-            Div(
-                Div("prosthesis_use", css_class="col-md-6"),
-                Div("prosthesis_hours_per_day", css_class="col-md-6"),
-                css_class="row",
-            ),
+            row("limb", "side", "level"),
+            row("date", "etiology"),
+            row("prosthesis_use", "prosthesis_hours_per_day"),
             "notes",
             *(["reason"] if "reason" in self.fields else []),
         )
@@ -268,17 +245,8 @@ class SurgeryForm(ReasonMixin, forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            Div(
-                Div("amputation", css_class="col-md-6"),
-                Div("procedure", css_class="col-md-6"),
-                css_class="row",
-            ),
-            Div(
-                Div(Field("date"), css_class="col-md-4"),
-                Div("surgeon", css_class="col-md-4"),
-                Div("facility", css_class="col-md-4"),
-                css_class="row",
-            ),
+            row("amputation", "procedure"),
+            row("date", "surgeon", "facility"),
             "notes",
             *(["reason"] if "reason" in self.fields else []),
         )

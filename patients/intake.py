@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout, LayoutObject
 from django import forms
-from django.db import models
 from django.forms.boundfield import BoundField
 from django.utils.html import format_html
 
-from .models import Intake, ProsthesisUse
+from .models import Intake, LimbLost, ProsthesisUse
 
 PAIN_SCORES = [(score, str(score)) for score in range(11)]
 
@@ -105,15 +104,6 @@ def _too_long(limit):
     return {
         "max_length": f"Please shorten this to {limit} characters or fewer (it has %(show_value)d)."
     }
-
-
-class LimbLost(models.TextChoices):
-    """The tick boxes of the first step; each code is the name of an Intake field."""
-
-    LEFT_ARM = "left_arm", "Left arm"
-    RIGHT_ARM = "right_arm", "Right arm"
-    LEFT_LEG = "left_leg", "Left leg"
-    RIGHT_LEG = "right_leg", "Right leg"
 
 
 class StepForm(forms.ModelForm):

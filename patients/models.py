@@ -570,6 +570,15 @@ class YesNoUnsure(models.TextChoices):
     UNSURE = "unsure", "I'm not sure"
 
 
+class LimbLost(models.TextChoices):
+    """Where the patient says they lost a limb; each code is the name of an Intake field."""
+
+    LEFT_ARM = "left_arm", "Left arm"
+    RIGHT_ARM = "right_arm", "Right arm"
+    LEFT_LEG = "left_leg", "Left leg"
+    RIGHT_LEG = "right_leg", "Right leg"
+
+
 class Intake(models.Model):
     """The patient's own account, in plain language, before the clinic's record is complete.
 
@@ -654,11 +663,7 @@ class Intake(models.Model):
 
     @property
     def limbs(self):
-        names = {
-            "left_arm": "left arm", "right_arm": "right arm",
-            "left_leg": "left leg", "right_leg": "right leg",
-        }  # fmt: skip
-        return [label for field, label in names.items() if getattr(self, field)]
+        return [limb.label.lower() for limb in LimbLost if getattr(self, limb.value)]
 
     def sensation_labels(self):
         return [self.Sensation(code).label for code in self.sensations if code in self.Sensation]
