@@ -6,4 +6,10 @@ app_name = "painlog"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("new/", views.entry_new, name="new"),
+    path("<int:pk>/edit/", views.entry_edit, name="edit"),
+    path("<int:pk>/delete/", views.entry_delete, name="delete"),
+    path("patients/<int:pk>/", views.patient_pain, name="patient"),
+    path("patients/<int:pk>/new/", views.clinician_entry_new, name="clinician_new"),
+    path("patients/<int:pk>/schedule/", views.schedule_update, name="schedule"),
 ]

@@ -1,15 +1,189 @@
-from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+import datetime
 
-from patients.access import own_patient_record
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from patients.access import Role, get_patient_for_user, own_patient_record, role_required
+
+from .access import get_entry_for_user
+from .charts import pain_chart
+from .forms import PainEntryForm, ScheduleForm
+from .models import LoggingSchedule, PainEntry, PainEntryChange, Source
+from .services import correct_entry, delete_entry, record_entry
+
+ENTRIES_PER_PAGE = 20
+CHART_DAYS = 180
+# Before surgery too: the chart should show pain before and after the first operation.
+BEFORE_SURGERY_DAYS = 30
+LONGEST_CHART_DAYS = 2 * 365
+
+
+def chart_for(patient):
+    """The pain chart of the last months, reaching back to a month before the first surgery
+    (two years at most), with the patient's amputations and surgeries marked."""
+    today = timezone.localdate()
+    surgeries = list(patient.surgeries.all())
+    first_day = today - datetime.timedelta(days=CHART_DAYS)
+    if surgeries:
+        before_surgery = min(s.date for s in surgeries) - datetime.timedelta(BEFORE_SURGERY_DAYS)
+        first_day = max(
+            min(first_day, before_surgery), today - datetime.timedelta(LONGEST_CHART_DAYS)
+        )
+    since = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time()))
+    entries = PainEntry.objects.live().filter(patient=patient, recorded_at__gte=since)
+    events = [(s.date, s.get_procedure_display()) for s in surgeries]
+    events += [(a.date, f"Amputation ({a.limb_label})") for a in patient.amputations.all()]
+    return pain_chart(
+        entries.only("recorded_at", "phantom_pain", "residual_pain"),
+        events=[(day, label) for day, label in events if day >= first_day],
+        rolling_days=7,
+    )
 
 
 @never_cache
 def home(request):
-    """The patient's home: their own pain log."""
+    """The patient's home: log pain, and see their entries newest first, with a chart."""
     patient = own_patient_record(request.user)
+    entries = PainEntry.objects.for_history(patient)
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for entry in page.object_list:
+        entry.changeable = entry.patient_may_change(now)
     return render(
         request,
         "painlog/home.html",
-        {"patient": patient, "intake": getattr(patient, "intake", None)},
+        {
+            "patient": patient,
+            "intake": getattr(patient, "intake", None),
+            "page": page,
+            "chart": chart_for(patient),
+            "form": PainEntryForm(instance=PainEntry(patient=patient)),
+        },
     )
+
+
+@never_cache
+def entry_new(request):
+    patient = own_patient_record(request.user)
+    return _entry_form(request, patient, PainEntry(patient=patient, source=Source.PATIENT))
+
+
+def _entry_form(request, patient, entry):
+    """The one logging form, for a patient's own entry or a clinician's on their behalf."""
+    form = PainEntryForm(request.POST or None, instance=entry)
+    if request.method == "POST" and form.is_valid():
+        saved, created = record_entry(entry=form.instance, actor=request.user)
+        when = timezone.localtime(saved.recorded_at).strftime("%-d %b, %H:%M")
+        messages.success(
+            request,
+            f"Saved: phantom limb pain {saved.phantom_pain}, residual limb pain "
+            f"{saved.residual_pain}, {when}. Thank you."
+            if created
+            else "This entry was already saved.",
+        )
+        if saved.source == Source.CLINICIAN:
+            return redirect("painlog:patient", pk=patient.pk)
+        return redirect("painlog:home")
+    return render(
+        request,
+        "painlog/entry_form.html",
+        {"form": form, "patient": patient, "on_behalf": entry.source == Source.CLINICIAN},
+    )
+
+
+def _own_changeable_entry(request, pk):
+    own_patient_record(request.user)
+    entry = get_entry_for_user(request.user, pk)
+    if not entry.patient_may_change():
+        messages.info(
+            request,
+            "Entries can be corrected or deleted for 24 hours. This one is now kept as it is.",
+        )
+        return None
+    return entry
+
+
+@never_cache
+def entry_edit(request, pk):
+    entry = _own_changeable_entry(request, pk)
+    if entry is None:
+        return redirect("painlog:home")
+    form = PainEntryForm(request.POST or None, instance=entry)
+    if request.method == "POST" and form.is_valid():
+        correct_entry(entry=form.instance, actor=request.user)
+        messages.success(request, "Your correction is saved.")
+        return redirect("painlog:home")
+    return render(
+        request,
+        "painlog/entry_form.html",
+        {"form": form, "patient": entry.patient, "editing": True},
+    )
+
+
+@never_cache
+def entry_delete(request, pk):
+    entry = _own_changeable_entry(request, pk)
+    if entry is None:
+        return redirect("painlog:home")
+    if request.method == "POST":
+        delete_entry(entry=entry, actor=request.user)
+        messages.success(request, "The entry is deleted.")
+        return redirect("painlog:home")
+    return render(request, "painlog/entry_delete.html", {"entry": entry})
+
+
+@never_cache
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def patient_pain(request, pk):
+    """A clinician's view of one patient's pain log, deleted entries and corrections included."""
+    patient = get_patient_for_user(request.user, pk)
+    entries = PainEntry.objects.filter(patient=patient).select_related("entered_by")
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    changes = PainEntryChange.objects.filter(entry__in=[e.pk for e in page.object_list])
+    history = {}
+    for change in changes.select_related("actor"):
+        history.setdefault(change.entry_id, []).append(change)
+    for entry in page.object_list:
+        entry.versions = history.get(entry.pk, [])
+    schedule = LoggingSchedule.objects.filter(patient=patient).first() or LoggingSchedule(
+        patient=patient
+    )
+    return render(
+        request,
+        "painlog/patient_pain.html",
+        {
+            "patient": patient,
+            "page": page,
+            "chart": chart_for(patient),
+            "schedule_form": ScheduleForm(instance=schedule),
+        },
+    )
+
+
+@never_cache
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def clinician_entry_new(request, pk):
+    patient = get_patient_for_user(request.user, pk)
+    return _entry_form(request, patient, PainEntry(patient=patient, source=Source.CLINICIAN))
+
+
+@require_POST
+@role_required(Role.CLINICIAN, Role.ADMIN)
+def schedule_update(request, pk):
+    patient = get_patient_for_user(request.user, pk)
+    schedule = LoggingSchedule.objects.filter(patient=patient).first() or LoggingSchedule(
+        patient=patient
+    )
+    form = ScheduleForm(request.POST, instance=schedule)
+    if form.is_valid():
+        form.save()
+        messages.success(
+            request, f"Schedule saved: {schedule.get_interval_days_display().lower()}."
+        )
+    else:
+        messages.error(request, "Choose how often the patient should log pain.")
+    return redirect("painlog:patient", pk=patient.pk)

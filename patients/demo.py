@@ -151,6 +151,7 @@ def seed_demo_clinics():
                     "first_name": first,
                     "last_name": last,
                     "date_of_birth": born,
+                    "email": f"{username}@example.org",
                 },
             )
             created["patients"] += was_created

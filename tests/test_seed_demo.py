@@ -1,13 +1,25 @@
 """`manage.py seed_demo`: demo data for a laptop, idempotent, refused in production."""
 
+import datetime
+import statistics
+import time
+from collections import defaultdict
+
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.db.models import Min
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from patients.demo import DEMO_PASSWORD
-from patients.models import Clinic, Patient
+from painlog.demo import seed_demo_pain_entries
+from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
+from patients.demo import DEMO_PASSWORD, seed_demo_clinics
+from patients.models import Clinic, Patient, Sensation, Surgery
 
 
 @pytest.fixture
@@ -23,6 +35,11 @@ def snapshot():
         list(Patient.objects.values().order_by("pk")),
         list(User.groups.through.objects.values_list("user_id", "group_id").order_by("pk")),
         list(Clinic.clinicians.through.objects.values_list("clinic_id", "user_id").order_by("pk")),
+        PainEntry.objects.count(),
+        list(PainEntry.objects.values().order_by("pk")),
+        list(PainEntryChange.objects.values().order_by("pk")),
+        LoggingSchedule.objects.count(),
+        list(LoggingSchedule.objects.values().order_by("pk")),
     )
 
 
@@ -44,6 +61,8 @@ def test_seed_creates_two_clinics_five_accounts_and_about_twenty_more_patients(d
 def test_seed_twice_changes_nothing(db, debug_on, capsys):
     call_command("seed_demo")
     first = snapshot()
+    assert PainEntry.objects.exists()
+    assert LoggingSchedule.objects.exists()
     call_command("seed_demo")
     assert snapshot() == first
     assert "nothing changed" in capsys.readouterr().out
@@ -95,3 +114,179 @@ def test_demo_clinicians_each_see_only_their_own_clinic(db, debug_on):
         page = browser.get(reverse("dashboard")).context["page"]
         assert page.paginator.count == clinic.patients.count()
         assert {p.clinic_id for p in page.object_list} == {clinic.pk}
+
+
+# The demo pain diaries
+
+# A fixed "now" (14:00 in the default UTC clinic zone) keeps these tests independent of the date.
+SEEDED_AT = datetime.datetime(2026, 6, 15, 14, 0, tzinfo=datetime.UTC)
+
+
+def diaries():
+    """{patient id: [(day in the clinic's zone, phantom pain)]}, oldest first."""
+    by_patient = defaultdict(list)
+    entries = PainEntry.objects.live().order_by("recorded_at")
+    for patient_id, recorded_at, phantom in entries.values_list(
+        "patient_id", "recorded_at", "phantom_pain"
+    ):
+        by_patient[patient_id].append((timezone.localtime(recorded_at).date(), phantom))
+    return by_patient
+
+
+def first_tmr_dates():
+    tmr = Surgery.objects.filter(procedure__in=Surgery.TMR_PROCEDURES)
+    return dict(tmr.values("patient").annotate(day0=Min("date")).values_list("patient", "day0"))
+
+
+def mean_of_days(diary, first, last, *, min_entries=3):
+    """The mean phantom pain of the entries on days first..last (dates), when enough."""
+    scores = [phantom for day, phantom in diary if first <= day <= last]
+    return statistics.mean(scores) if len(scores) >= min_entries else None
+
+
+def days_from(day0, first, last):
+    return day0 + datetime.timedelta(days=first), day0 + datetime.timedelta(days=last)
+
+
+@pytest.mark.django_db
+class TestDemoPainDiaries:
+    """Read-only checks of one seeded database: seeding for each test would cost a second.
+    Each test runs in a savepoint inside the class's transaction, rolled back at the end."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def seeded(cls, django_db_setup, django_db_blocker):
+        with (
+            time_machine.travel(SEEDED_AT),
+            django_db_blocker.unblock(),
+            transaction.atomic(),
+        ):
+            seed_demo_clinics()
+            seed_demo_pain_entries()
+            yield
+            transaction.set_rollback(True)
+
+    @pytest.fixture
+    def today(self):
+        return timezone.localdate()
+
+    def test_every_demo_patient_has_a_diary_and_a_schedule(self):
+        demo_patients = Patient.objects.filter(mrn__startswith="DEMO-")
+        assert demo_patients.count() == 24
+        assert set(diaries()) == set(demo_patients.values_list("pk", flat=True))
+        assert LoggingSchedule.objects.filter(patient__in=demo_patients).count() == 24
+
+    def test_schedules_are_mostly_daily_some_every_3_days_and_one_weekly(self):
+        intervals = list(LoggingSchedule.objects.values_list("interval_days", flat=True))
+        assert intervals.count(1) >= 18
+        assert intervals.count(3) >= 2
+        assert intervals.count(7) == 1
+
+    def test_each_entry_is_entered_by_the_patient_or_a_clinician_of_their_clinic(self):
+        clinicians = set(Clinic.clinicians.through.objects.values_list("clinic_id", "user_id"))
+        for entry in PainEntry.objects.select_related("patient"):
+            if entry.patient.user_id:
+                assert entry.entered_by_id == entry.patient.user_id
+            else:
+                assert (entry.patient.clinic_id, entry.entered_by_id) in clinicians
+
+    def test_each_entry_has_its_created_version_in_the_history(self):
+        assert PainEntryChange.objects.count() == PainEntry.objects.count()
+        change = PainEntryChange.objects.select_related("entry").order_by("?").first()
+        assert change.action == "created"
+        assert change.actor_id == change.entry.entered_by_id
+        assert change.values["phantom_pain"] == change.entry.phantom_pain
+        # Logged when felt, not all on the day of the seed.
+        assert change.at == change.entry.created_at == change.entry.recorded_at
+
+    def test_the_entries_look_like_a_patients(self):
+        entries = list(PainEntry.objects.all())
+        assert {timezone.localtime(e.recorded_at).hour for e in entries} <= set(range(6, 24))
+        assert all(set(e.sensations) <= set(Sensation.values) for e in entries)
+        # Patients with a login logged themselves; the others' diaries were typed in by the clinic.
+        with_login = set(Patient.objects.filter(user__isnull=False).values_list("pk", flat=True))
+        assert all(
+            e.source == ("patient" if e.patient_id in with_login else "clinician") for e in entries
+        )
+        with_sensations = sum(bool(e.sensations) for e in entries)
+        with_sleep = sum(e.sleep_interference is not None for e in entries)
+        with_note = sum(bool(e.note) for e in entries)
+        assert len(entries) > with_sensations > len(entries) / 5
+        assert len(entries) > with_sleep > len(entries) / 5
+        assert len(entries) / 10 > with_note > 0
+
+    def test_nothing_is_recorded_in_the_future(self):
+        assert not PainEntry.objects.filter(recorded_at__gt=timezone.now()).exists()
+
+    def test_the_demo_patient_kept_a_baseline_diary_before_the_delayed_tmr(self, today):
+        patient = Patient.objects.get(user__username="patient")
+        surgery = patient.surgeries.filter(procedure__in=Surgery.TMR_PROCEDURES).earliest("date")
+        assert surgery.procedure == Surgery.Procedure.SECONDARY_TMR
+        first, last = days_from(surgery.date, -30, -1)
+        assert len([day for day, _ in diaries()[patient.pk] if first <= day <= last]) >= 3
+
+    def test_most_patients_hurt_less_three_months_after_tmr_but_not_all(self):
+        better, not_better = 0, 0
+        day0s = first_tmr_dates()
+        for patient_id, diary in diaries().items():
+            if patient_id not in day0s:
+                continue
+            baseline = mean_of_days(diary, *days_from(day0s[patient_id], -30, -1))
+            three_months = mean_of_days(diary, *days_from(day0s[patient_id], 76, 106))
+            if baseline is None or three_months is None:
+                continue  # primary TMR (no diary before it), or too recent
+            if three_months < baseline:
+                better += 1
+            else:
+                not_better += 1
+        assert better >= 6
+        assert better > 2 * not_better
+        assert not_better >= 1
+
+    def test_one_patient_is_getting_worse_this_week(self, today):
+        # DOMAIN.md: the last 7 days at least 2 points above the 28 days before them.
+        worse = []
+        for patient_id, diary in diaries().items():
+            last_week = mean_of_days(diary, today - datetime.timedelta(days=6), today)
+            month_before = mean_of_days(
+                diary, today - datetime.timedelta(days=34), today - datetime.timedelta(days=7)
+            )
+            if None not in (last_week, month_before) and last_week - month_before >= 2:
+                worse.append(patient_id)
+        assert len(worse) == 1
+
+    def test_a_few_patients_stopped_logging_and_the_others_log_on_schedule(self, today):
+        # DOMAIN.md: no entry for longer than the schedule interval plus 2 days.
+        intervals = dict(LoggingSchedule.objects.values_list("patient_id", "interval_days"))
+        stopped = [
+            patient_id
+            for patient_id, diary in diaries().items()
+            if (today - diary[-1][0]).days > intervals[patient_id] + 2
+        ]
+        assert len(stopped) == 2
+
+
+def test_no_entry_is_in_the_future_late_in_the_evening(db, settings):
+    settings.TIME_ZONE = "America/Chicago"
+    # 23:45 in Chicago, already the next day in UTC, on the day the clocks go forward.
+    late_evening = datetime.datetime(2026, 3, 9, 4, 45, tzinfo=datetime.UTC)
+    with time_machine.travel(late_evening, tick=False):
+        seed_demo_clinics()
+        seed_demo_pain_entries()
+        today = timezone.localdate()
+        assert today == datetime.date(2026, 3, 8)
+        latest = PainEntry.objects.latest("recorded_at").recorded_at
+        assert timezone.localtime(latest).date() <= today
+        assert latest <= timezone.now()
+
+
+def test_the_seed_loads_entries_in_batches_and_takes_a_few_seconds(db, debug_on):
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        call_command("seed_demo")
+    elapsed = time.perf_counter() - started
+    # Batches of inserts, never a query per entry: about 8,000 entries and their 8,000
+    # versions take a few hundred queries on SQLite (which caps a batch at 999 parameters),
+    # a few dozen on PostgreSQL.
+    assert len(queries) < PainEntry.objects.count() / 20
+    assert elapsed < 10

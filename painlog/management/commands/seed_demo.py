@@ -2,12 +2,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from painlog.demo import seed_demo_pain_entries
 from patients.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_clinics
 
 
 class Command(BaseCommand):
     help = (
-        "Load demo clinics, accounts and patients (idempotent). "
+        "Load demo clinics, accounts, patients and their pain diaries (idempotent). "
         "Refuses to run with DJANGO_DEBUG off."
     )
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             created = seed_demo_clinics()
+            created.update(seed_demo_pain_entries())
         if any(created.values()):
             summary = ", ".join(f"{count} {what}" for what, count in created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))

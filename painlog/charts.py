@@ -1,0 +1,563 @@
+"""
+Pain over time as inline SVG, drawn on the server so it reads without JavaScript.
+
+pain_chart() turns one patient's live pain entries into everything
+templates/painlog/_pain_chart.html needs: coordinates in a fixed viewBox, axis ticks, event
+lines, rolling averages, a one-sentence summary and the rows of a data table. Days are the
+clinic's days: an entry at 23:30 belongs to that evening, not to the next day in UTC.
+"""
+
+import bisect
+import datetime
+from dataclasses import dataclass
+
+from django.utils import dateformat, timezone
+
+# The viewBox. Text is sized in the same units, so it shrinks with the chart: sizes suit a
+# phone (chart about 360px wide) and pain-chart.css makes text smaller when the chart is wider.
+# The label layout below assumes this, the largest, size.
+WIDTH = 640
+FONT_SIZE = 22
+# Rough width of a character as a share of the font size: enough to keep labels apart.
+CHAR_WIDTH = 0.58
+PLOT_LEFT = 68
+PLOT_RIGHT = WIDTH - 20
+PLOT_HEIGHT = 220
+TOP_PADDING = 16  # room for the top half of the "10" label
+EVENT_ROW_HEIGHT = 28
+BOTTOM_MARGIN = 64  # two lines of date labels
+
+PAIN_MAX = 10
+Y_TICKS = range(0, PAIN_MAX + 1, 2)
+MAX_X_TICKS = 7
+# With more entries than this each series shows one point per day, the day's mean: thousands
+# of points are slow to draw and cannot be told apart anyway.
+MAX_RAW_POINTS = 150
+# Markers only where they are far enough apart to be seen one by one.
+MAX_MARKERS = 60
+MARKER_RADIUS = 5
+TABLE_ROWS = 60
+# An event near the entries widens the chart to show it. One far away (an amputation years
+# before the first entry) would squash the entries into a sliver, so it is pinned to the edge
+# with its date instead.
+EVENT_REACH_DAYS = 14
+
+SERIES = (
+    ("phantom", "Phantom limb pain", "phantom_pain"),
+    ("residual", "Residual limb pain", "residual_pain"),
+)
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    day: datetime.date
+    value: float  # pain 0-10, or a mean of several entries
+
+    # A square marker is drawn from its corner.
+    @property
+    def corner_x(self):
+        return round(self.x - MARKER_RADIUS, 1)
+
+    @property
+    def corner_y(self):
+        return round(self.y - MARKER_RADIUS, 1)
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str  # "phantom" or "residual", also the CSS class
+    label: str
+    points: tuple
+    rolling: tuple  # rolling-average points, empty without rolling_days
+
+    @property
+    def polyline(self):
+        return _polyline(self.points)
+
+    @property
+    def rolling_polyline(self):
+        return _polyline(self.rolling)
+
+
+@dataclass(frozen=True)
+class Tick:
+    position: float  # x for a date tick, y for a pain tick
+    label: str
+    label_x: float = 0  # moved in from the edge when the label would stick out
+    year: str = ""  # second line under a date: on the first tick and where the year changes
+
+
+@dataclass(frozen=True)
+class EventMark:
+    day: datetime.date
+    label: str
+    text: str  # as shown: the label, with an arrow and date when pinned to an edge
+    lines: tuple  # (dy, text) for each line of the label, top first
+    x: float | None  # the line; None when the event lies outside the chart
+    text_x: float
+    text_y: float  # baseline of the last line
+    anchor: str  # SVG text-anchor
+    line_top: float
+
+
+@dataclass(frozen=True)
+class TableRow:
+    when: datetime.datetime  # in the clinic's time zone
+    when_label: str
+    phantom_pain: int
+    residual_pain: int
+
+
+@dataclass(frozen=True)
+class PainChart:
+    width: int
+    height: int
+    font_size: int
+    plot_left: float
+    plot_right: float
+    plot_top: float
+    plot_bottom: float
+    first_day: datetime.date | None  # the x axis, widened for nearby events
+    last_day: datetime.date | None
+    series: tuple
+    x_ticks: tuple
+    y_ticks: tuple
+    events: tuple
+    rolling_days: int | None
+    daily_means: bool
+    show_markers: bool
+    title: str
+    summary: str
+    entry_count: int
+    rows: tuple  # newest first, at most TABLE_ROWS
+    rows_not_shown: int
+
+    marker_radius: int = MARKER_RADIUS
+    marker_size: int = 2 * MARKER_RADIUS  # side of a square marker
+
+    @property
+    def y_title_y(self):
+        return round((self.plot_top + self.plot_bottom) / 2, 1)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    when: datetime.datetime  # local
+    phantom_pain: int
+    residual_pain: int
+
+    @property
+    def day(self):
+        return self.when.date()
+
+
+def pain_chart(entries, *, events=(), start=None, end=None, rolling_days=None, tz=None):
+    """The chart of one patient's pain entries (live ones: the caller leaves out deleted).
+
+    entries: objects with recorded_at (aware), phantom_pain, residual_pain, in any order.
+    events: (date, label) pairs to mark, e.g. (surgery.date, surgery.get_procedure_display()).
+    start, end: dates to limit the chart to; entries outside are left out, but still count
+    towards the rolling average of the first days shown.
+    rolling_days: draw the mean of the entries of the last N days (the day itself included).
+    tz: the time zone days are counted in; the clinic's current one by default.
+    """
+    if start and end and start > end:
+        raise ValueError("start must not be after end")
+    if rolling_days is not None and rolling_days < 1:
+        raise ValueError("rolling_days must be at least 1")
+    tz = tz or timezone.get_current_timezone()
+    readings = sorted(
+        (
+            _Reading(timezone.localtime(e.recorded_at, tz), e.phantom_pain, e.residual_pain)
+            for e in entries
+        ),
+        key=lambda reading: reading.when,
+    )
+    shown = [r for r in readings if (not start or r.day >= start) and (not end or r.day <= end)]
+    if not shown:
+        return _empty_chart(rolling_days)
+
+    event_days = [(_local_day(day, tz), label) for day, label in events]
+    first_day, last_day = _chart_span(shown, event_days, start, end)
+    days = (last_day - first_day).days + 1
+
+    def x_at(position):
+        """x of a position counted in days from the start of first_day."""
+        return round(PLOT_LEFT + position / days * (PLOT_RIGHT - PLOT_LEFT), 1)
+
+    event_labels = _layout_events(event_days, first_day, last_day, x_at)
+    rows = 1 + max((label.top_row for label in event_labels), default=-1)
+    plot_top = TOP_PADDING + rows * EVENT_ROW_HEIGHT
+    plot_bottom = plot_top + PLOT_HEIGHT
+
+    def y_at(value):
+        return round(plot_top + (PAIN_MAX - value) / PAIN_MAX * PLOT_HEIGHT, 1)
+
+    daily_means = len(shown) > MAX_RAW_POINTS
+    series = []
+    for key, label, field in SERIES:
+        if daily_means:
+            # Each day's mean, at noon of that day.
+            points = [
+                Point(x_at((day - first_day).days + 0.5), y_at(mean), day, mean)
+                for day, mean in _daily_means(shown, field)
+            ]
+        else:
+            points = [
+                Point(x_at(_position(r.when, first_day)), y_at(value), r.day, value)
+                for r in shown
+                for value in [getattr(r, field)]
+            ]
+        rolling = []
+        if rolling_days:
+            rolling = [
+                Point(x_at((day - first_day).days + 0.5), y_at(mean), day, mean)
+                for day, mean in rolling_means(readings, field, rolling_days)
+                if first_day <= day <= last_day
+            ]
+        series.append(Series(key, label, tuple(points), tuple(rolling)))
+
+    title = f"Phantom and residual limb pain, {_span_label(shown[0].day, shown[-1].day)}"
+    newest = shown[::-1]
+    return PainChart(
+        width=WIDTH,
+        height=plot_bottom + BOTTOM_MARGIN,
+        font_size=FONT_SIZE,
+        plot_left=PLOT_LEFT,
+        plot_right=PLOT_RIGHT,
+        plot_top=plot_top,
+        plot_bottom=plot_bottom,
+        first_day=first_day,
+        last_day=last_day,
+        series=tuple(series),
+        x_ticks=tuple(date_ticks(first_day, last_day, x_at)),
+        y_ticks=tuple(Tick(y_at(value), str(value)) for value in Y_TICKS),
+        events=tuple(_event_mark(label, plot_top) for label in event_labels),
+        rolling_days=rolling_days,
+        daily_means=daily_means,
+        show_markers=len(series[0].points) <= MAX_MARKERS,
+        title=title,
+        summary=_summary(shown, daily_means, rolling_days, event_days),
+        entry_count=len(shown),
+        rows=tuple(_table_row(r) for r in newest[:TABLE_ROWS]),
+        rows_not_shown=max(0, len(shown) - TABLE_ROWS),
+    )
+
+
+def rolling_means(readings, field, rolling_days):
+    """(day, mean) for each day with entries: the mean of `field` over every entry of that day
+    and the rolling_days - 1 days before it. Readings must be sorted by time."""
+    days = [r.day for r in readings]
+    # Running totals: the sum of any run of entries is a difference of two of them.
+    totals = [0]
+    for r in readings:
+        totals.append(totals[-1] + getattr(r, field))
+    means = []
+    for day in sorted(set(days)):
+        first = bisect.bisect_left(days, day - datetime.timedelta(days=rolling_days - 1))
+        last = bisect.bisect_right(days, day)
+        means.append((day, (totals[last] - totals[first]) / (last - first)))
+    return means
+
+
+def date_ticks(first_day, last_day, x_at):
+    """Date ticks for the x axis: every day, week, month, quarter... whichever is the finest
+    step that gives at most MAX_X_TICKS."""
+    steps = [("day", 1), ("day", 2), ("week", 1), ("week", 2)]
+    steps += [("month", months) for months in (1, 3, 6, 12, 24, 60, 120)]
+    for unit, step in steps:
+        days = _tick_days(first_day, last_day, unit, step)
+        if len(days) <= MAX_X_TICKS:
+            break
+    days = days or [first_day]
+    ticks = []
+    previous_year = None
+    for day in days:
+        if unit == "month" and step >= 12:
+            label, year = str(day.year), ""
+        else:
+            label = dateformat.format(day, "M" if unit == "month" else "j M")
+            year = str(day.year) if day.year != previous_year else ""
+        previous_year = day.year
+        x = x_at((day - first_day).days)
+        # Keep the label inside the box; it is centred on its tick.
+        half = max(len(label), len(year)) * CHAR_WIDTH * FONT_SIZE / 2
+        label_x = round(min(max(x, half), WIDTH - half), 1)
+        ticks.append(Tick(x, label, label_x, year))
+    return ticks
+
+
+def _tick_days(first_day, last_day, unit, step):
+    if unit == "day":
+        day, delta = first_day, datetime.timedelta(days=step)
+    elif unit == "week":
+        # Weeks start on Monday.
+        day = first_day + datetime.timedelta(days=-first_day.weekday() % 7)
+        delta = datetime.timedelta(weeks=step)
+    else:
+        # Months whose number fits the step: every quarter is Jan, Apr, Jul, Oct.
+        index = first_day.year * 12 + first_day.month - 1
+        if first_day.day > 1:
+            index += 1
+        index += -index % step
+        days = []
+        while (day := datetime.date(index // 12, index % 12 + 1, 1)) <= last_day:
+            days.append(day)
+            index += step
+        return days
+    days = []
+    while day <= last_day:
+        days.append(day)
+        day += delta
+    return days
+
+
+def _chart_span(shown, event_days, start, end):
+    """First and last day of the x axis: the entries' days, or start and end when given,
+    widened to take in events near the entries."""
+    first, last = shown[0].day, shown[-1].day
+    reach = datetime.timedelta(days=max(EVENT_REACH_DAYS, (last - first).days))
+    chart_first, chart_last = start or first, end or last
+    for day, _ in event_days:
+        if not start and first - reach <= day < chart_first:
+            chart_first = day
+        if not end and chart_last < day <= last + reach:
+            chart_last = day
+    return chart_first, chart_last
+
+
+@dataclass
+class _EventLabel:
+    day: datetime.date
+    label: str
+    lines: list
+    x: float | None  # its line, None for an event outside the chart
+    anchor: str
+    text_x: float
+    left: float  # left and right cover the text and the line
+    right: float
+    row: int = 0  # its lowest row of text; row 0 is just above the plot
+
+    @property
+    def top_row(self):
+        return self.row + len(self.lines) - 1
+
+
+def _layout_events(event_days, first_day, last_day, x_at):
+    labels = []
+    for day, label in sorted(event_days, key=lambda event: event[0]):
+        event_label = _event_label(day, label, first_day, last_day, x_at)
+        event_label.row = _free_row(event_label, labels)
+        labels.append(event_label)
+    return labels
+
+
+def _event_label(day, label, first_day, last_day, x_at):
+    room = PLOT_RIGHT - PLOT_LEFT
+    if day < first_day:
+        lines = _wrap(f"← {label} ({_date_label(day)})", room)
+        right = PLOT_LEFT + _lines_width(lines)
+        return _EventLabel(day, label, lines, None, "start", PLOT_LEFT, PLOT_LEFT, right)
+    if day > last_day:
+        lines = _wrap(f"{label} ({_date_label(day)}) →", room)
+        left = PLOT_RIGHT - _lines_width(lines)
+        return _EventLabel(day, label, lines, None, "end", PLOT_RIGHT, left, PLOT_RIGHT)
+    x = x_at((day - first_day).days)
+    # Beside its line and anchored there, so text that CSS makes smaller stays by it: on the
+    # right if it fits on one line, else on the left, else in two lines on the roomier side.
+    room_right, room_left = WIDTH - x - 5, x - 5 - PLOT_LEFT
+    width = _text_width(label)
+    if width <= room_right or (width > room_left and room_right >= room_left):
+        lines = _wrap(label, room_right)
+        return _EventLabel(day, label, lines, x, "start", x + 5, x, x + 5 + _lines_width(lines))
+    lines = _wrap(label, room_left)
+    return _EventLabel(day, label, lines, x, "end", x - 5, x - 5 - _lines_width(lines), x)
+
+
+def _free_row(label, placed):
+    """The lowest row where the label overlaps no other label and crosses no other event's
+    line; failing that, the lowest where it overlaps none (the row above all others)."""
+    highest = max((other.top_row for other in placed), default=-1) + 1
+    for avoid_lines in (True, False):
+        for row in range(highest + 1):
+            label.row = row
+            if not any(_clash(label, other, avoid_lines) for other in placed):
+                return row
+    raise AssertionError("unreachable: the row above every other label is free")
+
+
+def _clash(label, other, avoid_lines):
+    shares_a_row = label.row <= other.top_row and other.row <= label.top_row
+    if shares_a_row and label.left < other.right + 8 and other.left < label.right + 8:
+        return True
+    if not avoid_lines:
+        return False
+
+    # A line runs up through every row below its own label.
+    def crosses(line_x, lower):
+        return line_x is not None and lower.left - 4 <= line_x <= lower.right + 4
+
+    return (other.row < label.row and crosses(label.x, other)) or (
+        label.row < other.row and crosses(other.x, label)
+    )
+
+
+def _event_mark(label, plot_top):
+    baseline = round(plot_top - 10 - label.row * EVENT_ROW_HEIGHT, 1)
+    # The last line sits in the label's lowest row and those before it are lifted by a line
+    # height in em, so the lines stay together when CSS makes the text smaller.
+    count = len(label.lines)
+    lines = tuple((f"{(i - count + 1) * 1.2:g}em", line) for i, line in enumerate(label.lines))
+    return EventMark(
+        day=label.day,
+        label=label.label,
+        text=" ".join(label.lines),
+        lines=lines,
+        x=label.x,
+        text_x=round(label.text_x, 1),
+        text_y=baseline,
+        anchor=label.anchor,
+        # Up to the top of its label, so line and label read as one flag.
+        line_top=round(baseline - (count - 1) * EVENT_ROW_HEIGHT - 0.75 * FONT_SIZE, 1),
+    )
+
+
+def _daily_means(readings, field):
+    totals = {}
+    for r in readings:
+        total, count = totals.get(r.day, (0, 0))
+        totals[r.day] = (total + getattr(r, field), count + 1)
+    return [(day, total / count) for day, (total, count) in totals.items()]
+
+
+def _summary(shown, daily_means, rolling_days, event_days):
+    first, last = shown[0].day, shown[-1].day
+    count = len(shown)
+    if first == last:
+        phantom, residual = _means(shown)
+        if count == 1:
+            text = (
+                f"On {_date_label(first)}, 1 entry: phantom limb pain {phantom}, "
+                f"residual limb pain {residual}."
+            )
+        else:
+            text = (
+                f"On {_date_label(first)}, {count} entries: phantom limb pain averaged "
+                f"{phantom}, residual limb pain {residual}."
+            )
+    else:
+        # Whole weeks when there are two to compare, or else single days.
+        days = 7 if (last - first).days >= 13 else 1
+        period = "week" if days == 7 else "day"
+        opening = _means([r for r in shown if (r.day - first).days < days])
+        closing = _means([r for r in shown if (last - r.day).days < days])
+        text = (
+            f"From {_span_label(first, last)}, {count} entries: "
+            f"phantom limb pain from {opening[0]} to {closing[0]}, "
+            f"residual limb pain from {opening[1]} to {closing[1]} "
+            f"(first and last {period} averages)."
+        )
+    if daily_means:
+        text += " Each point is the average of one day's entries."
+    if rolling_days:
+        text += f" The thinner lines are {rolling_days}-day averages."
+    if event_days:
+        marked = ", ".join(f"{label} ({_date_label(day)})" for day, label in sorted(event_days))
+        text += f" Marked: {marked}."
+    return text
+
+
+def _means(readings):
+    """Phantom and residual means, as text: 6.5, or 7 rather than 7.0."""
+    count = len(readings)
+    phantom = sum(r.phantom_pain for r in readings) / count
+    residual = sum(r.residual_pain for r in readings) / count
+    return f"{round(phantom, 1):g}", f"{round(residual, 1):g}"
+
+
+def _table_row(reading):
+    return TableRow(
+        when=reading.when,
+        # Formatted here: the template's date filter would convert to the current time zone,
+        # which need not be the one the chart was drawn in.
+        when_label=dateformat.format(reading.when, "D j M Y, H:i"),
+        phantom_pain=reading.phantom_pain,
+        residual_pain=reading.residual_pain,
+    )
+
+
+def _empty_chart(rolling_days):
+    return PainChart(
+        width=WIDTH,
+        height=0,
+        font_size=FONT_SIZE,
+        plot_left=PLOT_LEFT,
+        plot_right=PLOT_RIGHT,
+        plot_top=0,
+        plot_bottom=0,
+        first_day=None,
+        last_day=None,
+        series=(),
+        x_ticks=(),
+        y_ticks=(),
+        events=(),
+        rolling_days=rolling_days,
+        daily_means=False,
+        show_markers=False,
+        title="Phantom and residual limb pain",
+        summary="No entries yet.",
+        entry_count=0,
+        rows=(),
+        rows_not_shown=0,
+    )
+
+
+def _position(when, first_day):
+    """Days from the start of first_day to a local time, by the wall clock: a 23:30 entry sits
+    at the end of its own day even across a change to or from daylight saving time."""
+    seconds = when.hour * 3600 + when.minute * 60 + when.second
+    return (when.date() - first_day).days + seconds / 86400
+
+
+def _local_day(day, tz):
+    # A datetime is a date too; take its day in the clinic's zone rather than its UTC day.
+    if isinstance(day, datetime.datetime):
+        return timezone.localtime(day, tz).date()
+    return day
+
+
+def _polyline(points):
+    return " ".join(f"{point.x},{point.y}" for point in points)
+
+
+def _wrap(text, room):
+    """The text in at most two lines that fit in room, the last cut short if it must be."""
+    fits = max(2, int(room / (CHAR_WIDTH * FONT_SIZE)))
+    lines = [""]
+    for word in text.split():
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > fits and len(lines) < 2:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".lstrip()
+    return [line if len(line) <= fits else line[: fits - 1].rstrip() + "…" for line in lines]
+
+
+def _lines_width(lines):
+    return max(_text_width(line) for line in lines)
+
+
+def _text_width(text):
+    return len(text) * CHAR_WIDTH * FONT_SIZE
+
+
+def _date_label(day):
+    return dateformat.format(day, "j M Y")
+
+
+def _span_label(first, last):
+    if first == last:
+        return _date_label(first)
+    opening = dateformat.format(first, "j M") if first.year == last.year else _date_label(first)
+    return f"{opening} to {_date_label(last)}"

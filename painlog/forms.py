@@ -1,0 +1,142 @@
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils import timezone
+
+from patients.intake import PainScoreField
+from patients.models import Sensation
+
+from .models import LoggingSchedule, PainEntry
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def _optional_score(label):
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[("", "Skip")] + [(n, str(n)) for n in range(11)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text="0 = not at all, 10 = completely",
+        error_messages={"invalid_choice": "Choose a number from 0 to 10."},
+    )
+
+
+class PainEntryForm(forms.ModelForm):
+    """Two taps for the scores, one for Save; everything else is optional and folded away."""
+
+    phantom_pain = PainScoreField(
+        label="Phantom limb pain right now",
+        help_text="Pain in the part of the limb that is gone.",
+        error_messages={"required": "Choose your phantom limb pain, from 0 to 10 (0 = none)."},
+    )
+    residual_pain = PainScoreField(
+        label="Residual limb pain right now",
+        help_text="Pain in the part of the limb that remains.",
+        error_messages={"required": "Choose your residual limb pain, from 0 to 10 (0 = none)."},
+    )
+    recorded_at = forms.DateTimeField(
+        label="When did you feel it?",
+        help_text="Leave as it is for now. You can go back up to 7 days.",
+        # Left out (as by the quick form on the home page) means "now", when Save is tapped.
+        required=False,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        error_messages={"invalid": "Enter a date and time, for example 2026-03-14 18:30."},
+    )
+    sensations = forms.MultipleChoiceField(
+        label="What did it feel like?",
+        choices=Sensation.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose from the feelings listed."},
+    )
+    sleep_interference = _optional_score("How much did pain get in the way of sleep?")
+    activity_interference = _optional_score("How much did pain get in the way of daily life?")
+    submission_id = forms.UUIDField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = PainEntry
+        fields = [
+            "phantom_pain", "residual_pain", "recorded_at", "phantom_frequency",
+            "episode_length", "sensations", "sleep_interference", "activity_interference",
+            "medicine_taken", "prosthesis_hours", "note",
+        ]  # fmt: skip
+        widgets = {
+            "phantom_frequency": forms.RadioSelect,
+            "episode_length": forms.RadioSelect,
+            "note": forms.Textarea(attrs={"rows": 3}),
+            "prosthesis_hours": forms.NumberInput(
+                attrs={"min": 0, "max": 24, "inputmode": "numeric"}
+            ),
+        }
+        labels = {
+            "phantom_frequency": "How often did phantom pain come since your last entry?",
+            "episode_length": "How long did a bout of pain last?",
+            "medicine_taken": "Pain medicine you took",
+            "prosthesis_hours": "Hours you wore your prosthesis today",
+            "note": "Anything else? (note)",
+        }
+        error_messages = {
+            "note": {
+                "max_length": "Please keep the note to %(limit_value)d characters "
+                "(it has %(show_value)d).",
+            },
+            "medicine_taken": {"max_length": "Please keep this to %(limit_value)d characters."},
+            "prosthesis_hours": {
+                "invalid": "Enter the hours as a whole number from 0 to 24.",
+                "max_value": "A day has 24 hours: enter a number from 0 to 24.",
+                "min_value": "Enter a number from 0 to 24.",
+            },
+        }  # fmt: skip
+
+    DETAIL_FIELDS = [
+        "recorded_at", "phantom_frequency", "episode_length", "sensations",
+        "sleep_interference", "activity_interference", "medicine_taken", "prosthesis_hours",
+        "note",
+    ]  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Radio lists without a "---------" choice: leaving them alone means "not answered".
+        for name in ("phantom_frequency", "episode_length"):
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
+        if not self.instance.pk:
+            self.fields["recorded_at"].initial = timezone.localtime().replace(
+                second=0, microsecond=0
+            )
+            self.fields["submission_id"].initial = self.instance.submission_id
+        else:
+            del self.fields["submission_id"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def detail_fields(self):
+        return [self[name] for name in self.DETAIL_FIELDS]
+
+    def details_have_errors(self):
+        return any(self[name].errors for name in self.DETAIL_FIELDS)
+
+    def clean_recorded_at(self):
+        return self.cleaned_data["recorded_at"] or timezone.now()
+
+    def clean_sensations(self):
+        chosen = set(self.cleaned_data["sensations"])
+        return [code for code in Sensation.values if code in chosen]
+
+    def _post_clean(self):
+        if "submission_id" in self.cleaned_data:
+            self.instance.submission_id = self.cleaned_data["submission_id"]
+        super()._post_clean()
+
+
+class ScheduleForm(forms.ModelForm):
+    class Meta:
+        model = LoggingSchedule
+        fields = ["interval_days", "reminders"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

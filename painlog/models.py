@@ -1,0 +1,252 @@
+import datetime
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from patients.models import PAIN_SCALE, Patient, Sensation
+
+# How far back a patient may log pain they felt earlier; clinicians copying a paper diary may
+# go further.
+PATIENT_BACKFILL = datetime.timedelta(days=7)
+CLINICIAN_BACKFILL = datetime.timedelta(days=366)
+# A phone whose clock runs a little fast must not be told its "now" is in the future.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+# How long a patient may correct or delete their own entry.
+EDIT_WINDOW = datetime.timedelta(hours=24)
+
+
+class EpisodeFrequency(models.TextChoices):
+    NONE = "none", "Not at all"
+    ONCE = "once", "Once"
+    FEW = "few", "A few times"
+    MANY = "many", "Many times"
+    CONSTANT = "constant", "All the time"
+
+
+class EpisodeLength(models.TextChoices):
+    SECONDS = "seconds", "Seconds"
+    MINUTES = "minutes", "Minutes"
+    HOURS = "hours", "Hours"
+    CONSTANT = "constant", "It does not stop"
+
+
+class Source(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CLINICIAN = "clinician", "Clinician, on the patient's behalf"
+
+
+class PainEntryQuerySet(models.QuerySet):
+    def live(self):
+        """Entries not deleted: the ones every figure is computed from."""
+        return self.filter(deleted_at__isnull=True)
+
+    def for_history(self, patient):
+        return self.live().filter(patient=patient).order_by("-recorded_at", "-pk")
+
+
+class PainEntry(models.Model):
+    """One moment of pain as the patient felt it: phantom and residual-limb, 0 to 10."""
+
+    EpisodeFrequency = EpisodeFrequency
+    EpisodeLength = EpisodeLength
+    Source = Source
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="pain_entries")
+    recorded_at = models.DateTimeField(
+        "when", default=timezone.now, help_text="When the pain was felt."
+    )
+    phantom_pain = models.PositiveSmallIntegerField(validators=PAIN_SCALE)
+    residual_pain = models.PositiveSmallIntegerField(validators=PAIN_SCALE)
+    phantom_frequency = models.CharField(
+        "how often phantom pain came since the last entry",
+        max_length=10,
+        choices=EpisodeFrequency,
+        blank=True,
+    )
+    episode_length = models.CharField(
+        "how long an episode lasted", max_length=10, choices=EpisodeLength, blank=True
+    )
+    sensations = models.JSONField(default=list, blank=True)
+    sleep_interference = models.PositiveSmallIntegerField(
+        "how much pain got in the way of sleep", null=True, blank=True, validators=PAIN_SCALE
+    )
+    activity_interference = models.PositiveSmallIntegerField(
+        "how much pain got in the way of daily activities",
+        null=True,
+        blank=True,
+        validators=PAIN_SCALE,
+    )
+    medicine_taken = models.CharField("pain medicine taken", max_length=300, blank=True)
+    prosthesis_hours = models.PositiveSmallIntegerField(
+        "hours the prosthesis was worn", null=True, blank=True, validators=[MaxValueValidator(24)]
+    )
+    note = models.TextField(blank=True, max_length=1000)
+    source = models.CharField(max_length=10, choices=Source, default=Source.PATIENT)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # One per form shown: a double tap or a resubmitted form cannot store the entry twice.
+    submission_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PainEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        verbose_name_plural = "pain entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phantom_pain__gte=0, phantom_pain__lte=10),
+                name="pain_entry_phantom_pain_0_to_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(residual_pain__gte=0, residual_pain__lte=10),
+                name="pain_entry_residual_pain_0_to_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(sleep_interference__isnull=True)
+                | Q(sleep_interference__gte=0, sleep_interference__lte=10),
+                name="pain_entry_sleep_interference_0_to_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(activity_interference__isnull=True)
+                | Q(activity_interference__gte=0, activity_interference__lte=10),
+                name="pain_entry_activity_interference_0_to_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(prosthesis_hours__isnull=True)
+                | Q(prosthesis_hours__gte=0, prosthesis_hours__lte=24),
+                name="pain_entry_prosthesis_hours_in_a_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(phantom_frequency__in=["", *EpisodeFrequency.values]),
+                name="pain_entry_phantom_frequency_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(episode_length__in=["", *EpisodeLength.values]),
+                name="pain_entry_episode_length_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=Source.values), name="pain_entry_source_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "submission_id"], name="pain_entry_submitted_once"
+            ),
+        ]
+        indexes = [
+            # "Latest entries of this patient": history pages, dashboards, reminders.
+            models.Index(fields=["patient", "-recorded_at"], name="pain_entry_patient_recent_idx"),
+        ]
+
+    def __str__(self):
+        when = timezone.localtime(self.recorded_at).strftime("%Y-%m-%d %H:%M")
+        return f"Phantom {self.phantom_pain}, residual {self.residual_pain} at {when}"
+
+    @property
+    def is_deleted(self):
+        return self.deleted_at is not None
+
+    def patient_may_change(self, now=None):
+        """A patient may correct or delete their own entry for 24 hours after saving it."""
+        now = now or timezone.now()
+        return (
+            not self.is_deleted
+            and self.source == Source.PATIENT
+            and now - self.created_at < EDIT_WINDOW
+        )
+
+    def sensation_labels(self):
+        return [Sensation(code).label for code in self.sensations if code in Sensation.values]
+
+    def validate_constraints(self, exclude=None):
+        # Every CHECK here mirrors a field validator that has already put its message next to
+        # the field; validating them again costs a database query apiece on every save of the
+        # most frequent form in the app. The one unique rule (a repeated submission) is not an
+        # error: record_entry answers it with the entry already saved.
+        pass
+
+    def clean(self):
+        errors = {}
+        now = timezone.now()
+        if self.recorded_at:
+            backfill = PATIENT_BACKFILL if self.source == Source.PATIENT else CLINICIAN_BACKFILL
+            # An edit keeps the window it was created in.
+            reference = self.created_at or now
+            if self.recorded_at > now + CLOCK_SKEW:
+                errors["recorded_at"] = "This time is in the future. Log pain you have felt."
+            elif self.recorded_at < reference - backfill:
+                days = backfill.days
+                errors["recorded_at"] = (
+                    f"Entries can go back {days} days at most. For older pain, "
+                    "tell your clinic at your next visit."
+                    if self.source == Source.PATIENT
+                    else f"Entries can go back {days} days at most."
+                )
+        sensations = self.sensations
+        if not isinstance(sensations, list) or any(c not in Sensation.values for c in sensations):
+            errors["sensations"] = "Choose sensations from the list."
+        if errors:
+            raise ValidationError(errors)
+
+
+class PainEntryChange(models.Model):
+    """Every version of a pain entry: created, corrected, deleted. Never edited."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        CORRECTED = "corrected", "Corrected"
+        DELETED = "deleted", "Deleted"
+
+    entry = models.ForeignKey(PainEntry, on_delete=models.PROTECT, related_name="changes")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=10, choices=Action)
+    # The entry's values after this change ({} for a deletion): the history shows what
+    # changed by comparing each version with the one before it.
+    values = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["created", "corrected", "deleted"]),
+                name="pain_entry_change_action_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} entry {self.entry_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class LoggingSchedule(models.Model):
+    """How often the clinic asks this patient to log pain, and when we last reminded them."""
+
+    class Interval(models.IntegerChoices):
+        DAILY = 1, "Every day"
+        EVERY_3_DAYS = 3, "Every 3 days"
+        WEEKLY = 7, "Every week"
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="schedule")
+    interval_days = models.PositiveSmallIntegerField(
+        "log pain", choices=Interval, default=Interval.DAILY
+    )
+    reminders = models.BooleanField("email reminders when an entry is due", default=True)
+    last_reminded_on = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(interval_days__in=[1, 3, 7]), name="logging_schedule_interval_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.patient.full_name}: {self.get_interval_days_display().lower()}"

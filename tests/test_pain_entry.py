@@ -1,0 +1,256 @@
+"""Logging pain: /painlog/new/ for patients, and on a patient's behalf for clinicians."""
+
+import datetime
+import uuid
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from painlog.models import PainEntry, PainEntryChange
+
+NEW = reverse("painlog:new")
+NOW = datetime.datetime(2026, 3, 14, 18, 30, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def three_taps(**extra):
+    """What the form sends when the patient taps two scores and Save."""
+    data = {
+        "phantom_pain": "6",
+        "residual_pain": "3",
+        "recorded_at": timezone.localtime(NOW).strftime("%Y-%m-%dT%H:%M"),
+        "submission_id": str(uuid.uuid4()),
+    }
+    data.update(extra)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_patient_logs_two_scores_and_sees_a_confirmation(client, patient):
+    client.force_login(patient.user)
+    page = client.get(NEW).content.decode()
+    assert "0 = no pain" in page and "10 = worst pain imaginable" in page
+    response = client.post(NEW, three_taps(), follow=True)
+    assert response.redirect_chain == [(reverse("painlog:home"), 302)]
+    assert "Saved: phantom limb pain 6, residual limb pain 3" in response.content.decode()
+    entry = PainEntry.objects.get()
+    assert (entry.patient, entry.phantom_pain, entry.residual_pain) == (patient, 6, 3)
+    assert entry.source == "patient" and entry.entered_by == patient.user
+    assert entry.recorded_at == NOW
+    assert PainEntryChange.objects.get().action == "created"
+
+
+def test_zero_is_a_valid_score(client, patient):
+    client.force_login(patient.user)
+    client.post(NEW, three_taps(phantom_pain="0", residual_pain="0"))
+    assert PainEntry.objects.get().phantom_pain == 0
+
+
+def test_the_form_carries_a_fresh_submission_id_and_the_time_now(client, patient):
+    client.force_login(patient.user)
+    first = client.get(NEW).context["form"]
+    second = client.get(NEW).context["form"]
+    assert first["submission_id"].value() != second["submission_id"].value()
+    assert first["recorded_at"].value() == timezone.localtime(NOW).replace(tzinfo=None)
+
+
+def test_a_double_tap_or_resubmitted_form_stores_one_entry(client, patient):
+    client.force_login(patient.user)
+    data = three_taps()
+    client.post(NEW, data)
+    response = client.post(NEW, data, follow=True)
+    assert "already saved" in response.content.decode()
+    assert PainEntry.objects.count() == 1
+    client.post(NEW, three_taps())
+    assert PainEntry.objects.count() == 2
+
+
+def test_the_same_submission_id_from_two_patients_is_two_entries(client, patient, other_patient):
+    data = three_taps()
+    for person in (patient, other_patient):
+        client.force_login(person.user)
+        client.post(NEW, data)
+    assert PainEntry.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"phantom_pain": None}, "phantom_pain", "Choose your phantom limb pain"),
+        ({"residual_pain": ""}, "residual_pain", "Choose your residual limb pain"),
+        ({"phantom_pain": "11"}, "phantom_pain", "not on the scale"),
+        ({"phantom_pain": "-1"}, "phantom_pain", "not on the scale"),
+        ({"residual_pain": "seven"}, "residual_pain", "not on the scale"),
+        ({"residual_pain": "5.5"}, "residual_pain", "not on the scale"),
+        ({"recorded_at": "2026-03-14T19:00"}, "recorded_at", "in the future"),
+        ({"recorded_at": "2026-03-07T18:00"}, "recorded_at", "go back 7 days"),
+        ({"recorded_at": "yesterday"}, "recorded_at", "Enter a date and time"),
+        ({"note": "x" * 1001}, "note", "keep the note to 1000 characters"),
+        ({"medicine_taken": "m" * 301}, "medicine_taken", "300 characters"),
+        ({"prosthesis_hours": "25"}, "prosthesis_hours", "A day has 24 hours"),
+        ({"prosthesis_hours": "lots"}, "prosthesis_hours", "whole number from 0 to 24"),
+        ({"sleep_interference": "12"}, "sleep_interference", "from 0 to 10"),
+        ({"sensations": ["burning", "tickling"]}, "sensations", "Choose from the feelings"),
+        ({"phantom_frequency": "hourly"}, "phantom_frequency", "Select a valid choice"),
+        ({"submission_id": "not-a-uuid"}, "submission_id", "valid UUID"),
+    ],
+)
+def test_bad_input_gets_a_message_next_to_the_field_and_stores_nothing(
+    client, patient, changes, field, message
+):
+    client.force_login(patient.user)
+    response = client.post(NEW, three_taps(**changes))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert message in " ".join(errors.get(field, [])), errors
+    assert "Nothing was saved yet" in response.content.decode()
+    assert not PainEntry.objects.exists()
+
+
+def test_without_a_time_the_entry_is_for_the_moment_save_was_tapped(client, patient):
+    client.force_login(patient.user)
+    client.post(NEW, three_taps(recorded_at=None))
+    assert PainEntry.objects.get().recorded_at == NOW
+
+
+def test_the_home_page_logs_in_three_taps(client, patient):
+    client.force_login(patient.user)
+    page = client.get(reverse("painlog:home")).content.decode()
+    form = page[page.index(f'action="{NEW}"') :]
+    form = form[: form.index("</form>")]
+    assert form.count('type="radio"') == 22 and 'name="submission_id"' in form
+    assert 'name="recorded_at"' not in form
+
+
+def test_backfilling_up_to_seven_days_is_allowed(client, patient):
+    client.force_login(patient.user)
+    client.post(NEW, three_taps(recorded_at="2026-03-07T18:40"))
+    assert PainEntry.objects.get().recorded_at == datetime.datetime(
+        2026, 3, 7, 18, 40, tzinfo=datetime.UTC
+    )
+
+
+def test_a_note_with_markup_is_stored_as_text_and_shown_escaped(client, patient):
+    client.force_login(patient.user)
+    client.post(NEW, three_taps(note="<script>alert('x')</script> & more"))
+    body = client.get(reverse("painlog:home")).content.decode()
+    assert "<script>alert" not in body and "&lt;script&gt;" in body
+
+
+def test_optional_details_are_stored(client, patient):
+    client.force_login(patient.user)
+    client.post(
+        NEW,
+        three_taps(
+            phantom_frequency="few",
+            episode_length="minutes",
+            sensations=["electric", "burning"],
+            sleep_interference="4",
+            activity_interference="0",
+            medicine_taken="Gabapentin 300 mg",
+            prosthesis_hours="8",
+            note="Worse in the cold",
+        ),
+    )
+    entry = PainEntry.objects.get()
+    assert entry.sensations == ["burning", "electric"]
+    assert (entry.sleep_interference, entry.activity_interference) == (4, 0)
+    assert (entry.prosthesis_hours, entry.episode_length) == (8, "minutes")
+
+
+@pytest.mark.parametrize(
+    ("zone", "typed", "stored_utc", "local_day"),
+    [
+        ("America/Chicago", "2026-03-13T23:30", datetime.datetime(2026, 3, 14, 4, 30), "13 Mar"),
+        ("Europe/Berlin", "2026-03-13T23:30", datetime.datetime(2026, 3, 13, 22, 30), "13 Mar"),
+        ("Australia/Sydney", "2026-03-14T23:30", datetime.datetime(2026, 3, 14, 12, 30), "14 Mar"),
+    ],
+)
+def test_an_entry_at_half_past_eleven_clinic_time_lands_on_that_day(
+    client, patient, settings, zone, typed, stored_utc, local_day
+):
+    settings.TIME_ZONE = zone
+    client.force_login(patient.user)
+    response = client.post(NEW, three_taps(recorded_at=typed))
+    assert response.status_code == 302, response.context["form"].errors
+    entry = PainEntry.objects.get()
+    assert entry.recorded_at == stored_utc.replace(tzinfo=datetime.UTC)
+    assert f"{local_day}, 23:30" in client.get(reverse("painlog:home")).content.decode()
+
+
+def test_a_time_that_does_not_exist_in_the_clinic_zone_is_explained(client, patient, settings):
+    settings.TIME_ZONE = "America/Chicago"
+    client.force_login(patient.user)
+    # 2026-03-08 02:30 never happened in Chicago: clocks jumped from 02:00 to 03:00.
+    response = client.post(NEW, three_taps(recorded_at="2026-03-08T02:30"))
+    assert response.status_code == 200
+    assert "recorded_at" in response.context["form"].errors
+    assert not PainEntry.objects.exists()
+
+
+def test_clinicians_cannot_use_the_patient_logging_page(client, clinician, patient):
+    client.force_login(clinician)
+    assert client.get(NEW).status_code == 404
+    assert client.post(NEW, three_taps()).status_code == 404
+    assert not PainEntry.objects.exists()
+
+
+def test_a_patient_cannot_log_for_someone_else(client, patient, other_patient):
+    client.force_login(patient.user)
+    client.post(NEW, three_taps(patient=other_patient.pk))
+    assert PainEntry.objects.get().patient == patient
+
+
+def test_logging_needs_the_csrf_token(patient):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(patient.user)
+    assert browser.post(NEW, three_taps()).status_code == 403
+    assert not PainEntry.objects.exists()
+
+
+def test_saving_an_entry_costs_a_fixed_number_of_queries(
+    client, patient, django_assert_num_queries
+):
+    client.force_login(patient.user)
+    # session, user, role, patient record; then in one transaction (a savepoint inside the
+    # test's own): insert the entry, insert its first version
+    with django_assert_num_queries(8):
+        client.post(NEW, three_taps())
+
+
+CLINICIAN_NEW = "painlog:clinician_new"
+
+
+def test_clinician_adds_an_entry_marked_as_on_behalf(client, clinician, patient):
+    client.force_login(clinician)
+    url = reverse(CLINICIAN_NEW, args=[patient.pk])
+    assert "on the patient" in client.get(url).content.decode()
+    response = client.post(url, three_taps(recorded_at="2026-01-02T09:00"))
+    assert response["Location"] == reverse("painlog:patient", args=[patient.pk])
+    entry = PainEntry.objects.get()
+    assert entry.source == "clinician" and entry.entered_by == clinician
+    page = client.get(response["Location"]).content.decode()
+    assert "(clinician)" in page
+    client.force_login(patient.user)
+    assert "Entered by your clinic" in client.get(reverse("painlog:home")).content.decode()
+
+
+def test_colleague_may_add_but_outsider_and_patients_may_not(
+    client, colleague, outsider, patient, other_patient
+):
+    url = reverse(CLINICIAN_NEW, args=[patient.pk])
+    for user in (outsider, patient.user, other_patient.user):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+        assert client.post(url, three_taps()).status_code == 404
+    assert not PainEntry.objects.exists()
+    client.force_login(colleague)
+    assert client.post(url, three_taps()).status_code == 302
