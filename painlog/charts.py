@@ -36,6 +36,9 @@ MAX_RAW_POINTS = 150
 # Markers only where they are far enough apart to be seen one by one.
 MAX_MARKERS = 60
 MARKER_RADIUS = 5
+# Residual pain's open square is larger than phantom pain's dot, so when both scores are the
+# same (often) the dot shows inside the square instead of being hidden by it.
+SQUARE_SIZE = 14
 TABLE_ROWS = 60
 # An event near the entries widens the chart to show it. One far away (an amputation years
 # before the first entry) would squash the entries into a sliver, so it is pinned to the edge
@@ -58,11 +61,11 @@ class Point:
     # A square marker is drawn from its corner.
     @property
     def corner_x(self):
-        return round(self.x - MARKER_RADIUS, 1)
+        return round(self.x - SQUARE_SIZE / 2, 1)
 
     @property
     def corner_y(self):
-        return round(self.y - MARKER_RADIUS, 1)
+        return round(self.y - SQUARE_SIZE / 2, 1)
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class PainChart:
     rows_not_shown: int
 
     marker_radius: int = MARKER_RADIUS
-    marker_size: int = 2 * MARKER_RADIUS  # side of a square marker
+    square_size: int = SQUARE_SIZE
 
     @property
     def y_title_y(self):
@@ -205,16 +208,15 @@ def pain_chart(entries, *, events=(), start=None, end=None, rolling_days=None, t
                 for day, mean in _daily_means(shown, field)
             ]
         else:
-            points = [
-                Point(x_at(_position(r.when, first_day)), y_at(value), r.day, value)
-                for r in shown
-                for value in [getattr(r, field)]
-            ]
+            points = []
+            for r in shown:
+                value = getattr(r, field)
+                points.append(Point(x_at(_position(r.when, first_day)), y_at(value), r.day, value))
         rolling = []
         if rolling_days:
             rolling = [
                 Point(x_at((day - first_day).days + 0.5), y_at(mean), day, mean)
-                for day, mean in rolling_means(readings, field, rolling_days)
+                for day, mean in _rolling_means(readings, field, rolling_days)
                 if first_day <= day <= last_day
             ]
         series.append(Series(key, label, tuple(points), tuple(rolling)))
@@ -246,7 +248,7 @@ def pain_chart(entries, *, events=(), start=None, end=None, rolling_days=None, t
     )
 
 
-def rolling_means(readings, field, rolling_days):
+def _rolling_means(readings, field, rolling_days):
     """(day, mean) for each day with entries: the mean of `field` over every entry of that day
     and the rolling_days - 1 days before it. Readings must be sorted by time."""
     days = [r.day for r in readings]

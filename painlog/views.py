@@ -40,6 +40,8 @@ def chart_for(patient):
     return pain_chart(
         entries.only("recorded_at", "phantom_pain", "residual_pain"),
         events=[(day, label) for day, label in events if day >= first_day],
+        start=first_day,
+        end=today,
         rolling_days=7,
     )
 
