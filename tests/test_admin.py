@@ -101,3 +101,30 @@ def test_clinicians_and_patients_cannot_use_the_admin(client, clinician, patient
         response = client.get(reverse("admin:patients_patient_changelist"))
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
+
+
+def test_admin_reads_a_pain_entry_with_its_history_but_cannot_change_it(
+    client, site_admin, patient
+):
+    from painlog.models import PainEntry
+    from painlog.services import correct_entry, record_entry
+
+    entry, _ = record_entry(
+        entry=PainEntry(patient=patient, phantom_pain=6, residual_pain=2), actor=patient.user
+    )
+    entry.phantom_pain = 3
+    correct_entry(entry=entry, actor=patient.user)
+    client.force_login(site_admin)
+    assert (
+        client.get(reverse("admin:painlog_painentry_changelist"), {"q": "MRN-1"}).status_code == 200
+    )
+    page = client.get(reverse("admin:painlog_painentry_change", args=[entry.pk])).content.decode()
+    assert "Corrected" in page and "Created" in page
+    response = client.post(
+        reverse("admin:painlog_painentry_change", args=[entry.pk]),
+        {"phantom_pain": "9", "residual_pain": "9"},
+    )
+    assert response.status_code == 403
+    entry.refresh_from_db()
+    assert entry.phantom_pain == 3
+    assert client.get(reverse("admin:painlog_loggingschedule_changelist")).status_code == 200

@@ -268,5 +268,13 @@ LOGGING = {
 # amputation itself). The database refuses more than 14.
 CLINIC_PRIMARY_TMR_WINDOW_DAYS = env_int("CLINIC_PRIMARY_TMR_WINDOW_DAYS", 0, maximum=14)
 
+# The address patients use, for links in emails sent outside a request (pain reminders).
+CLINIC_BASE_URL = os.environ.get("CLINIC_BASE_URL", "").strip().rstrip("/")
+if CLINIC_BASE_URL and not CLINIC_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"CLINIC_BASE_URL must be a full address such as 'https://clinic.example.org', "
+        f"not {CLINIC_BASE_URL!r}."
+    )
+
 # Load balancers probe /healthz/ over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
