@@ -2,20 +2,33 @@ import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from patients.access import Role, get_patient_for_user, own_patient_record, role_required
+from patients.access import (
+    Role,
+    clinics_of,
+    get_patient_for_user,
+    own_patient_record,
+    patients_visible_to,
+    role_of,
+    role_required,
+)
+from patients.models import Intake
 
+from . import outcomes
 from .access import get_entry_for_user
 from .charts import pain_chart
-from .forms import PainEntryForm, ScheduleForm
+from .dashboard import add_outcomes, annotate_for_dashboard
+from .forms import DashboardForm, PainEntryForm, ScheduleForm
 from .models import LoggingSchedule, PainEntry, PainEntryChange, Source
 from .services import correct_entry, delete_entry, record_entry
 
 ENTRIES_PER_PAGE = 20
+PATIENTS_PER_PAGE = 25
 CHART_DAYS = 180
 # Before surgery too: the chart should show pain before and after the first operation.
 BEFORE_SURGERY_DAYS = 30
@@ -154,6 +167,17 @@ def patient_pain(request, pk):
     schedule = LoggingSchedule.objects.filter(patient=patient).first() or LoggingSchedule(
         patient=patient
     )
+    amputations = patient.amputations_with_surgeries()
+    intake = Intake.objects.filter(patient=patient).first()
+    outcome = outcomes.patient_outcome(
+        readings=outcomes.readings_from(
+            PainEntry.objects.live()
+            .filter(patient=patient)
+            .only("recorded_at", "phantom_pain", "residual_pain", "deleted_at")
+        ),
+        surgeries=[s for a in amputations for s in a.surgery_list],
+        intake=intake,
+    )
     return render(
         request,
         "painlog/patient_pain.html",
@@ -162,6 +186,10 @@ def patient_pain(request, pk):
             "page": page,
             "chart": chart_for(patient),
             "schedule_form": ScheduleForm(instance=schedule),
+            "amputations": amputations,
+            "intake": intake,
+            "outcome": outcome,
+            "pain_outcomes": [o for o in (outcome.phantom, outcome.residual) if o],
         },
     )
 
@@ -189,3 +217,68 @@ def schedule_update(request, pk):
     else:
         messages.error(request, "Choose how often the patient should log pain.")
     return redirect("painlog:patient", pk=patient.pk)
+
+
+@never_cache
+def dashboard(request):
+    """The clinician's morning list: who is getting worse, who stopped logging, how pain changed
+    since surgery. Patients needing attention come first."""
+    role = role_of(request.user)
+    if role == Role.PATIENT:
+        return redirect("home")
+    if role not in (Role.CLINICIAN, Role.ADMIN):
+        raise Http404
+    today = timezone.localdate()
+    clinics = clinics_of(request.user)
+    form = DashboardForm(request.GET or None, clinics=clinics)
+    patients = annotate_for_dashboard(patients_visible_to(request.user).active(), today)
+    sort, order_by = form.ordering()
+    patients = form.filter(patients).select_related("clinic", "intake").order_by(*order_by)
+    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = add_outcomes(
+        page.object_list.prefetch_related("amputations", "surgeries"), today
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    return render(
+        request,
+        "painlog/dashboard.html",
+        {
+            "form": form,
+            "page": page,
+            "clinics": clinics,
+            "show_clinic_column": len(clinics) > 1,
+            "columns": _sortable_columns(sort, sort_query.urlencode(), len(clinics) > 1),
+            "filter_query": query.urlencode(),
+            "today": today,
+        },
+    )
+
+
+def _sortable_columns(sort, query, with_clinic):
+    """The dashboard's column headers: label, link that sorts by it (or reverses), aria-sort."""
+    columns = [
+        ("Patient", "name"),
+        ("MRN", "mrn"),
+        *([("Clinic", "clinic")] if with_clinic else []),
+        ("Amputation", None),
+        ("TMR surgery", "surgery"),
+        ("Latest phantom / residual", "phantom"),
+        ("7-day average phantom / residual", "phantom7"),
+        ("Change from baseline", None),
+        ("Last entry", "last_entry"),
+        ("Flags", None),
+    ]
+    prefix = f"?{query}&" if query else "?"
+    for label, key in columns:
+        if key is None:
+            yield {"label": label}
+            continue
+        ascending, descending = sort == key, sort == f"-{key}"
+        yield {
+            "label": label,
+            "href": f"{prefix}sort={'-' if ascending else ''}{key}",
+            "aria_sort": "ascending" if ascending else "descending" if descending else "",
+        }

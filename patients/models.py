@@ -137,6 +137,14 @@ class Patient(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def amputations_with_surgeries(self):
+        """The amputations, each with its surgeries and their nerve transfers (three queries)."""
+        amputations = list(self.amputations.all())
+        surgeries = list(self.surgeries.prefetch_related("nerve_transfers"))
+        for amputation in amputations:
+            amputation.surgery_list = [s for s in surgeries if s.amputation_id == amputation.pk]
+        return amputations
+
     @property
     def full_name(self):
         return f"{self.first_name} {self.last_name}"

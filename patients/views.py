@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,8 +15,6 @@ from .access import (
     get_patient_for_user,
     get_surgery_for_user,
     own_patient_record,
-    patients_visible_to,
-    role_of,
     role_required,
 )
 from .forms import (
@@ -29,7 +26,6 @@ from .forms import (
     NerveTransferFormSet,
     NewPatientForm,
     PatientForm,
-    PatientSearchForm,
     SurgeryForm,
 )
 from .models import Amputation, Intake, NerveTransfer, Surgery
@@ -43,51 +39,14 @@ from .services import (
     set_archived,
 )
 
-PATIENTS_PER_PAGE = 25
 HISTORY_ROWS = 50
-
-
-@never_cache
-@role_required(Role.CLINICIAN, Role.ADMIN)
-def dashboard(request):
-    """The clinician's home: the active patients of their clinics, searchable by name or MRN."""
-    is_admin = role_of(request.user) == Role.ADMIN
-    clinics = clinics_of(request.user)
-    # Evaluated once here; the heading reuses the result.
-    show_clinic_column = len(clinics) > 1
-    form = PatientSearchForm(request.GET or None, clinics=clinics)
-    patients = form.filter(patients_visible_to(request.user).for_dashboard())
-    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "patients/dashboard.html",
-        {
-            "form": form,
-            "page": page,
-            "clinics": clinics,
-            "is_admin": is_admin,
-            "show_clinic_column": show_clinic_column,
-            "filter_query": query.urlencode(),
-        },
-    )
-
-
-def amputations_with_surgeries(patient):
-    """The patient's amputations, each with its surgeries and their transfers (three queries)."""
-    amputations = list(patient.amputations.all())
-    surgeries = list(patient.surgeries.prefetch_related("nerve_transfers"))
-    for amputation in amputations:
-        amputation.surgery_list = [s for s in surgeries if s.amputation_id == amputation.pk]
-    return amputations
 
 
 @never_cache
 @role_required(Role.CLINICIAN, Role.ADMIN)
 def patient_detail(request, pk):
     patient = get_patient_for_user(request.user, pk)
-    amputations = amputations_with_surgeries(patient)
+    amputations = patient.amputations_with_surgeries()
     return render(
         request,
         "patients/patient_detail.html",
@@ -326,7 +285,7 @@ def surgery_edit(request, pk):
 def my_record(request):
     """The patient's own clinical record, read-only."""
     patient = own_patient_record(request.user)
-    amputations = amputations_with_surgeries(patient)
+    amputations = patient.amputations_with_surgeries()
     return render(
         request,
         "patients/my_record.html",

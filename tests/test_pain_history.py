@@ -165,12 +165,15 @@ def test_clinician_pain_page_trio(client, clinician, colleague, outsider, patien
 def test_clinician_pain_page_runs_a_fixed_number_of_queries(
     client, clinician, patient, entries, django_assert_num_queries
 ):
+    amputation = make_amputation(patient, date=datetime.date(2026, 1, 5))
+    make_surgery(amputation, transfers=[("tibial", "Soleus")])
     for number in range(entries):
         log(patient, at=SAVED - datetime.timedelta(hours=number))
     client.force_login(clinician)
-    # session, user, role, patient, count, page of entries, their versions, schedule,
-    # chart: entries, surgeries, amputations
-    with time_machine.travel(SAVED, tick=False), django_assert_num_queries(11):
+    # session, user, role, patient, count, page of entries, their versions, schedule;
+    # clinical record: amputations, surgeries, nerve transfers; intake; entries for the
+    # outcomes; chart: entries, surgeries, amputations
+    with time_machine.travel(SAVED, tick=False), django_assert_num_queries(16):
         client.get(reverse("painlog:patient", args=[patient.pk]))
 
 

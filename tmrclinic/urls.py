@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from patients import views as patient_views
+from painlog import cohort, exports
+from painlog import views as painlog_views
 
 from . import views
 
@@ -12,7 +13,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("dashboard/", patient_views.dashboard, name="dashboard"),
+    path("dashboard/", painlog_views.dashboard, name="dashboard"),
+    path("dashboard/outcomes/", cohort.cohort_outcomes, name="cohort_outcomes"),
+    path("dashboard/export/entries.csv", exports.export_entries, name="export_entries"),
+    path("dashboard/export/outcomes.csv", exports.export_outcomes, name="export_outcomes"),
     path("", include("patients.urls")),
     path("painlog/", include("painlog.urls")),
     path("admin/", admin.site.urls),

@@ -61,7 +61,7 @@ def test_clinician_lands_on_the_dashboard_and_opens_a_patient(desktop, live_serv
     assert "Northfield" not in desktop.locator("tbody").inner_text()
     screenshot(desktop, "clinician-dashboard")
     desktop.get_by_label("Name or MRN").fill("Reyes")
-    desktop.get_by_role("button", name="Search").click()
+    desktop.get_by_role("button", name="Show").click()
     desktop.get_by_role("link", name="Reyes, Jordan").click()
     assert desktop.get_by_role("heading", name="Jordan Reyes").is_visible()
     screenshot(desktop, "clinician-patient-record")

@@ -1,0 +1,356 @@
+"""
+Did pain go down after TMR? The outcome rules of ../shared/DOMAIN.md ("Outcome rules"), in one
+place, for one patient and for a cohort.
+
+Plain functions over what the caller has already fetched: no database access here. Callers pass
+live entries only (`PainEntry.objects.live()`); a deleted entry is refused, never counted.
+
+Days are the clinic's calendar days, counted from day 0, the date of the first TMR surgery.
+Means are computed exactly (as fractions of the 0-10 scores) so that a reduction of exactly 30%,
+50% or 2 points is judged the way the thresholds say ("at least"), whatever floats would round
+to; the dataclasses carry full-precision floats and presentation rounds.
+"""
+
+import datetime
+import math
+import statistics
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import NamedTuple
+
+from django.utils import timezone
+
+PAIN_TYPES = (("phantom", "Phantom limb pain"), ("residual", "Residual limb pain"))
+
+
+class TimePoint(NamedTuple):
+    label: str
+    day: int  # days after day 0
+    half_width: int  # the window is day +/- half_width, both edges included
+
+    @property
+    def first_day(self):
+        return self.day - self.half_width
+
+    @property
+    def last_day(self):
+        return self.day + self.half_width
+
+
+TIME_POINTS = (
+    TimePoint("1 month", 30, 10),
+    TimePoint("3 months", 91, 15),
+    TimePoint("6 months", 182, 30),
+    TimePoint("12 months", 365, 30),
+    TimePoint("24 months", 730, 45),
+)
+MIN_ENTRIES = 3
+BASELINE_FIRST_DAY = -30
+BASELINE_LAST_DAY = -1
+# The string values of Surgery.TMR_PROCEDURES, so that this module needs no model import.
+TMR_PROCEDURES = ("primary_tmr", "secondary_tmr", "tmr_rpni")
+
+# IMMPACT 2008: a reduction of at least 30% is clinically important, at least 50% substantial;
+# neither is judged below a baseline of 3.
+MODERATE_REDUCTION = 30
+SUBSTANTIAL_REDUCTION = 50
+MIN_JUDGED_BASELINE = 3
+MIN_POINTS_REDUCTION = 2
+RESPONDER_STATUSES = ("substantial", "moderate")
+TOO_LOW_TO_JUDGE = "baseline too low to judge"
+
+WORSENING_POINTS = 2
+RECENT_DAYS = 7
+EARLIER_DAYS = 28
+# Grace on top of the logging interval before a patient counts as having stopped.
+LOGGING_GRACE_DAYS = 2
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One live entry, on its clinic-local calendar day."""
+
+    day: datetime.date
+    phantom: int
+    residual: int
+
+
+def readings_from(entries, tz=None):
+    """Entries (recorded_at aware, phantom_pain, residual_pain) as Readings, in the order given.
+
+    Filtering out deleted entries is the caller's job (`PainEntry.objects.live()`); one that
+    slips through raises ValueError rather than silently skewing a clinical figure.
+    """
+    tz = tz or timezone.get_current_timezone()
+    readings = []
+    for entry in entries:
+        # Read from the instance's own values: getattr on a field left out by .only() would
+        # fetch it from the database, one query per entry.
+        if getattr(entry, "__dict__", {}).get("deleted_at") is not None:
+            raise ValueError("Outcomes are computed from live entries only: pass .live().")
+        readings.append(
+            Reading(
+                day=entry.recorded_at.astimezone(tz).date(),
+                phantom=entry.phantom_pain,
+                residual=entry.residual_pain,
+            )
+        )
+    return readings
+
+
+def day_zero(surgeries):
+    """The date of the first TMR surgery (primary, secondary or with RPNI), or None."""
+    dates = [surgery.date for surgery in surgeries if surgery.procedure in TMR_PROCEDURES]
+    return min(dates, default=None)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    value: float | None  # None when missing
+    n: int  # diary entries behind it: 0 for an intake or a missing baseline
+    source: str | None  # "diary", "intake", or None when missing
+    label: str
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    label: str
+    first_day: int  # window edges in days from day 0, both included
+    last_day: int
+    n: int
+    value: float | None  # mean, None with fewer than MIN_ENTRIES entries
+    status: str  # "" when there is a value, else "too few entries (n)"
+    change: float | None  # value - baseline: negative is better
+    percent_change: float | None
+    responder: str | None  # "substantial", "moderate", "no", TOO_LOW_TO_JUDGE or None
+    at_least_2_points: bool | None
+
+
+@dataclass(frozen=True)
+class PainOutcome:
+    pain_type: str
+    label: str
+    baseline: Baseline
+    follow_ups: tuple[FollowUp, ...]  # one per TIME_POINTS, in order
+
+
+@dataclass(frozen=True)
+class PatientOutcome:
+    day_zero: datetime.date | None
+    phantom: PainOutcome | None  # both None when there is no TMR surgery yet
+    residual: PainOutcome | None
+
+    def latest_judged(self, pain_type):
+        """The latest follow-up of this pain type that has a value, or None."""
+        outcome = getattr(self, pain_type)
+        if outcome is None:
+            return None
+        with_value = [follow_up for follow_up in outcome.follow_ups if follow_up.value is not None]
+        return with_value[-1] if with_value else None
+
+
+def _exact_mean(scores):
+    return Fraction(sum(scores), len(scores))
+
+
+def _scores(readings, pain_type, first, last):
+    return [getattr(reading, pain_type) for reading in readings if first <= reading.day <= last]
+
+
+def _baseline(readings, pain_type, start, intake):
+    """The baseline, and its exact value for the arithmetic (None when missing)."""
+    diary = _scores(
+        readings,
+        pain_type,
+        start + datetime.timedelta(days=BASELINE_FIRST_DAY),
+        start + datetime.timedelta(days=BASELINE_LAST_DAY),
+    )
+    if len(diary) >= MIN_ENTRIES:
+        mean, n = _exact_mean(diary), len(diary)
+        return mean, Baseline(float(mean), n, "diary", f"baseline from diary ({n} entries)")
+    score = getattr(intake, f"{pain_type}_pain", None) if intake is not None else None
+    completed_at = getattr(intake, "completed_at", None)
+    # Completed on day 0 itself may already be after the operation: only an earlier day is
+    # surely before it. Never a later value: that is the bug of calling a follow-up baseline.
+    if score is not None and completed_at and timezone.localtime(completed_at).date() < start:
+        return Fraction(score), Baseline(float(score), 0, "intake", "baseline from intake")
+    return None, Baseline(None, 0, None, "missing")
+
+
+def _responder(change, baseline):
+    if baseline < MIN_JUDGED_BASELINE:
+        return TOO_LOW_TO_JUDGE
+    reduction = -change / baseline * 100
+    if reduction >= SUBSTANTIAL_REDUCTION:
+        return "substantial"
+    if reduction >= MODERATE_REDUCTION:
+        return "moderate"
+    return "no"
+
+
+def _follow_up(readings, pain_type, start, time_point, baseline):
+    scores = _scores(
+        readings,
+        pain_type,
+        start + datetime.timedelta(days=time_point.first_day),
+        start + datetime.timedelta(days=time_point.last_day),
+    )
+    n = len(scores)
+    fields = {
+        "label": time_point.label,
+        "first_day": time_point.first_day,
+        "last_day": time_point.last_day,
+        "n": n,
+        "value": None,
+        "status": f"too few entries ({n})",
+        "change": None,
+        "percent_change": None,
+        "responder": None,
+        "at_least_2_points": None,
+    }
+    if n < MIN_ENTRIES:
+        return FollowUp(**fields)
+    value = _exact_mean(scores)
+    fields.update(value=float(value), status="")
+    if baseline is None:
+        return FollowUp(**fields)
+    change = value - baseline
+    fields.update(
+        change=float(change),
+        percent_change=float(change / baseline * 100) if baseline else None,
+        responder=_responder(change, baseline),
+        at_least_2_points=change <= -MIN_POINTS_REDUCTION,
+    )
+    return FollowUp(**fields)
+
+
+def patient_outcome(*, readings, surgeries, intake=None, today=None):
+    """Baseline and follow-ups of both pain types, as they stand on `today`.
+
+    Readings after `today` are ignored, so a past date gives the outcome as it stood then.
+    A time point whose window is still open reports what it has so far: "too few entries (n)",
+    or a value as soon as it has MIN_ENTRIES, which may still move until the window closes.
+    """
+    start = day_zero(surgeries)
+    if start is None:
+        return PatientOutcome(day_zero=None, phantom=None, residual=None)
+    today = today or timezone.localdate()
+    readings = [reading for reading in readings if reading.day <= today]
+    outcomes = {}
+    for pain_type, label in PAIN_TYPES:
+        exact_baseline, baseline = _baseline(readings, pain_type, start, intake)
+        follow_ups = tuple(
+            _follow_up(readings, pain_type, start, time_point, exact_baseline)
+            for time_point in TIME_POINTS
+        )
+        outcomes[pain_type] = PainOutcome(pain_type, label, baseline, follow_ups)
+    return PatientOutcome(day_zero=start, **outcomes)
+
+
+def worsening(readings, today):
+    """Per pain type: the last 7 days' mean at least 2 points above the 28 days before them."""
+    recent_first = today - datetime.timedelta(days=RECENT_DAYS - 1)
+    earlier_last = recent_first - datetime.timedelta(days=1)
+    earlier_first = recent_first - datetime.timedelta(days=EARLIER_DAYS)
+    flags = {}
+    for pain_type, _label in PAIN_TYPES:
+        recent = _scores(readings, pain_type, recent_first, today)
+        earlier = _scores(readings, pain_type, earlier_first, earlier_last)
+        flags[pain_type] = (
+            len(recent) >= MIN_ENTRIES
+            and len(earlier) >= MIN_ENTRIES
+            and _exact_mean(recent) - _exact_mean(earlier) >= WORSENING_POINTS
+        )
+    return flags
+
+
+def stopped_logging(last_day, interval_days, today):
+    """No entry for longer than the schedule interval plus 2 days.
+
+    False for a patient who never logged: callers report that separately.
+    """
+    if last_day is None:
+        return False
+    return (today - last_day).days > interval_days + LOGGING_GRACE_DAYS
+
+
+# Two-sided 95% critical values of Student's t for df 1-30, to six decimals (computed from the
+# exact closed form of the t distribution for integer df; the familiar 3-decimal table rounds
+# these).
+T_CRITICAL_95 = (
+    12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004, 2.262157,
+    2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905, 2.109816, 2.100922,
+    2.093024, 2.085963, 2.079614, 2.073873, 2.068658, 2.063899, 2.059539, 2.055529, 2.051831,
+    2.048407, 2.045230, 2.042272,
+)  # fmt: skip
+Z_975 = 1.959963984540054
+
+
+def t_critical_95(df):
+    """The two-sided 95% critical value of Student's t with df degrees of freedom."""
+    if df < 1:
+        raise ValueError("The t distribution needs at least one degree of freedom.")
+    if df <= len(T_CRITICAL_95):
+        return T_CRITICAL_95[df - 1]
+    # Above 30, Fisher's (Cornish-Fisher) expansion around the normal quantile, Abramowitz and
+    # Stegun 26.7.5: within 1e-6 of the exact value from df 31 on.
+    z = Z_975
+    return (
+        z
+        + (z**3 + z) / (4 * df)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+        + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * df**4)
+    )
+
+
+def mean_ci(values):
+    """(mean, low, high) with a 95% t interval; the interval is None with fewer than 2 values."""
+    values = list(values)
+    if not values:
+        return None, None, None
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, None, None
+    half_width = t_critical_95(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    return mean, mean - half_width, mean + half_width
+
+
+@dataclass(frozen=True)
+class CohortCell:
+    label: str
+    n: int  # patients with a value at this time point
+    judged: int  # of them, those with a baseline of at least 3
+    responders: int  # of the judged, moderate or substantial
+    responder_rate: float | None  # responders / judged * 100; None when none are judged
+    mean_change: float | None  # over the patients with a change (a value and a baseline)
+    ci_low: float | None  # 95% t interval, None for fewer than 2 changes
+    ci_high: float | None
+    n_change: int = 0  # patients behind mean_change (a value and a baseline): at most n
+
+
+def cohort_cells(outcomes, pain_type):
+    """One cell per time point over PatientOutcomes; patients without TMR surgery are left out."""
+    pain_outcomes = [getattr(o, pain_type) for o in outcomes if getattr(o, pain_type) is not None]
+    cells = []
+    for index, time_point in enumerate(TIME_POINTS):
+        follow_ups = [outcome.follow_ups[index] for outcome in pain_outcomes]
+        with_value = [follow_up for follow_up in follow_ups if follow_up.value is not None]
+        judged = [f for f in with_value if f.responder not in (None, TOO_LOW_TO_JUDGE)]
+        responders = sum(1 for f in judged if f.responder in RESPONDER_STATUSES)
+        changes = [f.change for f in with_value if f.change is not None]
+        mean_change, ci_low, ci_high = mean_ci(changes)
+        cells.append(
+            CohortCell(
+                label=time_point.label,
+                n=len(with_value),
+                judged=len(judged),
+                responders=responders,
+                responder_rate=responders / len(judged) * 100 if judged else None,
+                mean_change=mean_change,
+                ci_low=ci_low,
+                ci_high=ci_high,
+                n_change=len(changes),
+            )
+        )
+    return tuple(cells)
