@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 
 from patients.access import Role, clinics_of, patients_visible_to, role_of, role_required
 from patients.forms import DATE_INPUT
-from patients.models import Level, Limb, Procedure, Surgery
+from patients.models import Level, Limb, Patient, Procedure, Surgery
 
 from . import outcomes
 from .models import PainEntry
@@ -81,7 +81,7 @@ class CohortFilterForm(forms.Form):
         return cleaned
 
     def filters(self):
-        """The valid filters as keyword arguments for cohort_patients(); bad ones left out."""
+        """The valid filters as keyword arguments for patients_for(); bad ones left out."""
         if not self.is_bound:
             return {}
         self.is_valid()
@@ -122,7 +122,7 @@ def patients_for(user, *, clinic=None, surgery_from=None, surgery_to=None, resea
 class CohortPatient:
     """A patient with a TMR surgery, the surgery that made their day 0, and their outcome."""
 
-    patient: object
+    patient: Patient
     first_tmr: Surgery
     outcome: outcomes.PatientOutcome
 
@@ -136,7 +136,7 @@ class CohortPatient:
 
     @property
     def timing(self):
-        """ "primary" for TMR at the amputation itself, else "delayed"."""
+        """Primary TMR, or TMR with RPNI on the amputation day, is "primary"; else "delayed"."""
         surgery = self.first_tmr
         at_amputation = surgery.procedure == Procedure.TMR_RPNI and (
             surgery.date == surgery.amputation.date
@@ -240,13 +240,14 @@ class Cell:
     def responders_text(self):
         figures = self.figures
         if not figures.judged:
-            return "no one judged"
+            # Judging needs a baseline of 3 or more: say which is lacking.
+            return "none judged, " + ("baseline below 3" if self.changes else "no baseline")
         return f"{figures.responders} of {figures.judged} ({figures.responder_rate:.0f}%)"
 
     @property
     def change_text(self):
         if self.figures.mean_change is None:
-            return "no baseline to compare"
+            return "none, no baseline"
         return _signed(self.figures.mean_change)
 
     @property
@@ -386,6 +387,13 @@ class ChartSeries:
 
 
 @dataclass(frozen=True)
+class XTick:
+    x: float
+    label: str  # months
+    empty: bool  # no mean change of either pain type: the chart says "no estimate" there
+
+
+@dataclass(frozen=True)
 class CohortChart:
     width: int
     height: int
@@ -396,7 +404,7 @@ class CohortChart:
     plot_bottom: float
     zero_y: float
     y_ticks: tuple  # (y, label)
-    x_ticks: tuple  # (x, label)
+    x_ticks: tuple  # XTick per time point
     series: tuple
     summary: str
     has_data: bool
@@ -406,14 +414,14 @@ class CohortChart:
         return round((self.plot_top + self.plot_bottom) / 2, 1)
 
     @property
-    def x_title_y(self):
-        return self.plot_bottom + 62
+    def no_data_y(self):
+        return round(self.zero_y - 8, 1)
 
 
 def _point_text(time_point, cell):
     figures = cell.figures
     if figures.mean_change is None:
-        return f"{time_point}: no mean change ({cell.empty_reason or 'no baseline to compare'})"
+        return f"{time_point}: no mean change ({cell.empty_reason or 'no baseline'})"
     interval = f"95% CI {cell.ci_text}" if figures.ci_low is not None else "no interval, n < 2"
     return f"{time_point}: {_signed(figures.mean_change)} points ({interval}; n = {cell.changes})"
 
@@ -486,8 +494,14 @@ def cohort_chart(rows):
             (y_at(value), _signed(value).removesuffix(".0")) for value in range(low, high + 1, step)
         ),
         x_ticks=tuple(
-            (centre, time_point.label.split()[0])
-            for centre, time_point in zip(centres, outcomes.TIME_POINTS, strict=True)
+            XTick(
+                centre,
+                time_point.label.split()[0],
+                empty=all(one.points[index].y is None for one in series),
+            )
+            for index, (centre, time_point) in enumerate(
+                zip(centres, outcomes.TIME_POINTS, strict=True)
+            )
         ),
         series=tuple(series),
         summary=summary,
@@ -518,6 +532,7 @@ def cohort_outcomes(request):
             "clinics": clinics,
             "show_clinic_filter": len(clinics) > 1,
             "patient_count": len(cohort),
+            "consenting_count": sum(1 for member in cohort if member.patient.research_consent),
             "tables": tables,
             "chart": cohort_chart(whole),
             "time_points": outcomes.TIME_POINTS,

@@ -114,6 +114,9 @@ def _extra_patient_rows():
             "first_name": first,
             "last_name": last,
             "date_of_birth": born,
+            # Most agreed that their data may be used for research, as clinics usually see.
+            "research_consent": number % 4 != 0,
+            "research_consent_date": datetime.date(2025, 1, 6) if number % 4 else None,
         }
 
 
@@ -223,6 +226,25 @@ def _demo_limb_plan(rng, index):
     return plans[index % len(plans)]
 
 
+def _demo_intake(patient, limb, side, rng, *, completed):
+    Intake.objects.get_or_create(
+        patient=patient,
+        defaults={
+            f"{side}_{'arm' if limb == Limb.UPPER else 'leg'}": True,
+            "pain_onset": Intake.PainOnset.BEFORE,
+            "phantom_pain": rng.randint(6, 9),
+            "residual_pain": rng.randint(5, 8),
+            "phantom_pain_frequency": Intake.Frequency.SEVERAL_DAILY,
+            "residual_pain_frequency": Intake.Frequency.DAILY,
+            "completed_at": datetime.datetime.combine(
+                completed - datetime.timedelta(days=1),
+                datetime.time(15, 0),
+                tzinfo=timezone.get_current_timezone(),
+            ),
+        },
+    )
+
+
 def seed_demo_clinical_records(clinics):
     """Amputations, surgeries with nerve transfers, and one completed intake, for the demo
     patients that have no amputation yet. Dates count back from today, so the records stay
@@ -273,6 +295,10 @@ def seed_demo_clinical_records(clinics):
                 for nerve, target in TYPICAL_TRANSFERS.get(level, [])
             )
             counts["surgeries"] += 1
+            if procedure == Procedure.PRIMARY_TMR and side == sides[0] and index % 3 != 2:
+                # A planned amputation: the intake, filled in at the clinic the day before,
+                # is the only pre-surgery baseline a primary TMR can have.
+                _demo_intake(patient, limb, side, rng, completed=operated)
     demo_patient = Patient.objects.filter(mrn="DEMO-P001", clinic__in=clinics).first()
     first_surgery = Surgery.objects.filter(patient=demo_patient).order_by("date").first()
     if first_surgery and not Intake.objects.filter(patient=demo_patient).exists():
