@@ -188,7 +188,8 @@ def _responder(change, baseline):
     return "no"
 
 
-def _follow_up(readings, pain_type, start, time_point, baseline):
+def _follow_up(readings, pain_type, start, time_point, baseline, today):
+    opens = start + datetime.timedelta(days=time_point.first_day)
     scores = _scores(
         readings,
         pain_type,
@@ -202,7 +203,8 @@ def _follow_up(readings, pain_type, start, time_point, baseline):
         "last_day": time_point.last_day,
         "n": n,
         "value": None,
-        "status": f"too few entries ({n})",
+        # A window that has not opened yet is not a shortfall of the patient's.
+        "status": f"not due until {opens:%-d %b %Y}" if opens > today else f"too few entries ({n})",
         "change": None,
         "percent_change": None,
         "responder": None,
@@ -240,7 +242,7 @@ def patient_outcome(*, readings, surgeries, intake=None, today=None):
     for pain_type, label in PAIN_TYPES:
         exact_baseline, baseline = _baseline(readings, pain_type, start, intake)
         follow_ups = tuple(
-            _follow_up(readings, pain_type, start, time_point, exact_baseline)
+            _follow_up(readings, pain_type, start, time_point, exact_baseline, today)
             for time_point in TIME_POINTS
         )
         outcomes[pain_type] = PainOutcome(pain_type, label, baseline, follow_ups)

@@ -601,3 +601,16 @@ def test_cohort_cells_with_no_rated_patient_have_no_responder_rate():
     three_months = cells[1]
     assert (three_months.n, three_months.judged, three_months.responder_rate) == (2, 0, None)
     assert three_months.mean_change == -1.0
+
+
+def test_a_time_point_whose_window_has_not_opened_says_when_it_is_due():
+    from painlog.outcomes import patient_outcome
+
+    class _Surgery:
+        date = datetime.date(2026, 1, 1)
+        procedure = "secondary_tmr"
+
+    outcome = patient_outcome(readings=[], surgeries=[_Surgery()], today=datetime.date(2026, 3, 1))
+    statuses = [f.status for f in outcome.phantom.follow_ups]
+    assert statuses[0] == "too few entries (0)"  # 1 month: days 20-40 have passed
+    assert statuses[2] == "not due until 2 Jun 2026"  # 6 months opens on day 152
