@@ -81,6 +81,7 @@ def parse_args():
     parser.add_argument(
         "--reset", action="store_true", help="drop and recreate the database if it exists"
     )
+    parser.add_argument("--drop", action="store_true", help="drop the database and stop")
     args = parser.parse_args()
     if not 1 <= args.patients <= 100_000:
         parser.error("--patients must be between 1 and 100000")
@@ -109,7 +110,7 @@ def bench_database_config():
     return config
 
 
-def ensure_database(config, reset):
+def ensure_database(config, reset, create=True):
     """Create the database (dropping it first with reset); True if it was created."""
     import psycopg2
     from psycopg2 import sql
@@ -132,7 +133,7 @@ def ensure_database(config, reset):
                     sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name))
                 )
                 exists = False
-            if not exists:
+            if not exists and create:
                 cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     finally:
         admin.close()
@@ -360,6 +361,10 @@ def main():
     config = bench_database_config()
     timer = Timer()
     print(f"Database {config['NAME']} on {config.get('HOST') or 'localhost'}")
+    if args.drop:
+        ensure_database(config, reset=True, create=False)
+        print("  dropped (if it existed)")
+        return
     created = ensure_database(config, args.reset)
     setup_django()
 

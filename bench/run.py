@@ -62,19 +62,25 @@ def median_p95(seconds):
 
 def bare_sql(statements):
     """The SQL as it is run by hand: its text, a cursor, every row fetched."""
-    return [DECLARE.sub("", sql) for sql in statements]
+    statements = [DECLARE.sub("", sql) for sql in statements]
+    for sql in statements:
+        # Re-running a write would change the data being measured.
+        if not sql.lstrip().upper().startswith("SELECT"):
+            sys.exit(f"The page ran a statement that is not a SELECT; not re-running it: {sql}")
+    return statements
 
 
-def run_bare(raw_connection, statements, per_query):
+def run_bare(raw_connection, statements, per_query, rows=None):
     """Run each statement on the raw psycopg2 connection, fetching all rows."""
     start = time.perf_counter()
     with raw_connection.cursor() as cursor:
         for index, sql in enumerate(statements):
             query_start = time.perf_counter()
             cursor.execute(sql)
-            if cursor.description is not None:
-                cursor.fetchall()
+            fetched = cursor.fetchall() if cursor.description is not None else []
             per_query[index].append(time.perf_counter() - query_start)
+            if rows is not None:
+                rows[index] = len(fetched)
     return time.perf_counter() - start
 
 
@@ -96,7 +102,8 @@ def measure(client, url, args):
         get_page(client, url)
     statements = bare_sql(query["sql"] for query in captured.captured_queries)
     raw = connection.connection
-    per_query = defaultdict(list)
+    per_query, rows = defaultdict(list), {}
+    run_bare(raw, statements, defaultdict(list), rows)
     for _ in range(args.warmup):
         run_bare(raw, statements, defaultdict(list))
     page_times, sql_times = [], []
@@ -111,6 +118,7 @@ def measure(client, url, args):
         "page": median_p95(page_times),
         "sql": median_p95(sql_times),
         "per_query": [statistics.median(per_query[i]) * 1000 for i in range(len(statements))],
+        "rows": [rows[i] for i in range(len(statements))],
     }
 
 
@@ -149,7 +157,7 @@ class Phases:
 SQL = "SQL (execute: server + transfer)"
 TEMPLATE = "template rendering"
 OUTCOMES = "outcome computation (outcomes.py)"
-ADD_OUTCOMES = "add_outcomes: entries as model instances"
+ADD_OUTCOMES = "add_outcomes: fetch entries, build model instances"
 CHART = "chart (charts.py, entries as instances)"
 REST = "Django, middleware, view, ORM"
 
@@ -211,20 +219,32 @@ def breakdown(client, url, runs):
     return {phase: statistics.median(times) * 1000 for phase, times in samples.items()}
 
 
-def explain(statements):
-    """EXPLAIN (ANALYZE, BUFFERS) of the dashboard's main query (its longest), to a file."""
+def explain_analyze(sql):
     from django.db import connection
 
-    main_query = max(statements, key=len)
     with connection.connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + main_query)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    EXPLAIN_FILE.write_text(
-        f"-- The dashboard's main query, EXPLAIN (ANALYZE, BUFFERS), {time.strftime('%F %T')}\n"
-        f"-- {statements.index(main_query) + 1} of {len(statements)} queries on the page\n\n"
-        f"{main_query}\n\n{plan}\n"
-    )
-    return main_query, plan
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def explain(result):
+    """EXPLAIN (ANALYZE, BUFFERS) of the dashboard's main query (its longest) to a file, and of
+    its slowest query too when that is another one."""
+    statements = result["statements"]
+    main = max(range(len(statements)), key=lambda i: len(statements[i]))
+    slowest = max(range(len(statements)), key=lambda i: result["per_query"][i])
+    plan = explain_analyze(statements[main])
+    sections = [
+        f"-- The dashboard's main query (query {main + 1} of {len(statements)}), "
+        f"EXPLAIN (ANALYZE, BUFFERS), {time.strftime('%F %T')}\n\n{statements[main]}\n\n{plan}\n"
+    ]
+    if slowest != main:
+        sections.append(
+            f"-- The dashboard's slowest query (query {slowest + 1}), EXPLAIN (ANALYZE, BUFFERS)"
+            f"\n\n{statements[slowest]}\n\n{explain_analyze(statements[slowest])}\n"
+        )
+    EXPLAIN_FILE.write_text("\n\n".join(sections))
+    return statements[main], plan
 
 
 def summarize_plan(plan):
@@ -352,15 +372,17 @@ def main():
         "patient page": measure(client, f"/painlog/patients/{patient.pk}/", args),
     }
     print(
-        "| page | page median | page p95 | bare SQL median | bare SQL p95 | page / SQL | queries |"
+        "| page | page median | page p95 | bare SQL median | bare SQL p95 | page - SQL "
+        "| page / SQL | queries |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, result in pages.items():
         (page_median, page_p95), (sql_median, sql_p95) = result["page"], result["sql"]
         result["ratio"] = page_median / sql_median
         print(
             f"| {name} | {page_median:.1f} ms | {page_p95:.1f} ms | {sql_median:.1f} ms "
-            f"| {sql_p95:.1f} ms | {result['ratio']:.2f}x | {len(result['statements'])} |"
+            f"| {sql_p95:.1f} ms | {page_median - sql_median:.1f} ms | {result['ratio']:.2f}x "
+            f"| {len(result['statements'])} |"
         )
 
     for name, result in pages.items():
@@ -368,7 +390,7 @@ def main():
         ranked = sorted(enumerate(result["per_query"]), key=lambda item: -item[1])
         for index, ms in ranked[:6]:
             sql = " ".join(result["statements"][index].split())
-            print(f"  {index + 1:>2}. {ms:7.2f} ms  {sql[:110]}")
+            print(f"  {index + 1:>2}. {ms:7.2f} ms {result['rows'][index]:>7,} rows  {sql[:90]}")
 
     if args.breakdown_runs:
         for name, result in pages.items():
@@ -380,7 +402,7 @@ def main():
                     print(f"  {ms:7.1f} ms  {ms / total:4.0%}  {phase}")
             print(f"  {total:7.1f} ms        total (instrumented)")
 
-    main_query, plan = explain(pages["dashboard"]["statements"])
+    main_query, plan = explain(pages["dashboard"])
     summary = summarize_plan(plan)
     print(f"\nEXPLAIN (ANALYZE, BUFFERS) of the dashboard's main query -> {EXPLAIN_FILE}")
     print(

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from painlog.models import LoggingSchedule, PainEntry
@@ -26,13 +27,15 @@ def at(day, hour=19):
 
 
 def diary(patient, days_and_scores, residual=None):
+    # Patients without a login had their diary typed in by the clinic.
+    entered_by = patient.user or get_user_model().objects.get_or_create(username="typist")[0]
     PainEntry.objects.bulk_create(
         PainEntry(
             patient=patient,
             recorded_at=at(TODAY - datetime.timedelta(days=days_ago)),
             phantom_pain=score,
             residual_pain=score if residual is None else residual,
-            entered_by_id=patient.user_id or 1,
+            entered_by=entered_by,
         )
         for days_ago, score in days_and_scores
     )
