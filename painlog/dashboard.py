@@ -34,6 +34,13 @@ from .models import LoggingSchedule, PainEntry
 RECENT_DAYS = 7
 BEFORE_RECENT_DAYS = 28
 WORSENING_POINTS = 2
+# The days around day 0 that outcomes look at (baseline and every follow-up window), as
+# [first, last) offsets; the exact edges are applied by the outcome module on local days.
+OUTCOME_WINDOWS = [
+    (datetime.timedelta(days=first - 1), datetime.timedelta(days=last + 2))
+    for first, last in [(-30, -1)]
+    + [(tp.day - tp.half_width, tp.day + tp.half_width) for tp in outcomes.TIME_POINTS]
+]
 
 
 def _local_midnight(day):
@@ -123,20 +130,33 @@ def add_outcomes(rows, today):
     rows = list(rows)
     with_surgery = [row for row in rows if row.first_tmr_date]
     readings = {row.pk: [] for row in rows}
+    # Only the entries inside each patient's own outcome windows, as plain tuples: building
+    # model instances for years of diary dominated the page's time (bench/README.md).
+    spans = Q()
+    for row in with_surgery:
+        for first_day, last_day in OUTCOME_WINDOWS:
+            spans |= Q(
+                patient_id=row.pk,
+                recorded_at__gte=_local_midnight(row.first_tmr_date + first_day),
+                recorded_at__lt=_local_midnight(row.first_tmr_date + last_day),
+            )
     if with_surgery:
-        earliest = min(row.first_tmr_date for row in with_surgery) - datetime.timedelta(days=31)
+        tz = timezone.get_current_timezone()
         entries = (
             PainEntry.objects.live()
-            .filter(patient__in=[row.pk for row in with_surgery])
-            .filter(recorded_at__gte=_local_midnight(earliest))
-            .only("patient_id", "recorded_at", "phantom_pain", "residual_pain", "deleted_at")
+            .filter(spans)
+            .values_list("patient_id", "recorded_at", "phantom_pain", "residual_pain")
             .order_by()
         )
-        for entry in entries.iterator(chunk_size=5000):
-            readings[entry.patient_id].append(entry)
+        for patient_id, recorded_at, phantom, residual in entries.iterator(chunk_size=5000):
+            readings[patient_id].append(
+                outcomes.Reading(
+                    day=recorded_at.astimezone(tz).date(), phantom=phantom, residual=residual
+                )
+            )
     for row in rows:
         row.outcome = outcomes.patient_outcome(
-            readings=outcomes.readings_from(readings[row.pk]),
+            readings=readings[row.pk],
             surgeries=list(row.surgeries.all()),
             intake=getattr(row, "intake", None),
             today=today,
