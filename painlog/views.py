@@ -35,11 +35,13 @@ BEFORE_SURGERY_DAYS = 30
 LONGEST_CHART_DAYS = 2 * 365
 
 
-def chart_for(patient):
+def chart_for(patient, amputations=None):
     """The pain chart of the last months, reaching back to a month before the first surgery
     (two years at most), with the patient's amputations and surgeries marked."""
     today = timezone.localdate()
-    surgeries = list(patient.surgeries.all())
+    if amputations is None:
+        amputations = patient.amputations_with_surgeries()
+    surgeries = [s for a in amputations for s in a.surgery_list]
     first_day = today - datetime.timedelta(days=CHART_DAYS)
     if surgeries:
         before_surgery = min(s.date for s in surgeries) - datetime.timedelta(BEFORE_SURGERY_DAYS)
@@ -49,7 +51,7 @@ def chart_for(patient):
     since = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time()))
     entries = PainEntry.objects.live().filter(patient=patient, recorded_at__gte=since)
     events = [(s.date, s.get_procedure_display()) for s in surgeries]
-    events += [(a.date, f"Amputation ({a.limb_label})") for a in patient.amputations.all()]
+    events += [(a.date, f"Amputation ({a.limb_label})") for a in amputations]
     return pain_chart(
         entries.only("recorded_at", "phantom_pain", "residual_pain"),
         events=[(day, label) for day, label in events if day >= first_day],
@@ -184,7 +186,7 @@ def patient_pain(request, pk):
         {
             "patient": patient,
             "page": page,
-            "chart": chart_for(patient),
+            "chart": chart_for(patient, amputations),
             "schedule_form": ScheduleForm(instance=schedule),
             "amputations": amputations,
             "intake": intake,
