@@ -2,18 +2,14 @@
 
 from django.shortcuts import get_object_or_404
 
-from patients.access import Role, patients_visible_to, role_of
+from patients.access import patients_visible_to
 
 from .models import PainEntry
 
 
-def get_entry_for_user(user, pk, *, include_deleted=False):
-    """A pain entry this user may see: a patient's own live entry, or any entry of a patient
-    a clinician may see. Everyone else, and every other entry, gets a 404."""
-    entries = PainEntry.objects.select_related("patient__clinic").filter(
-        patient__in=patients_visible_to(user)
-    )
-    # Patients never see their deleted entries; clinicians may, in the history.
-    if role_of(user) == Role.PATIENT or not include_deleted:
-        entries = entries.live()
-    return get_object_or_404(entries, pk=pk)
+def get_entry_for_user(user, pk):
+    """A live pain entry of a patient this user may see; every other entry, deleted ones
+    included, and every other user get a 404. Clinicians see deleted entries only in a
+    patient's history, never through this lookup."""
+    entries = PainEntry.objects.live().select_related("patient__clinic")
+    return get_object_or_404(entries.filter(patient__in=patients_visible_to(user)), pk=pk)

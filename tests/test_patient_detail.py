@@ -15,7 +15,7 @@ def test_clinician_of_the_patients_clinic_sees_the_record(client, clinician, pat
     response = client.get(detail_url(patient))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "Jordan Reyes" in body and "MRN-1" in body and "pat" in body
+    assert "Jordan Reyes" in body and "MRN-1" in body and "Username <strong>pat</strong>" in body
     assert "no-store" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 
