@@ -112,3 +112,23 @@ def make_surgery(amputation, transfers=(), **fields):
     for nerve, target in transfers:
         NerveTransfer.objects.create(surgery=surgery, nerve=nerve, target=target)
     return surgery
+
+
+def make_diary(patient, days):
+    """Pain entries of the patient, one per (days ago, phantom, residual), at this time of
+    day that many days back (a minute ago for today): the patient logged each one."""
+    from django.utils import timezone
+
+    from painlog.models import PainEntry
+
+    now = timezone.now()
+    return PainEntry.objects.bulk_create(
+        PainEntry(
+            patient=patient,
+            recorded_at=now - datetime.timedelta(days=days_ago, minutes=1),
+            phantom_pain=phantom,
+            residual_pain=residual,
+            entered_by=patient.user,
+        )
+        for days_ago, phantom, residual in days
+    )

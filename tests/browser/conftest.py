@@ -3,17 +3,27 @@ Headless Chromium through Playwright, against a live server of the app.
 
 Debian's Chromium is used (Playwright's own browser download does not work here). Where it is
 missing these tests skip with a message, so `make test` passes on a fresh laptop; CI installs it.
+
+Shared by every journey: `log_in` (password, then the one-time code where two-factor asks for
+it), `assert_accessible` (axe-core, WCAG 2.2 A and AA) and `screenshot`.
 """
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# WCAG 2.2 A and AA as axe-core tags them (wcag22a holds no rule that wcag2a/21a lack).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 def pytest_collection_modifyitems(items):
@@ -51,16 +61,21 @@ def chromium(live_server):
         browser.close()
 
 
+def phone_context(chromium, **options):
+    """A private browser on a 390x844 touch screen, as most patients use the app."""
+    return chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True, **options)
+
+
 @pytest.fixture
 def phone(chromium):
-    context = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    context = phone_context(chromium)
     yield context.new_page()
     context.close()
 
 
 @pytest.fixture
 def desktop(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(viewport=DESKTOP)
     yield context.new_page()
     context.close()
 
@@ -68,3 +83,118 @@ def desktop(chromium):
 def screenshot(page, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# ---- Two-factor ----------------------------------------------------------------------------
+
+
+def two_factor_installed():
+    return apps.is_installed("django_otp.plugins.otp_totp")
+
+
+def confirm_totp_device(user):
+    """Give a clinician or admin the confirmed authenticator that two-factor asks for. Does
+    nothing where django-otp's TOTP plugin is not installed."""
+    if not two_factor_installed():
+        return None
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.get_or_create(
+        user=user, name="Test authenticator", defaults={"confirmed": True}
+    )[0]
+
+
+def current_totp_code(username):
+    """The code the user's authenticator app shows now. django-otp accepts each time step once
+    per device, so a second login within 30 seconds takes the next step's code (inside its
+    tolerance) or waits for it."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    assert device is not None, f"{username} is asked for a one-time code but has no device"
+    while True:
+        step_now = int(time.time() - device.t0) // device.step + device.drift
+        ahead = max(0, device.last_t + 1 - step_now)
+        if ahead <= device.tolerance:
+            break
+        time.sleep(1)
+    code = totp(
+        device.bin_key,
+        step=device.step,
+        t0=device.t0,
+        digits=device.digits,
+        drift=device.drift + ahead,
+    )
+    return f"{code:0{device.digits}d}"
+
+
+def log_in(page, base_url, username, password):
+    """Log in through the login page; answer the one-time code step where there is one."""
+    page.goto(base_url + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("domcontentloaded")
+    token = page.locator("input[name=otp_token]")
+    if token.count():
+        token.fill(current_totp_code(username))
+        token.locator("xpath=ancestor::form").locator("[type=submit]").first.click()
+        page.wait_for_load_state("domcontentloaded")
+
+
+@pytest.fixture
+def demo_data(transactional_db, settings):
+    """The demo clinic (`seed_demo`); its clinicians and admins have an authenticator."""
+    from patients.access import CLINICIANS_GROUP
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    settings.DEBUG = False
+    User = get_user_model()
+    staff = User.objects.filter(is_staff=True) | User.objects.filter(groups__name=CLINICIANS_GROUP)
+    for user in staff.distinct():
+        confirm_totp_device(user)
+
+
+# ---- Accessibility -------------------------------------------------------------------------
+
+# Django's own admin templates break these, and they are not ours to rewrite: checked on every
+# page of the app, left out on /admin/ pages only (see README, Accessibility).
+ADMIN_EXCLUDED_RULES = []
+
+
+def axe_violations(page, disable_rules=()):
+    """axe-core's WCAG 2.2 A/AA violations on the page as it is now: for each rule its id,
+    impact and summary, then each element's selector and what is wrong with it."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    # Judge the page at rest, not halfway through a colour transition after a click (a
+    # transition cut short rejects its promise: settled is enough).
+    page.evaluate("Promise.allSettled(document.getAnimations().map(a => a.finished))")
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    if disable_rules:
+        options["rules"] = {rule: {"enabled": False} for rule in disable_rules}
+    results = Axe().run(page, options=options).response
+    lines = []
+    for violation in results["violations"]:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            checks = node.get("any", []) + node.get("all", []) + node.get("none", [])
+            reason = checks[0]["message"] if checks else ""
+            lines.append(f"    {' '.join(node['target'])}: {reason}")
+    return lines
+
+
+def assert_accessible(page, disable_rules=()):
+    """Fail with the list of violations (rule, impact, what it means, target selectors)."""
+    if "/admin/" in page.url:
+        disable_rules = [*disable_rules, *ADMIN_EXCLUDED_RULES]
+    violations = axe_violations(page, disable_rules)
+    assert not violations, f"Accessibility violations on {page.url}:\n" + "\n".join(violations)
+
+
+def has_horizontal_scroll(page):
+    return page.evaluate(
+        "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    )

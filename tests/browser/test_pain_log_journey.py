@@ -1,26 +1,16 @@
-"""The patient logs pain on a phone in three taps and sees it; the clinician sees it too."""
-
-import pytest
-from django.core.management import call_command
+"""Journey 1: the patient logs pain on a phone in three taps and sees it in their history and
+chart; the clinician sees it too. Every page on the way passes axe-core (WCAG 2.2 A and AA)."""
 
 from painlog.models import PainEntry
 from patients.demo import DEMO_PASSWORD
 from patients.models import Patient
-from tests.browser.conftest import PHONE, screenshot
-
-
-@pytest.fixture
-def demo_data(transactional_db, settings):
-    settings.DEBUG = True
-    call_command("seed_demo")
-    settings.DEBUG = False
-
-
-def log_in(page, live_server, username):
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+from tests.browser.conftest import (
+    DESKTOP,
+    assert_accessible,
+    log_in,
+    phone_context,
+    screenshot,
+)
 
 
 def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(
@@ -29,10 +19,13 @@ def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(
     patient = Patient.objects.get(user__username="patient")
     before = PainEntry.objects.filter(patient=patient).count()
 
-    context = chromium.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    context = phone_context(chromium)
     phone = context.new_page()
-    log_in(phone, live_server, "patient")
+    phone.goto(live_server.url + "/accounts/login/")
+    assert_accessible(phone)
+    log_in(phone, live_server.url, "patient", DEMO_PASSWORD)
     assert phone.url == live_server.url + "/painlog/"
+    assert_accessible(phone)
     screenshot(phone, "patient-pain-log-home")
 
     taps = 0
@@ -49,6 +42,7 @@ def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(
     taps += 1
     assert taps == 3
     assert phone.get_by_text("Saved: phantom limb pain 2, residual limb pain 1").is_visible()
+    assert_accessible(phone)
     screenshot(phone, "patient-pain-logged")
 
     assert PainEntry.objects.filter(patient=patient).count() == before + 1
@@ -59,14 +53,25 @@ def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(
     chart = phone.locator("svg[role=img]").first
     assert chart.is_visible()
     assert "Secondary (delayed) TMR" in chart.inner_html()
+    # The chart's numbers, newest first, hold the entry just saved.
+    phone.get_by_text("Show the numbers").tap()
+    first_row = phone.locator(".pain-chart-numbers tbody tr").first.locator("td")
+    assert (first_row.nth(0).inner_text(), first_row.nth(1).inner_text()) == ("2", "1")
+    # The menu, opened, passes too (axe skips what is hidden).
+    phone.get_by_role("button", name="Open menu").tap()
+    phone.get_by_role("button", name="Log out").wait_for()
+    assert_accessible(phone)
     context.close()
 
-    desktop = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    log_in(desktop, live_server, "clinician")
+    desktop = chromium.new_context(viewport=DESKTOP).new_page()
+    log_in(desktop, live_server.url, "clinician", DEMO_PASSWORD)
     desktop.goto(f"{live_server.url}/patients/{patient.pk}/")
+    assert_accessible(desktop)
     desktop.get_by_role("link", name="Pain log", exact=True).click()
     cells = desktop.locator("#entries-heading ~ div tbody tr").first.locator("td")
     assert (cells.nth(1).inner_text(), cells.nth(2).inner_text()) == ("2", "1")
     assert cells.nth(4).inner_text() == "Patient"
     assert desktop.locator("svg[role=img]").first.is_visible()
+    assert_accessible(desktop)
     screenshot(desktop, "clinician-pain-log")
+    desktop.context.close()
