@@ -5,8 +5,8 @@ Fill a benchmark database with TMR Clinic patients and years of daily pain entri
         .venv/bin/python bench/generate.py --patients 1000 --days 730
 
 Creates the database if it is missing and migrates it. Only a PostgreSQL database whose name
-starts with "tmrbench" is ever touched, so a mistyped DATABASE_URL cannot overwrite clinic
-data; --reset drops and recreates such a database.
+starts with "tmrbench" or ends with "_bench" is ever touched, so a mistyped DATABASE_URL cannot
+overwrite clinic data; --reset drops and recreates such a database.
 
 What it makes, deterministically (--seed): clinics, a clinician "benchclinician" who belongs
 to all of them, patients (each with a login, an amputation, mostly a TMR surgery with nerve
@@ -30,6 +30,8 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_PREFIX = "tmrbench"
+# Also a benchmark database: "<the clinic's database>_bench", as the CI smoke run names it.
+DATABASE_SUFFIX = "_bench"
 CLINIC_NAMES = ["Bench North TMR Clinic", "Bench South TMR Clinic", "Bench Limb Centre"]
 FIRST_NAMES = [
     "Amara", "Ben", "Carla", "Dmitri", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jamal",
@@ -93,7 +95,8 @@ def parse_args():
 
 
 def bench_database_config():
-    """The DATABASE_URL's settings, refusing anything but a PostgreSQL tmrbench* database."""
+    """The DATABASE_URL's settings, refusing anything but a PostgreSQL benchmark database
+    (tmrbench* or *_bench)."""
     import dj_database_url
 
     url = os.environ.get("DATABASE_URL", "")
@@ -102,10 +105,12 @@ def bench_database_config():
         sys.exit(
             "DATABASE_URL must be a postgres:// URL, e.g. postgres://postgres@127.0.0.1/tmrbench"
         )
-    if not config["NAME"].startswith(DATABASE_PREFIX):
+    if not config["NAME"].startswith(DATABASE_PREFIX) and not config["NAME"].endswith(
+        DATABASE_SUFFIX
+    ):
         sys.exit(
             f"Refusing database {config['NAME']!r}: benchmark databases are named "
-            f"{DATABASE_PREFIX}*, so that real data is never overwritten."
+            f"{DATABASE_PREFIX}* or *{DATABASE_SUFFIX}, so that real data is never overwritten."
         )
     return config
 

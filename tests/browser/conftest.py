@@ -80,9 +80,11 @@ def desktop(chromium):
     context.close()
 
 
-def screenshot(page, name):
+def screenshot(page, name, *, full_page=True):
+    """Save test-artifacts/screenshots/<name>.png; the window only with full_page=False (for
+    the README, where a phone page four screens long says less than its first screen)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 # ---- Two-factor ----------------------------------------------------------------------------

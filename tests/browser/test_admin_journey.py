@@ -36,7 +36,7 @@ def test_admin_sees_the_history_of_an_entry_the_patient_corrected(
     phone.get_by_role("group", name="Phantom limb pain right now").get_by_role(
         "radio", name="4", exact=True
     ).tap()
-    screenshot(phone, "patient-correct-entry")
+    screenshot(phone, "patient-correct-entry", full_page=False)
     with phone.expect_navigation():
         phone.get_by_role("button", name="Save correction").first.tap()
     assert phone.get_by_text("Your correction is saved.").is_visible()

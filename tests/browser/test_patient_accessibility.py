@@ -116,5 +116,5 @@ def test_patient_pages_fit_the_width_without_horizontal_scrolling(
         assert not has_horizontal_scroll(page), f"{path} scrolls sideways at {viewport}"
         assert_accessible(page)
         if viewport is NARROW_PHONE:
-            screenshot(page, f"patient-{name}-320px")
+            screenshot(page, f"patient-{name}-320px", full_page=name != "home")
     context.close()

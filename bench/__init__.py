@@ -1,0 +1,1 @@
+"""Benchmarks, run on demand (bench/README.md). Nothing here is imported by the app."""
