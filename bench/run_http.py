@@ -503,6 +503,8 @@ def run(args, workdir):
     call_command("collectstatic", interactive=False, verbosity=0)
     port = args.port or free_port()
     print(describe_data())
+    # The figures mean little on a busy machine: say how busy it was.
+    print("Load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(
         f"Python {platform.python_version()}, Django {django.get_version()}, {os.cpu_count()} "
         f"CPUs; gunicorn {args.workers} sync workers on 127.0.0.1:{port}; wrk 1 thread, "
@@ -536,6 +538,7 @@ def run(args, workdir):
                 results[name] = result
                 broken += problems(name, result)
             workers_mb, master_mb = worker_memory(master_pid)
+        print("Load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         if not workers_mb:
             broken.append("no gunicorn worker found to measure")
         missed = report(results, queries, workers_mb, master_mb, args)
