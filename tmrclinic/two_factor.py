@@ -75,8 +75,14 @@ def check_code(user, token):
 
 
 def _throttled(user):
+    """After a wrong code django-otp makes the next try wait (1, 2, 4 ... seconds); a code sent
+    sooner is refused unchecked, and the user should hear that rather than "wrong code"."""
     for device in (confirmed_authenticator(user), recovery_codes_of(user)):
-        if device is not None and not device.verify_is_allowed()[0]:
+        if (
+            device is not None
+            and device.throttling_failure_count > 1
+            and not device.verify_is_allowed()[0]
+        ):
             return True
     return False
 
@@ -104,7 +110,8 @@ def two_factor_verify(request):
             return redirect(next_url)
         if _throttled(user):
             form.add_error(
-                "otp_token", "Too many wrong codes. Wait a minute, then try the newest code."
+                "otp_token",
+                "Too many wrong codes in a row. Wait a few seconds, then enter the newest code.",
             )
         else:
             form.add_error(
