@@ -359,6 +359,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # django-axes logs every login with the username at INFO; usernames can be names.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # How many days after the amputation a TMR may still be recorded as "primary" (done at the
