@@ -527,6 +527,13 @@ def run(args, workdir):
                 csrf_for(port, f"{settings.SESSION_COOKIE_NAME}={session}")
                 for _patient, session in patient_sessions
             ]
+            for session in clinician_sessions:
+                # A redirect (to the second factor, say) would pass for a fast dashboard.
+                status = http_get(port, "/dashboard/", f"{settings.SESSION_COOKIE_NAME}={session}")[
+                    0
+                ]
+                if status != 200:
+                    sys.exit(f"GET /dashboard/ answered {status} to the clinician, not 200.")
             scenarios = scenario_requests(patient_sessions, clinician_sessions, tokens)
             for name, requests in scenarios.items():
                 data_file = workdir / f"{name.replace(' ', '-')}.requests"

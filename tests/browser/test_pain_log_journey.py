@@ -21,8 +21,6 @@ def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(
 
     context = phone_context(chromium)
     phone = context.new_page()
-    phone.goto(live_server.url + "/accounts/login/")
-    assert_accessible(phone)
     log_in(phone, live_server.url, "patient", DEMO_PASSWORD)
     assert phone.url == live_server.url + "/painlog/"
     assert_accessible(phone)
