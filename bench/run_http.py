@@ -392,10 +392,16 @@ def describe_data():
 
 
 def delete_entries_after(last_pk):
+    """Delete what the run inserted, and vacuum, so the next run meets the same table."""
+    from django.db import connection
+
     from painlog.models import PainEntry, PainEntryChange
 
     PainEntryChange.objects.filter(entry_id__gt=last_pk).delete()
-    return PainEntry.objects.filter(pk__gt=last_pk).delete()[0]
+    deleted = PainEntry.objects.filter(pk__gt=last_pk).delete()[0]
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) painlog_painentry, painlog_painentrychange")
+    return deleted
 
 
 # ---- Report ---------------------------------------------------------------------------------
