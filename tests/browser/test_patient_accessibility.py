@@ -108,6 +108,8 @@ def test_patient_pages_fit_the_width_without_horizontal_scrolling(
         "my-contact": "/my-record/contact/",
         "intake": "/intake/",
         "change-password": "/accounts/password_change/",
+        "account-security": "/accounts/two-factor/",
+        "authenticator-setup": "/accounts/two-factor/setup/",
     }
     for name, path in pages.items():
         page.goto(live_server.url + path)
