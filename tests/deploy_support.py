@@ -149,10 +149,14 @@ def manage(*args, env, timeout=180):
     return result.stdout
 
 
+def migrate(database_url):
+    manage("migrate", "--noinput", "-v0", env=clean_environment(DATABASE_URL=database_url))
+
+
 def migrate_and_seed_demo(database_url):
-    env = clean_environment(DATABASE_URL=database_url, DJANGO_DEBUG="1")
-    manage("migrate", "--noinput", "-v0", env=env)
-    return manage("seed_demo", env=env)
+    migrate(database_url)
+    # seed_demo refuses to run with DEBUG off: the demo accounts' password is published.
+    return manage("seed_demo", env=clean_environment(DATABASE_URL=database_url, DJANGO_DEBUG="1"))
 
 
 @pytest.fixture(scope="session")
@@ -401,11 +405,28 @@ class Browser:
         assert match, f"no CSRF token on {path}"
         return match.group(1)
 
-    def log_in(self, username, password=DEMO_PASSWORD):
+    def log_in(self, username, password=DEMO_PASSWORD, totp_secret=None):
+        """Log in; with totp_secret (base32, as seed_demo prints it), pass the second factor that
+        clinicians and admins need too."""
         token = self.csrf_token("/accounts/login/")
         response = self.post(
             "/accounts/login/",
             {"csrfmiddlewaretoken": token, "username": username, "password": password},
+        )
+        assert response.status == 302, (response.status, response.text[:1000])
+        if totp_secret is not None:
+            response = self.pass_second_factor(totp_secret)
+        return response
+
+    def pass_second_factor(self, totp_secret):
+        import base64
+
+        from django_otp.oath import totp
+
+        token = self.csrf_token("/accounts/two-factor/verify/")
+        code = f"{totp(base64.b32decode(totp_secret)):06d}"
+        response = self.post(
+            "/accounts/two-factor/verify/", {"csrfmiddlewaretoken": token, "otp_token": code}
         )
         assert response.status == 302, (response.status, response.text[:1000])
         return response

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from patients.demo import DEMO_TOTP_SECRET
 from tests.deploy_support import (
     REPO,
     Browser,
@@ -74,7 +75,8 @@ def row_counts(url):
 def dashboard_patients(gunicorn):
     """The (link, name) of every patient on the demo clinician's dashboard."""
     browser = Browser(("127.0.0.1", gunicorn.port))
-    browser.log_in("clinician")
+    # Clinicians need their second factor: the demo's authenticator secret is published.
+    browser.log_in("clinician", totp_secret=DEMO_TOTP_SECRET)
     page = browser.get("/dashboard/")
     assert page.status == 200, page.status
     return re.findall(r'<a href="(/painlog/patients/\d+/)">([^<]+)</a>', page.text)

@@ -6,11 +6,15 @@ app server is killed outright and restarted, and no acknowledged entry is lost o
 """
 
 import contextlib
+import os
 import re
+import secrets
 import shutil
+import socket
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -23,6 +27,7 @@ from tests.deploy_support import (
     Nginx,
     free_port,
     make_test_certificate,
+    migrate,
     migrate_and_seed_demo,
     nginx_binary,
     postgres_url,
@@ -223,3 +228,56 @@ def test_two_app_servers_share_sessions_and_lose_no_entry_when_one_is_killed(
     # Both app servers took part.
     assert {f"127.0.0.1:{first.port}", f"127.0.0.1:{second.port}"} <= set(upstreams)
     assert load_ended - started < 60
+
+
+def redis_url_for_test():
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+    address = urllib.parse.urlsplit(url)
+    try:
+        socket.create_connection((address.hostname, address.port or 6379), timeout=1).close()
+    except OSError:
+        pytest.skip(f"needs Redis at {url} (TEST_REDIS_URL): apt-get install -y redis-server")
+    return url
+
+
+@pytest.mark.parametrize("cache", ["database", "redis"])
+def test_two_app_servers_count_rate_limits_together(tmp_path, static_root, cache):  # noqa: F811
+    """Login attempts split over both app servers add up: the cache is shared, in the database
+    by default or in Redis when REDIS_URL is set."""
+    base_url = postgres_url()
+    extra = {"DJANGO_STATIC_ROOT": str(static_root), "CLINIC_LOGIN_RATE": "4"}
+    if cache == "redis":
+        extra["REDIS_URL"] = redis_url_for_test()
+    # An address of its own, so no other test's attempts count.
+    address = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+    with scratch_database(base_url, f"rate_{cache}") as url:
+        migrate(url)
+        env = production_environment(url, **extra)
+        servers = [Gunicorn(env, tmp_path / f"app{n}.log", workers=1) for n in (1, 2)]
+        try:
+            for server in servers:
+                server.start()
+            statuses = []
+            for attempt in range(6):
+                server = servers[attempt % 2]
+                browser = Browser(
+                    ("127.0.0.1", server.port),
+                    CLINIC_HOST,
+                    headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": address},
+                )
+                token = browser.csrf_token("/accounts/login/")
+                response = browser.post(
+                    "/accounts/login/",
+                    # A different unknown user each time: the lockout (per user) stays out of it.
+                    {"csrfmiddlewaretoken": token, "username": f"nobody{attempt}", "password": "x"},
+                )
+                statuses.append(response.status)
+        finally:
+            for server in servers:
+                server.stop()
+    assert statuses == [200, 200, 200, 200, 429, 429]
+    if cache == "redis":
+        import redis
+
+        keys = redis.Redis.from_url(extra["REDIS_URL"]).keys(f"*ratelimit:login:{address}:*")
+        assert keys, "the app servers did not count in Redis"
