@@ -140,3 +140,23 @@ def test_the_formatter_names_chained_exceptions_by_type():
     line = json.loads(request_log.JsonFormatter().format(record))
     assert line["exc_type"] == "builtins.RuntimeError <- builtins.KeyError"
     assert "Reyes" not in json.dumps(line) and "Zebra" not in json.dumps(line)
+
+
+def test_django_s_own_4xx_lines_carry_the_request_id(client, clinician, log_lines):
+    client.force_login(clinician)
+    response = client.get("/painlog/patients/999999/")
+    assert response.status_code == 404
+    (not_found,) = [line for line in log_lines() if line["logger"] == "django.request"]
+    assert not_found["msg"] == "Not Found: /painlog/patients/999999/"
+    assert not_found["request_id"] == response["X-Request-ID"]
+    assert not_found["user_id"] == clinician.pk
+
+
+def test_a_failed_login_logs_no_username(client, patient, log_lines):
+    typed = "jordan.reyes@example.org"
+    for _ in range(6):  # past the lockout too
+        client.post("/accounts/login/", {"username": typed, "password": "wrong"})
+        client.post("/accounts/login/", {"username": "pat", "password": "wrong"})
+    printed = json.dumps(log_lines())
+    assert "jordan.reyes" not in printed and '"pat"' not in printed and "pat," not in printed
+    assert "tmrclinic.request" in printed  # the requests themselves are logged

@@ -54,12 +54,17 @@ class RequestLogMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         request_id = request_id_from(request.headers.get("X-Request-ID"))
+        # Also on the request: Django logs 4xx answers ("Not Found: /...") after every
+        # middleware has returned, when the context below is gone (RequestContextFilter).
+        request.request_id = request_id
+        request.log_user_id = None
         request_token = _request_id.set(request_id)
         user_token = _user_id.set(None)
         try:
             response = self.get_response(request)
             # Login and logout change the user during the request: log the one at the end.
-            _user_id.set(_user_pk(request))
+            request.log_user_id = _user_pk(request)
+            _user_id.set(request.log_user_id)
             response["X-Request-ID"] = request_id
             summary_log.info(
                 "request",
@@ -89,13 +94,15 @@ def _user_pk(request):
 
 
 class RequestContextFilter(logging.Filter):
-    """Adds request_id and user_id (None outside a request) to every record."""
+    """Adds request_id and user_id (None outside a request) to every record: from the request
+    being served, or from the request Django attaches to its own records."""
 
     def filter(self, record):
-        if not hasattr(record, "request_id"):
-            record.request_id = _request_id.get()
-        if not hasattr(record, "user_id"):
-            record.user_id = _user_id.get()
+        request = getattr(record, "request", None)
+        if getattr(record, "request_id", None) is None:
+            record.request_id = _request_id.get() or getattr(request, "request_id", None)
+        if getattr(record, "user_id", None) is None:
+            record.user_id = _user_id.get() or getattr(request, "log_user_id", None)
         return True
 
 
@@ -111,8 +118,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or _request_id.get(),
-            "user_id": getattr(record, "user_id", None) or _user_id.get(),
+            "request_id": getattr(record, "request_id", None),
+            "user_id": getattr(record, "user_id", None),
         }
         for field in FIELDS:
             if hasattr(record, field):
