@@ -209,10 +209,20 @@ class Gunicorn:
         )
 
     def kill(self):
-        """SIGKILL to the master and its workers at once: no graceful anything."""
+        """SIGKILL to the master and its workers at once: no graceful anything. Returns once the
+        port refuses connections (the kernel still queues them while a dying worker holds the
+        listening socket)."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
         self._log.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            except OSError:
+                return
+            time.sleep(0.01)
+        raise RuntimeError(f"port {self.port} still accepts connections after the kill")
 
     def stop(self):
         if self.process is None or self.process.poll() is not None:
