@@ -789,3 +789,14 @@ def test_every_intake_answer_fits_the_questionnaire(client, clinician, record):
                 assert 0 <= answer["valueInteger"] <= question["extension"][1]["valueInteger"]
             else:
                 assert question["type"] == "text" and "valueString" in answer
+
+
+def test_the_readme_example_is_a_valid_bundle(settings):
+    section = (
+        (settings.BASE_DIR / "README.md").read_text(encoding="utf-8").split("## FHIR export")[1]
+    )
+    example = section.split("```json\n")[1].split("```")[0]
+    data = validated(example)
+    assert [raw["resource"]["resourceType"] for raw in data["entry"]] == [
+        "Patient", "Condition", "Procedure", "Observation", "Observation",
+    ]  # fmt: skip
