@@ -10,8 +10,9 @@ the mapping table and an example.
 
 Every resource is built with the fhir.resources R4B classes, which validate it as it is made:
 a resource that breaks FHIR's types or cardinalities fails before a byte of it is sent. The
-Bundle is written entry by entry: a clinic's export keeps one resource in memory at a time,
-and its queries are fixed whatever the number of patients or entries.
+Bundle is written entry by entry, the entries read in chunks: neither the Bundle nor the
+diaries are ever held in memory, and the queries are fixed whatever the number of patients or
+entries.
 
 Ids are uuid5 of our row ids (urn:uuid: in fullUrl and references), so references resolve
 inside the bundle and the same data always exports to the same ids. The research variant (only
@@ -28,10 +29,11 @@ import itertools
 import json
 import re
 import uuid
+from dataclasses import dataclass
 from operator import attrgetter
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, TextChoices
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
 from fhir.resources.R4B.condition import Condition
@@ -118,47 +120,52 @@ RESEARCH_LABELS = [
 
 QUESTIONNAIRE_ID = "tmr-intake"
 QUESTIONNAIRE_VERSION = "1"
-# The intake as a questionnaire: link id (the Intake field, or "limbs" for its four limb
-# fields), the question, the item type, the answer choices or the largest answer, and whether
-# several answers may be given. Free text answers ("text") are left out for research.
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question of the intake: its link id is the Intake field ("limbs" for the four limb
+    fields). Free text answers (type "text") are left out for research."""
+
+    link_id: str
+    text: str
+    type: str  # "choice", "integer" or "text"
+    choices: type[TextChoices] | None = None
+    largest: int | None = None  # the largest integer, or the longest text
+    repeats: bool = False
+
+
 INTAKE_QUESTIONS = [
-    ("limbs", "Where is your amputation?", "choice", LimbLost, True),
-    ("amputation_story", "Tell us about your amputation", "text", 2000, False),
-    ("pain_onset", "When did your pain start?", "choice", Intake.PainOnset, False),
-    ("phantom_pain", "Phantom limb pain: how strong is it today?", "integer", 10, False),
-    (
+    Question("limbs", "Where is your amputation?", "choice", LimbLost, repeats=True),
+    Question("amputation_story", "Tell us about your amputation", "text", largest=2000),
+    Question("pain_onset", "When did your pain start?", "choice", Intake.PainOnset),
+    Question("phantom_pain", "Phantom limb pain: how strong is it today?", "integer", largest=10),
+    Question(
         "phantom_pain_frequency",
         "How often do you have phantom limb pain?",
         "choice",
         Intake.Frequency,
-        False,
     ),
-    ("residual_pain", "Residual limb pain: how strong is it today?", "integer", 10, False),
-    (
+    Question("residual_pain", "Residual limb pain: how strong is it today?", "integer", largest=10),
+    Question(
         "residual_pain_frequency",
         "How often do you have residual limb pain?",
         "choice",
         Intake.Frequency,
-        False,
     ),
-    ("sensations", "What does your pain feel like?", "choice", Sensation, True),
-    ("pain_medicines", "Which pain medicines do you take now?", "text", 1000, False),
-    ("takes_opioids", "Do you take opioid painkillers?", "choice", Intake.YesNoUnsure, False),
-    (
-        "prosthesis_use",
-        "Do you use a prosthesis (artificial limb)?",
-        "choice",
-        ProsthesisUse,
-        False,
+    Question("sensations", "What does your pain feel like?", "choice", Sensation, repeats=True),
+    Question("pain_medicines", "Which pain medicines do you take now?", "text", largest=1000),
+    Question("takes_opioids", "Do you take opioid painkillers?", "choice", Intake.YesNoUnsure),
+    Question(
+        "prosthesis_use", "Do you use a prosthesis (artificial limb)?", "choice", ProsthesisUse
     ),
-    (
+    Question(
         "prosthesis_hours_per_day",
         "If you wear it daily: about how many hours a day?",
         "integer",
-        24,
-        False,
+        largest=24,
     ),
-    ("hopes", "What do you hope surgery will change?", "text", 2000, False),
+    Question("hopes", "What do you hope surgery will change?", "text", largest=2000),
 ]
 
 # FHIR strings hold no control characters but tab and line breaks.
@@ -179,8 +186,8 @@ def _concept(system, code, display):
     return {"coding": [{"system": system, "code": code, "display": display}]}
 
 
-def _reference(resource_id):
-    return {"reference": f"urn:uuid:{resource_id}"}
+def _reference(target_id):
+    return {"reference": f"urn:uuid:{target_id}"}
 
 
 def _notes(*texts):
@@ -198,18 +205,13 @@ def mrn_system(clinic_id):
     return f"urn:tmrclinic:clinic:{clinic_id}:mrn"
 
 
-class Ids:
-    """The resource ids of one export: uuid5 of our row ids, or for research of keyed hashes
-    of them (the patient's the pseudonym of the CSV research exports)."""
-
-    def __init__(self, research):
-        self.research = research
-
-    def __call__(self, kind, pk):
-        if not self.research:
-            return str(uuid.uuid5(NAMESPACE, f"{kind}/{pk}"))
-        key = pseudonym(pk if kind == "patient" else f"{kind}:{pk}")
-        return str(uuid.uuid5(NAMESPACE, f"research/{kind}/{key}"))
+def resource_id(kind, pk, *, research):
+    """The id of the resource made from one of our rows: uuid5 of the row id or, for research,
+    of a keyed hash of it (the patient's is the CSV research exports' pseudonym)."""
+    if not research:
+        return str(uuid.uuid5(NAMESPACE, f"{kind}/{pk}"))
+    key = pseudonym(pk if kind == "patient" else f"{kind}:{pk}")
+    return str(uuid.uuid5(NAMESPACE, f"research/{kind}/{key}"))
 
 
 def limb_site(amputation):
@@ -221,9 +223,9 @@ def limb_site(amputation):
     }
 
 
-def patient_resource(patient, ids, research):
+def patient_resource(patient, research):
     common = {
-        "id": ids("patient", patient.pk),
+        "id": resource_id("patient", patient.pk, research=research),
         "active": not patient.is_archived,
         "gender": patient.sex,
         "managingOrganization": {"display": patient.clinic.name},
@@ -248,7 +250,7 @@ def patient_resource(patient, ids, research):
                 "use": "usual",
                 "type": _concept(IDENTIFIER_TYPE, "MR", "Medical record number"),
                 "system": mrn_system(patient.clinic_id),
-                "value": patient.mrn,
+                "value": _text(patient.mrn),
                 "assigner": {"display": patient.clinic.name},
             }
         ],
@@ -266,12 +268,12 @@ def patient_resource(patient, ids, research):
     )
 
 
-def condition_resource(amputation, patient_id, ids, research):
+def condition_resource(amputation, patient_id, research):
     """An amputation: the limb with its side, the level, the cause and the date."""
     level = amputation.get_level_display()
     cause = amputation.get_etiology_display()
     return Condition(
-        id=ids("amputation", amputation.pk),
+        id=resource_id("amputation", amputation.pk, research=research),
         clinicalStatus=_concept(CONDITION_CLINICAL, "active", "Active"),
         verificationStatus=_concept(CONDITION_VERIFICATION, "confirmed", "Confirmed"),
         category=[_concept(CONDITION_CATEGORY, "problem-list-item", "Problem List Item")],
@@ -316,7 +318,7 @@ def _transfer_text(transfer, research):
     )
 
 
-def procedure_resource(surgery, amputation, patient_id, ids, research):
+def procedure_resource(surgery, amputation, patient_id, research):
     """A surgery, for the amputation it treats, with its nerve transfers both in our
     extension (coded) and as notes (for readers that ignore extensions)."""
     transfers = list(surgery.nerve_transfers.all())
@@ -325,7 +327,7 @@ def procedure_resource(surgery, amputation, patient_id, ids, research):
         (None, None) if research else (_text(surgery.surgeon), _text(surgery.facility))
     )
     return Procedure(
-        id=ids("surgery", surgery.pk),
+        id=resource_id("surgery", surgery.pk, research=research),
         status="completed",
         code={
             "coding": [_coding(Surgery.Procedure, surgery.procedure)],
@@ -335,43 +337,43 @@ def procedure_resource(surgery, amputation, patient_id, ids, research):
         performedDateTime=surgery.date,
         performer=[{"actor": {"display": surgeon}}] if surgeon else None,
         location={"display": facility} if facility else None,
-        reasonReference=[_reference(ids("amputation", surgery.amputation_id))],
+        reasonReference=[
+            _reference(resource_id("amputation", surgery.amputation_id, research=research))
+        ],
         bodySite=[limb_site(amputation)],
         note=_notes(*transfer_notes, None if research else surgery.notes),
         extension=[_nerve_transfer_extension(transfer, research) for transfer in transfers],
     )
 
 
-def _answers(intake, link_id, choices, research):
-    """The answers to one question of the intake, as FHIR answer values."""
-    if link_id == "limbs":
+def _answers(intake, question, research):
+    """The intake's answers to one question, as FHIR answer values."""
+    if question.link_id == "limbs":
         return [
             {"valueCoding": _coding(LimbLost, limb)} for limb in LimbLost if getattr(intake, limb)
         ]
-    value = getattr(intake, link_id)
-    if link_id == "sensations":
+    value = getattr(intake, question.link_id)
+    if question.link_id == "sensations":
         codes = value if isinstance(value, list) else []
         return [{"valueCoding": _coding(Sensation, code)} for code in codes if code in Sensation]
     if value is None or value == "":
         return []
-    if isinstance(value, int):
+    if question.type == "integer":
         return [{"valueInteger": value}]
-    if choices is not None:
-        return [{"valueCoding": _coding(choices, value)}]
+    if question.type == "choice":
+        return [{"valueCoding": _coding(question.choices, value)}]
     text = None if research else _text(value)
     return [{"valueString": text}] if text else []
 
 
-def intake_response(intake, patient_id, ids, research):
+def intake_response(intake, patient_id, research):
     """The intake, answering the published Questionnaire; unanswered questions left out."""
     items = []
-    for link_id, question, kind, choices_or_limit, _repeats in INTAKE_QUESTIONS:
-        choices = choices_or_limit if kind == "choice" else None
-        answers = _answers(intake, link_id, choices, research)
-        if answers:
-            items.append({"linkId": link_id, "text": question, "answer": answers})
+    for question in INTAKE_QUESTIONS:
+        if answers := _answers(intake, question, research):
+            items.append({"linkId": question.link_id, "text": question.text, "answer": answers})
     return QuestionnaireResponse(
-        id=ids("intake", intake.pk),
+        id=resource_id("intake", intake.pk, research=research),
         questionnaire=questionnaire_url(),
         status="completed" if intake.is_complete else "in-progress",
         subject=_reference(patient_id),
@@ -381,33 +383,38 @@ def intake_response(intake, patient_id, ids, research):
     )
 
 
+def _questionnaire_item(question):
+    item = {
+        "linkId": question.link_id,
+        "text": question.text,
+        "type": question.type,
+        "repeats": question.repeats or None,
+    }
+    if question.type == "choice":
+        item["answerOption"] = [
+            {"valueCoding": _coding(question.choices, value)} for value in question.choices.values
+        ]
+    elif question.type == "integer":
+        item["extension"] = [
+            {"url": MIN_VALUE, "valueInteger": 0},
+            {"url": MAX_VALUE, "valueInteger": question.largest},
+        ]
+    else:
+        item["maxLength"] = question.largest
+    if question.link_id == "prosthesis_hours_per_day":
+        # Asked only of those who wear their prosthesis daily.
+        item["enableWhen"] = [
+            {
+                "question": "prosthesis_use",
+                "operator": "=",
+                "answerCoding": _coding(ProsthesisUse, ProsthesisUse.DAILY),
+            }
+        ]
+    return item
+
+
 def intake_questionnaire():
     """The intake Questionnaire: what the patient is asked, with every answer choice."""
-    items = []
-    for link_id, question, kind, choices_or_limit, repeats in INTAKE_QUESTIONS:
-        item = {"linkId": link_id, "text": question, "type": kind, "repeats": repeats or None}
-        if kind == "choice":
-            item["answerOption"] = [
-                {"valueCoding": _coding(choices_or_limit, value)}
-                for value in choices_or_limit.values
-            ]
-        elif kind == "integer":
-            item["extension"] = [
-                {"url": MIN_VALUE, "valueInteger": 0},
-                {"url": MAX_VALUE, "valueInteger": choices_or_limit},
-            ]
-        else:
-            item["maxLength"] = choices_or_limit
-        items.append(item)
-    # Hours a day are asked only of those who wear their prosthesis daily.
-    hours = next(item for item in items if item["linkId"] == "prosthesis_hours_per_day")
-    hours["enableWhen"] = [
-        {
-            "question": "prosthesis_use",
-            "operator": "=",
-            "answerCoding": _coding(ProsthesisUse, ProsthesisUse.DAILY),
-        }
-    ]
     return Questionnaire(
         id=QUESTIONNAIRE_ID,
         url=questionnaire_url(),
@@ -422,7 +429,7 @@ def intake_questionnaire():
             "amputation is, their phantom and residual limb pain (0-10), how often and what it "
             "feels like, pain medicines, prosthesis use and what they hope surgery will change."
         ),
-        item=items,
+        item=[_questionnaire_item(question) for question in INTAKE_QUESTIONS],
     )
 
 
@@ -431,12 +438,17 @@ def _utc(moment):
     return moment.astimezone(datetime.UTC)
 
 
-def entry_observations(entry, patient_id, ids, research):
+def entry_observations(entry, patient_id, research):
     """(id, Observation) for a pain entry: its group "pain diary entry", then its two scores,
     the group's hasMember pointing at both."""
     when = _utc(entry.recorded_at)
     scores = [
-        (ids(f"entry-{code}", entry.pk), getattr(entry, field), code, label)
+        (
+            resource_id(f"entry-{code}", entry.pk, research=research),
+            getattr(entry, field),
+            code,
+            label,
+        )
         for field, code, label in PAIN_SITES
     ]
     common = {
@@ -445,7 +457,7 @@ def entry_observations(entry, patient_id, ids, research):
         "subject": _reference(patient_id),
         "effectiveDateTime": when,
     }
-    group_id = ids("entry", entry.pk)
+    group_id = resource_id("entry", entry.pk, research=research)
     yield (
         group_id,
         Observation(
@@ -477,25 +489,28 @@ def entry_observations(entry, patient_id, ids, research):
         )
 
 
-def patient_resources(patient, ids, research):
+def patient_resources(patient, research):
     """(id, resource) for a patient's record: Patient, Conditions, Procedures, intake."""
-    patient_id = ids("patient", patient.pk)
-    yield patient_id, patient_resource(patient, ids, research)
+    patient_id = resource_id("patient", patient.pk, research=research)
+    yield patient_id, patient_resource(patient, research)
     amputations = {amputation.pk: amputation for amputation in patient.amputations.all()}
     for amputation in amputations.values():
         yield (
-            ids("amputation", amputation.pk),
-            condition_resource(amputation, patient_id, ids, research),
+            resource_id("amputation", amputation.pk, research=research),
+            condition_resource(amputation, patient_id, research),
         )
     for surgery in patient.surgeries.all():
         amputation = amputations[surgery.amputation_id]
         yield (
-            ids("surgery", surgery.pk),
-            procedure_resource(surgery, amputation, patient_id, ids, research),
+            resource_id("surgery", surgery.pk, research=research),
+            procedure_resource(surgery, amputation, patient_id, research),
         )
     intake = getattr(patient, "intake", None)
     if intake is not None:
-        yield ids("intake", intake.pk), intake_response(intake, patient_id, ids, research)
+        yield (
+            resource_id("intake", intake.pk, research=research),
+            intake_response(intake, patient_id, research),
+        )
 
 
 def bundle_resources(patients, *, research=False):
@@ -505,7 +520,6 @@ def bundle_resources(patients, *, research=False):
     chunks. With `research`, only the patients who agreed to research use."""
     if research:
         patients = patients.filter(research_consent=True)
-    ids = Ids(research)
     people = list(
         patients.select_related("clinic", "intake")
         .prefetch_related(
@@ -529,13 +543,13 @@ def bundle_resources(patients, *, research=False):
     by_patient = itertools.groupby(entries, key=attrgetter("patient_id"))
     pending = next(by_patient, None)
     for patient in people:
-        yield from patient_resources(patient, ids, research)
-        patient_id = ids("patient", patient.pk)
-        # Both run in primary-key order: a merge, one entry in memory at a time.
+        yield from patient_resources(patient, research)
+        patient_id = resource_id("patient", patient.pk, research=research)
+        # Both run in primary-key order: a merge, never more than a chunk of entries in memory.
         while pending is not None and pending[0] <= patient.pk:
             if pending[0] == patient.pk:
                 for entry in pending[1]:
-                    yield from entry_observations(entry, patient_id, ids, research)
+                    yield from entry_observations(entry, patient_id, research)
             pending = next(by_patient, None)
 
 
@@ -564,8 +578,8 @@ def bundle_json(patients, *, research=False, now=None):
     )
     head = to_json(bundle)
     started, pieces, size = False, [], 0
-    for resource_id, resource in bundle_resources(patients, research=research):
-        entry = to_json(BundleEntry(fullUrl=f"urn:uuid:{resource_id}", resource=resource))
+    for entry_id, resource in bundle_resources(patients, research=research):
+        entry = to_json(BundleEntry(fullUrl=f"urn:uuid:{entry_id}", resource=resource))
         # The entry list opens with the first entry: FHIR allows no empty list.
         pieces.append("," + entry if started else head[:-1] + ',"entry":[' + entry)
         started = True

@@ -464,7 +464,10 @@ def test_bilateral_amputations_are_two_conditions_each_with_its_side(client, cli
     client.force_login(clinician)
     data = validated(download(client, patient_url(patient)))
     conditions = {c["id"]: c for c in resources(data, "Condition")}
-    ids = fhir.Ids(research=False)
+
+    def ids(kind, pk):
+        return fhir.resource_id(kind, pk, research=False)
+
     assert conditions[ids("amputation", left.pk)]["bodySite"][0]["coding"][0]["code"] == "32153003"
     assert conditions[ids("amputation", right.pk)]["bodySite"][0]["coding"][0]["code"] == "62175007"
     (procedure,) = resources(data, "Procedure")
@@ -571,10 +574,9 @@ def test_round_trip_counts_scores_and_times_match_the_database(client, clinician
         "QuestionnaireResponse": Intake.objects.filter(patient__clinic=clinic).count(),
         "Observation": 3 * live.count(),
     }
-    ids = fhir.Ids(research=False)
     expected = sorted(
         (
-            f"urn:uuid:{ids('patient', e.patient_id)}",
+            f"urn:uuid:{fhir.resource_id('patient', e.patient_id, research=False)}",
             e.recorded_at,
             {"phantom-limb": e.phantom_pain, "residual-limb": e.residual_pain},
         )
@@ -724,7 +726,6 @@ def test_research_ids_are_stable_and_reveal_no_database_id(client, clinician, co
     client.force_login(clinician)
     first = download(client, CLINIC_BUNDLE, {"research": "1"})
     assert download(client, CLINIC_BUNDLE, {"research": "1"}) == first
-    identified = fhir.Ids(research=False)
     rows = {
         "patient": Patient.objects.all(),
         "amputation": Amputation.objects.all(),
@@ -735,11 +736,10 @@ def test_research_ids_are_stable_and_reveal_no_database_id(client, clinician, co
     }
     for kind, queryset in rows.items():
         for pk in queryset.values_list("pk", flat=True):
-            assert identified(kind, pk) not in first
+            assert fhir.resource_id(kind, pk, research=False) not in first
     research = json.loads(first)
-    assert resources(research, "Patient")[0]["id"] == fhir.Ids(research=True)(
-        "patient", consenting.pk
-    )
+    research_id = fhir.resource_id("patient", consenting.pk, research=True)
+    assert resources(research, "Patient")[0]["id"] == research_id
 
 
 def test_research_pseudonym_is_the_csv_exports(client, clinician, consenting):
