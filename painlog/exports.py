@@ -43,6 +43,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from patients.access import clinics_of
+from patients.audit import record_access
 from patients.models import Sensation
 
 from . import outcomes
@@ -125,6 +126,12 @@ def _export(request, kind, header_and_rows):
             content_type="text/plain; charset=utf-8",
         )
     # The access log of exports: who, what, which filters; never patient data.
+    record_access(
+        request,
+        "export",
+        detail=f"{kind} CSV{' (research)' if research else ''}; filters: "
+        + (", ".join(f"{name}={value}" for name, value in sorted(filters.items())) or "none"),
+    )
     logger.info(
         "CSV export %s by user %s (research=%s, filters=%s)",
         kind,

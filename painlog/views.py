@@ -17,6 +17,7 @@ from patients.access import (
     role_of,
     role_required,
 )
+from patients.audit import record_access
 from patients.models import Intake
 
 from . import outcomes
@@ -158,6 +159,7 @@ def entry_delete(request, pk):
 def patient_pain(request, pk):
     """A clinician's view of one patient's pain log, deleted entries and corrections included."""
     patient = get_patient_for_user(request.user, pk)
+    record_access(request, "view_pain", patient=patient, detail="pain log and outcomes")
     entries = PainEntry.objects.filter(patient=patient).select_related("entered_by")
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     changes = PainEntryChange.objects.filter(entry__in=[e.pk for e in page.object_list])

@@ -1,7 +1,10 @@
 from django.contrib import admin
 
+from .audit import record_access
 from .models import (
+    AccessEvent,
     Amputation,
+    ChangeAction,
     Clinic,
     Intake,
     Invitation,
@@ -10,12 +13,41 @@ from .models import (
     RecordChange,
     Surgery,
 )
+from .services import log_change, save_record
+
+ADMIN_REASON = "Edited in the admin"
 
 
 class NoDeleteMixin:
     # Clinical rows are archived or corrected, never deleted: pain history depends on them.
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class RecordHistoryMixin(NoDeleteMixin):
+    """Edits made in the admin go into the record's history like edits made in the app:
+    through the same service, with the admin as the actor."""
+
+    def save_model(self, request, obj, form, change):
+        save_record(instance=obj, actor=request.user, reason=ADMIN_REASON if change else "")
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if isinstance(instance, NerveTransfer):
+                is_new = instance.pk is None
+                instance.full_clean()
+                instance.save()
+                log_change(
+                    patient=instance.surgery.patient,
+                    actor=request.user,
+                    record=f"Nerve transfer: {instance}",
+                    action=ChangeAction.CREATED if is_new else ChangeAction.CHANGED,
+                    reason=ADMIN_REASON,
+                )
+            else:
+                save_record(instance=instance, actor=request.user, reason=ADMIN_REASON)
+        formset.save_m2m()
 
 
 @admin.register(Clinic)
@@ -62,7 +94,7 @@ class ActiveFilter(admin.SimpleListFilter):
 
 
 @admin.register(Patient)
-class PatientAdmin(NoDeleteMixin, admin.ModelAdmin):
+class PatientAdmin(RecordHistoryMixin, admin.ModelAdmin):
     list_display = ["last_name", "first_name", "mrn", "clinic", "date_of_birth", "archived_at"]
     list_filter = [ActiveFilter, "clinic", "sex", "amputations__limb", "amputations__level",
                    "surgeries__procedure"]  # fmt: skip
@@ -75,6 +107,12 @@ class PatientAdmin(NoDeleteMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        patient = self.get_object(request, object_id)
+        if patient is not None and request.method == "GET":
+            record_access(request, "admin_view", patient=patient, detail="patient in the admin")
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 class NerveTransferInline(admin.TabularInline):
     model = NerveTransfer
@@ -82,7 +120,7 @@ class NerveTransferInline(admin.TabularInline):
 
 
 @admin.register(Amputation)
-class AmputationAdmin(NoDeleteMixin, admin.ModelAdmin):
+class AmputationAdmin(RecordHistoryMixin, admin.ModelAdmin):
     list_display = ["patient", "limb", "side", "level", "date", "etiology"]
     list_filter = ["limb", "level", "etiology", "patient__clinic"]
     search_fields = ["patient__last_name", "patient__first_name", "patient__mrn"]
@@ -91,7 +129,7 @@ class AmputationAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Surgery)
-class SurgeryAdmin(NoDeleteMixin, admin.ModelAdmin):
+class SurgeryAdmin(RecordHistoryMixin, admin.ModelAdmin):
     list_display = ["patient", "procedure", "date", "amputation", "surgeon"]
     list_filter = ["procedure", "patient__clinic", "amputation__limb"]
     search_fields = ["patient__last_name", "patient__first_name", "patient__mrn", "surgeon"]
@@ -101,7 +139,7 @@ class SurgeryAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(Intake)
-class IntakeAdmin(NoDeleteMixin, admin.ModelAdmin):
+class IntakeAdmin(RecordHistoryMixin, admin.ModelAdmin):
     list_display = ["patient", "phantom_pain", "residual_pain", "started_at", "completed_at"]
     list_filter = ["patient__clinic", ("completed_at", admin.EmptyFieldListFilter)]
     search_fields = ["patient__last_name", "patient__first_name", "patient__mrn"]
@@ -128,6 +166,28 @@ class RecordChangeAdmin(admin.ModelAdmin):
     list_select_related = ["patient", "actor"]
 
     # History is read-only for everyone, admins included.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(admin.ModelAdmin):
+    """Who looked at or exported which patient's data, searchable by admins; nobody can add,
+    change or delete a line (the database refuses too)."""
+
+    list_display = ["at", "actor_username", "action", "patient", "detail", "ip_address"]
+    list_filter = ["action", ("at", admin.DateFieldListFilter), "patient__clinic"]
+    search_fields = ["actor_username", "patient__last_name", "patient__mrn", "detail", "path",
+                     "ip_address"]  # fmt: skip
+    list_select_related = ["patient"]
+    date_hierarchy = "at"
+
     def has_add_permission(self, request):
         return False
 

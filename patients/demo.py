@@ -5,12 +5,14 @@ Deterministic and idempotent: a second run finds every row already there and cha
 so a clinician's edits to demo data survive `make run`.
 """
 
+import base64
 import datetime
 import random
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .access import CLINICIANS_GROUP
 from .models import (
@@ -30,6 +32,10 @@ from .models import (
 )
 
 DEMO_PASSWORD = "tmrdemo123"  # noqa: S105 - printed in the README; DEBUG-only
+# The demo clinicians' and admin's authenticator secret (base32), printed by seed_demo and shown
+# in the README so that anyone can add it to an authenticator app, and scripts can compute the
+# codes. Demo only, like the password: seed_demo refuses to run with DEBUG off.
+DEMO_TOTP_SECRET = "TMRCLINICDEMOTOTPSECRETKEY234567"  # noqa: S105
 CLINIC_NAMES = ["Lakeside Limb Restoration Center", "Northfield Amputee & Nerve Clinic"]
 
 # username: (first name, last name, clinic index or None, kind)
@@ -120,6 +126,15 @@ def _extra_patient_rows():
         }
 
 
+def _demo_authenticator(user):
+    """Give a demo account a confirmed TOTP device with the published demo secret."""
+    key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+    _, was_created = TOTPDevice.objects.get_or_create(
+        user=user, name="Demo authenticator", defaults={"key": key, "confirmed": True}
+    )
+    return int(was_created)
+
+
 def seed_demo_clinics():
     """Create what is missing of the demo data; return a count of what was created."""
     created = {"clinics": 0, "accounts": 0, "patients": 0}
@@ -141,6 +156,8 @@ def seed_demo_clinics():
             user.is_staff = user.is_superuser = kind == "admin"
             user.save()
             created["accounts"] += 1
+        if kind in ("admin", "clinician"):
+            created["authenticators"] = created.get("authenticators", 0) + _demo_authenticator(user)
         if kind == "clinician":
             user.groups.add(clinicians_group)
             clinics[clinic_index].clinicians.add(user)

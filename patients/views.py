@@ -17,6 +17,7 @@ from .access import (
     own_patient_record,
     role_required,
 )
+from .audit import record_access
 from .forms import (
     AcceptInvitationForm,
     AmputationForm,
@@ -46,6 +47,7 @@ HISTORY_ROWS = 50
 @role_required(Role.CLINICIAN, Role.ADMIN)
 def patient_detail(request, pk):
     patient = get_patient_for_user(request.user, pk)
+    record_access(request, "view_record", patient=patient, detail="clinical record and intake")
     amputations = patient.amputations_with_surgeries()
     return render(
         request,

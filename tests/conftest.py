@@ -3,11 +3,16 @@ Builders and the cast every view test needs: the owner, a colleague with the sam
 and an outsider (healthchecks' alice / bob / charlie).
 """
 
+import base64
 import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from patients.access import CLINICIANS_GROUP
 from patients.models import Clinic, Patient
@@ -19,6 +24,47 @@ PASSWORD = "correct horse battery staple"
 def fast_password_hasher(settings):
     # Argon2 costs ~100 MiB and tens of ms per hash; tests need neither.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def private_cache(settings):
+    """Each test counts rate limits from zero, in memory; tests/test_rate_limits.py covers the
+    shared database cache that deployments use."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def force_login_passes_the_second_factor(monkeypatch):
+    """`client.force_login` skips the password; here it skips the second factor too, as if the
+    user had just entered their authenticator's code, so view tests test views. The two-factor
+    flow itself is tested through the real login in tests/test_two_factor.py."""
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+        if device is None and (user.is_staff or user.groups.filter(name=CLINICIANS_GROUP).exists()):
+            device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+        if device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+def current_code(device=None, *, secret=None):
+    """The code an authenticator app shows now, for a TOTP device or a base32 secret."""
+    if device is not None:
+        return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    return f"{totp(base64.b32decode(secret)):06d}"
 
 
 def make_user(username, **fields):

@@ -7,8 +7,9 @@ from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, current_code
 
 
 def test_login_page_asks_for_username_and_password(client, db):
@@ -26,8 +27,13 @@ def test_patient_logs_in_and_lands_on_their_pain_log(client, patient):
 
 
 def test_clinician_logs_in_and_lands_on_the_dashboard(client, clinician):
+    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
     response = client.post(
         reverse("login"), {"username": "alice", "password": PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0].startswith(reverse("two_factor_verify"))
+    response = client.post(
+        response.redirect_chain[-1][0], {"otp_token": current_code(device)}, follow=True
     )
     assert response.redirect_chain[-1][0] == reverse("dashboard")
 

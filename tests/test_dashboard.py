@@ -237,9 +237,9 @@ def test_dashboard_runs_a_fixed_number_of_queries(
         )
         diary(person, [(d, 5) for d in range(0, 60, 2)])
     client.force_login(make_clinician("dora", clinic, other_clinic))
-    # session, user, role, the clinician's clinics, count, the page of patients with every
-    # annotation (one query), their amputations, their surgeries, their entries for outcomes,
-    # the clinics offered in the filter
-    with django_assert_num_queries(10):
+    # session, user, verified device, role, the clinician's clinics, count, the page of
+    # patients with every annotation (one query), their amputations, their surgeries, their
+    # entries for outcomes, the clinics offered in the filter
+    with django_assert_num_queries(11):
         response = client.get(URL)
     assert len(response.context["page"].object_list) == min(patients, PATIENTS_PER_PAGE)

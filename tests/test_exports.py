@@ -381,10 +381,10 @@ def test_exports_run_a_fixed_number_of_queries(
         for day in (-3, -2, -1, 80, 90, 100):
             entry(patient, local(DAY0 + datetime.timedelta(days=day)), entered_by=clinician)
     client.force_login(clinician)
-    # session, user, role, the clinician's clinics (for the filter), the patients (with
-    # clinic), their entries
-    with django_assert_num_queries(6):
+    # session, user, verified device, role, the clinician's clinics (for the filter), the
+    # access-log line, the patients (with clinic), their entries
+    with django_assert_num_queries(8):
         assert len(download(client, ENTRIES)) == 6 * patients
     # the same, the patients with intake joined, plus their surgeries (with amputation)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         assert len(download(client, OUTCOMES)) == 10 * patients

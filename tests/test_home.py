@@ -43,6 +43,6 @@ def test_archived_patient_loses_the_patient_home(client, patient):
 
 def test_role_check_costs_one_query_for_a_clinician(client, clinician, django_assert_num_queries):
     client.force_login(clinician)
-    # session, user, role (groups and patient record in one query)
-    with django_assert_num_queries(3):
+    # session, user, verified device, role (groups and patient record in one query)
+    with django_assert_num_queries(4):
         client.get("/")

@@ -170,10 +170,11 @@ def test_clinician_pain_page_runs_a_fixed_number_of_queries(
     for number in range(entries):
         log(patient, at=SAVED - datetime.timedelta(hours=number))
     client.force_login(clinician)
-    # session, user, role, patient, count, page of entries, their versions, schedule;
+    # session, user, verified device, role, patient, access-log line, count, page of entries,
+    # their versions, schedule;
     # clinical record (also marked on the chart): amputations, surgeries, nerve transfers;
     # intake; entries for the outcomes; entries for the chart
-    with time_machine.travel(SAVED, tick=False), django_assert_num_queries(14):
+    with time_machine.travel(SAVED, tick=False), django_assert_num_queries(16):
         client.get(reverse("painlog:patient", args=[patient.pk]))
 
 

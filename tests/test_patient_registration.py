@@ -208,8 +208,9 @@ def test_patient_record_page_runs_a_fixed_number_of_queries(
         make_surgery(amputation, transfers=[("tibial", "Soleus"), ("sural", "Gastrocnemius")])
     client.force_login(clinician)
     url = reverse("patients:detail", args=[patient.pk])
-    # session, user, role, patient (with clinic and login), amputations, surgeries, their
+    # session, user, verified device, role, patient (with clinic and login), access-log line,
+    # amputations, surgeries, their
     # nerve transfers, intake, latest invitation, history (with actors)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         response = client.get(url)
     assert response.content.decode().count("Soleus") == surgeries

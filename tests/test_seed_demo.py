@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from painlog.demo import seed_demo_pain_entries
 from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
-from patients.demo import DEMO_PASSWORD, seed_demo_clinics
+from patients.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo_clinics
 from patients.models import Clinic, Patient, Sensation, Surgery
+from tests.conftest import current_code
 
 
 @pytest.fixture
@@ -101,6 +102,14 @@ def test_each_demo_account_logs_in_to_its_home(db, debug_on, username, home):
     response = browser.post(
         reverse("login"), {"username": username, "password": DEMO_PASSWORD}, follow=True
     )
+    if username in ("admin", "clinician", "clinician2"):
+        # Staff give the second factor: the demo's published authenticator secret.
+        assert response.redirect_chain[-1][0].startswith(reverse("two_factor_verify"))
+        response = browser.post(
+            response.redirect_chain[-1][0],
+            {"otp_token": current_code(secret=DEMO_TOTP_SECRET)},
+            follow=True,
+        )
     assert response.redirect_chain[-1][0] == reverse(home)
     assert response.status_code == 200
 
@@ -111,6 +120,9 @@ def test_demo_clinicians_each_see_only_their_own_clinic(db, debug_on):
     for username, clinic in [("clinician", first), ("clinician2", second)]:
         browser = Client()
         browser.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD})
+        browser.post(
+            reverse("two_factor_verify"), {"otp_token": current_code(secret=DEMO_TOTP_SECRET)}
+        )
         page = browser.get(reverse("dashboard")).context["page"]
         assert page.paginator.count == clinic.patients.count()
         assert {p.clinic_id for p in page.object_list} == {clinic.pk}

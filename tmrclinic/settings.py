@@ -9,6 +9,7 @@ variable, because a silently ignored setting is how PHI ends up on plain HTTP.
 
 import os
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import bootstrap_wrapper
@@ -133,20 +134,36 @@ INSTALLED_APPS = [
     "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "tmrclinic",
     "patients",
     "painlog",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Before authentication, so that the idle log-off can say why the user was logged off.
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tmrclinic.middleware.IdleTimeoutMiddleware",
     # Deny by default: every view needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Clinicians and admins reach nothing, the admin included, before their second factor.
+    "tmrclinic.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tmrclinic.middleware.PrivatePagesMiddleware",
+    "tmrclinic.middleware.RateLimitMiddleware",
+    "tmrclinic.middleware.RefusalLogMiddleware",
+    # Last: it answers locked-out logins with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -194,14 +211,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out username and address before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions end when the browser closes and after a working day at most; the security issue
-# tightens the idle timeout per role.
+# Sessions live in the database (shared by every app server), end when the browser closes,
+# after a working day at most (SESSION_COOKIE_AGE, an absolute limit enforced by
+# tmrclinic.middleware) and after a shorter spell of inactivity: clinicians and admins see many
+# patients' records on shared workstations, patients only their own on their own phone.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60, minimum=60)
+CLINIC_IDLE_MINUTES_STAFF = env_int("CLINIC_IDLE_MINUTES_STAFF", 15, minimum=1, maximum=240)
+CLINIC_IDLE_MINUTES_PATIENT = env_int("CLINIC_IDLE_MINUTES_PATIENT", 60, minimum=1, maximum=720)
+
+# Two-factor sign-in (TOTP, django-otp): required for clinicians and admins, optional for
+# patients. Failed codes slow down exponentially (django-otp's throttling).
+OTP_TOTP_ISSUER = "TMR Clinic"
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# Lockout (django-axes): five wrong passwords for one username from one address lock that pair
+# for 15 minutes; counted in the database, so every app server sees them. Keyed on the pair,
+# not the address alone, so one attacker cannot lock out a whole clinic behind one NAT.
+AXES_FAILURE_LIMIT = env_int("CLINIC_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CLINIC_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "patients.audit.client_ip"
+AXES_VERBOSE = False
+# Usernames of failed logins are kept in the admin's lockout list, passwords never.
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 
 LANGUAGE_CODE = "en-us"
 # Pain times are stored in UTC and shown in the clinic's zone.
@@ -252,9 +297,61 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-# TLS ends at the reverse proxy, which must overwrite this header on every request.
-if env_bool("DJANGO_BEHIND_PROXY", not DEBUG):
+# TLS ends at the reverse proxy, which must overwrite this header on every request, and append
+# the client's address to X-Forwarded-For (the last hop is then the one the proxy saw).
+CLINIC_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_BEHIND_PROXY", not DEBUG)
+if CLINIC_TRUST_X_FORWARDED_FOR:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content Security Policy: nothing inline, nothing from elsewhere. Every script and style is a
+# file served by the app; the charts are server-rendered SVG styled from CSS files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # Bootstrap's icons (form validation, toggler) are data: SVGs in its CSS.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Rate limits and other counters live in a cache every app server shares: Redis when REDIS_URL
+# is set, otherwise a table in the app's own database (created by a migration).
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"REDIS_URL must be a redis:// URL, not {REDIS_URL!r}.")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "tmrclinic",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "tmrclinic_cache",
+        }
+    }
+
+# Requests per address per window on the endpoints that guess-and-retry attacks target;
+# (count, seconds). tmrclinic.middleware.RateLimitMiddleware applies them by URL name.
+CLINIC_RATE_LIMITS = {
+    "login": (env_int("CLINIC_LOGIN_RATE", 30, minimum=1), 10 * 60),
+    "admin:login": (env_int("CLINIC_LOGIN_RATE", 30, minimum=1), 10 * 60),
+    "two_factor_verify": (env_int("CLINIC_LOGIN_RATE", 30, minimum=1), 10 * 60),
+    "password_reset": (env_int("CLINIC_PASSWORD_RESET_RATE", 5, minimum=1), 60 * 60),
+    "password_reset_confirm": (env_int("CLINIC_PASSWORD_RESET_RATE", 5, minimum=1) * 4, 60 * 60),
+    "patients:invitation_accept": (env_int("CLINIC_INVITATION_RATE", 20, minimum=1), 60 * 60),
+}
 
 LOGGING = {
     "version": 1,
@@ -262,6 +359,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # django-axes logs every login with the username at INFO; usernames can be names.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # How many days after the amputation a TMR may still be recorded as "primary" (done at the
@@ -275,6 +374,8 @@ if CLINIC_BASE_URL and not CLINIC_BASE_URL.startswith(("https://", "http://")):
         f"CLINIC_BASE_URL must be a full address such as 'https://clinic.example.org', "
         f"not {CLINIC_BASE_URL!r}."
     )
+
+# A database that stops answering gives a plain 503 page (tmrclinic.views.server_error).
 
 # Load balancers probe /healthz/ over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]

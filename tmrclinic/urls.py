@@ -4,7 +4,7 @@ from django.urls import include, path
 from painlog import cohort, exports, fhir_views
 from painlog import views as painlog_views
 
-from . import views
+from . import two_factor, views
 
 admin.site.site_header = "TMR Clinic administration"
 admin.site.site_title = "TMR Clinic admin"
@@ -12,6 +12,15 @@ admin.site.site_title = "TMR Clinic admin"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    path("accounts/two-factor/", two_factor.two_factor_manage, name="two_factor_manage"),
+    path("accounts/two-factor/verify/", two_factor.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/setup/", two_factor.two_factor_setup, name="two_factor_setup"),
+    path(
+        "accounts/two-factor/recovery-codes/",
+        two_factor.two_factor_new_codes,
+        name="two_factor_new_codes",
+    ),
+    path("accounts/two-factor/off/", two_factor.two_factor_disable, name="two_factor_disable"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("dashboard/", painlog_views.dashboard, name="dashboard"),
     path("dashboard/outcomes/", cohort.cohort_outcomes, name="cohort_outcomes"),
@@ -27,3 +36,6 @@ urlpatterns = [
     path("painlog/", include("painlog.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A database that stops answering gets a plain 503 page instead of the 500 page.
+handler500 = "tmrclinic.views.server_error"

@@ -68,3 +68,21 @@ def desktop(chromium):
 def screenshot(page, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def give_second_factor(page, username):
+    """After the password: if the app asks for an authenticator code, type the current one of
+    this user's authenticator (staff always have one; in tests it is created for them)."""
+    if page.locator("input[name=otp_token]").count() == 0:
+        return
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.conftest import current_code
+
+    user = get_user_model().objects.get(username=username)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    page.get_by_label("Code").fill(current_code(device))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state("networkidle")
+

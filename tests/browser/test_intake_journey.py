@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from patients.demo import DEMO_PASSWORD
 from patients.models import Intake, NerveTransfer, Patient, Surgery
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import give_second_factor, screenshot
 
 
 @pytest.fixture
@@ -23,6 +23,8 @@ def log_in(page, live_server, username, password=DEMO_PASSWORD):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")
+    give_second_factor(page, username)
 
 
 def save_and_continue(page):

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from patients.demo import DEMO_PASSWORD
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import give_second_factor, screenshot
 
 
 @pytest.fixture
@@ -28,6 +28,8 @@ def log_in(page, live_server, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")
+    give_second_factor(page, username)
     page.wait_for_load_state("networkidle")
     return outside
 

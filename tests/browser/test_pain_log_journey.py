@@ -6,7 +6,7 @@ from django.core.management import call_command
 from painlog.models import PainEntry
 from patients.demo import DEMO_PASSWORD
 from patients.models import Patient
-from tests.browser.conftest import PHONE, screenshot
+from tests.browser.conftest import PHONE, give_second_factor, screenshot
 
 
 @pytest.fixture
@@ -21,6 +21,8 @@ def log_in(page, live_server, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("networkidle")
+    give_second_factor(page, username)
 
 
 def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from painlog.demo import seed_demo_pain_entries
-from patients.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_clinics
+from patients.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo_clinics
 
 
 class Command(BaseCommand):
@@ -29,3 +29,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present; nothing changed.")
         accounts = ", ".join(DEMO_ACCOUNTS)
         self.stdout.write(f"Demo accounts: {accounts} (password: {DEMO_PASSWORD}).")
+        self.stdout.write(
+            f"Demo authenticator secret for admin and the clinicians: {DEMO_TOTP_SECRET} "
+            "(add it to any authenticator app as a time-based key)."
+        )

@@ -1,0 +1,193 @@
+"""Two-factor sign-in: required for clinicians and admins (the admin site included), optional
+for patients, with one-time recovery codes stored only as hashes."""
+
+import base64
+import re
+import time
+
+import pytest
+import time_machine
+from django.contrib.auth import SESSION_KEY
+from django.test import Client
+from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.conftest import PASSWORD, current_code
+from tmrclinic.models import RecoveryCode, RecoveryCodeDevice
+
+VERIFY = reverse("two_factor_verify")
+SETUP = reverse("two_factor_setup")
+MANAGE = reverse("two_factor_manage")
+
+
+def later(seconds):
+    return time_machine.travel(time.time() + seconds, tick=False)
+
+
+def password_login(client, username, next_url=None):
+    url = reverse("login") + (f"?next={next_url}" if next_url else "")
+    return client.post(url, {"username": username, "password": PASSWORD}, follow=True)
+
+
+def authenticator(user):
+    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def test_a_clinician_without_an_authenticator_must_set_one_up_before_anything(client, clinician):
+    response = password_login(client, "alice")
+    assert response.redirect_chain[-1][0].startswith(SETUP)
+    for url in (reverse("dashboard"), reverse("admin:index"), reverse("patients:create")):
+        assert client.get(url)["Location"].startswith(SETUP)
+
+
+def test_setting_up_an_authenticator_confirms_it_and_shows_recovery_codes_once(
+    client, clinician
+):
+    password_login(client, "alice")
+    page = client.get(SETUP + "?next=/dashboard/")
+    assert b"QR code for your authenticator app" in page.content
+    device = TOTPDevice.objects.get(user=clinician, confirmed=False)
+    # The key shown for typing by hand is this device's secret.
+    shown = re.search(rb'class="otp-secret">([A-Z2-7 ]+)<', page.content).group(1)
+    assert shown.replace(b" ", b"").decode() == base64.b32encode(device.bin_key).decode()
+
+    wrong = client.post(SETUP, {"otp_token": "000000", "next": "/dashboard/"})
+    assert "does not match" in wrong.context["form"].errors["otp_token"][0]
+    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+
+    with later(60):  # past the pause that follows a wrong code
+        done = client.post(SETUP, {"otp_token": current_code(device), "next": "/dashboard/"})
+    codes = re.findall(rb"<code>([2-9A-Z]{5}-[2-9A-Z]{5})</code>", done.content)
+    assert len(codes) == 10
+    assert TOTPDevice.objects.get(pk=device.pk).confirmed
+    # Stored only as HMACs: no code appears in the table.
+    stored = set(RecoveryCode.objects.values_list("code_hash", flat=True))
+    assert len(stored) == 10
+    assert not any(code.decode().replace("-", "") in stored for code in codes)
+    # The session is verified: the dashboard opens.
+    assert client.get(reverse("dashboard")).status_code == 200
+
+
+def test_a_clinician_with_an_authenticator_gives_its_code_after_the_password(
+    client, clinician
+):
+    device = authenticator(clinician)
+    response = password_login(client, "alice", next_url="/dashboard/")
+    assert response.redirect_chain[-1][0].startswith(VERIFY)
+    assert client.get(reverse("dashboard"))["Location"].startswith(VERIFY)
+    wrong = client.post(VERIFY, {"otp_token": "123456", "next": "/dashboard/"})
+    assert "not right" in wrong.context["form"].errors["otp_token"][0]
+    with later(60):  # past the pause that follows a wrong code
+        right = client.post(VERIFY, {"otp_token": current_code(device), "next": "/dashboard/"})
+    assert right["Location"] == "/dashboard/"
+    assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
+
+
+def test_repeated_wrong_codes_are_throttled(client, clinician):
+    device = authenticator(clinician)
+    password_login(client, "alice")
+    for pause in (0, 5, 10):  # each wrong code after the pause of the one before
+        with later(pause):
+            response = client.post(VERIFY, {"otp_token": "000000"})
+    assert "Too many wrong codes" in response.context["form"].errors["otp_token"][0]
+    # Even the right code is refused while throttled (the third failure means a 4 s pause).
+    with later(11):
+        response = client.post(VERIFY, {"otp_token": current_code(device)})
+    assert response.status_code == 200
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+
+def test_a_recovery_code_signs_in_once(client, clinician):
+    device = authenticator(clinician)
+    recovery = RecoveryCodeDevice.objects.create(user=clinician, name="codes", confirmed=True)
+    codes = recovery.replace_codes()
+    assert device.confirmed
+    password_login(client, "alice")
+    response = client.post(VERIFY, {"otp_token": codes[0].lower()}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("dashboard")
+    assert b"9 are left" in response.content
+
+    other = Client()
+    password_login(other, "alice")
+    with later(60):
+        reused = other.post(VERIFY, {"otp_token": codes[0]})
+    assert reused.status_code == 200
+    assert DEVICE_ID_SESSION_KEY not in other.session
+
+
+def test_the_admin_site_cannot_be_reached_around_the_second_factor(client, site_admin):
+    authenticator(site_admin)
+    response = client.post(
+        reverse("admin:login"), {"username": site_admin.username, "password": PASSWORD}
+    )
+    assert client.session.get(SESSION_KEY)
+    response = client.get(reverse("admin:patients_patient_changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(VERIFY)
+
+
+def test_a_patient_may_sign_in_with_a_password_only(client, patient):
+    response = password_login(client, "pat")
+    assert response.redirect_chain[-1][0] == reverse("painlog:home")
+
+
+def test_a_patient_may_turn_two_factor_on_and_off(client, patient):
+    password_login(client, "pat")
+    assert b"Off: you sign in with your password only" in client.get(MANAGE).content
+    client.get(SETUP)
+    device = TOTPDevice.objects.get(user=patient.user)
+    client.post(SETUP, {"otp_token": current_code(device)})
+    assert TOTPDevice.objects.get(user=patient.user).confirmed
+
+    again = Client()
+    response = password_login(again, "pat")
+    assert response.redirect_chain[-1][0].startswith(VERIFY)
+
+    off = client.post(reverse("two_factor_disable"), follow=True)
+    assert b"Two-factor sign-in is off" in off.content
+    assert not TOTPDevice.objects.filter(user=patient.user).exists()
+    assert not RecoveryCodeDevice.objects.filter(user=patient.user).exists()
+
+
+def test_a_clinician_cannot_turn_two_factor_off(client, clinician):
+    client.force_login(clinician)
+    assert client.post(reverse("two_factor_disable")).status_code == 404
+    assert TOTPDevice.objects.filter(user=clinician, confirmed=True).exists()
+
+
+def test_changing_the_second_factor_needs_a_verified_session(client, clinician):
+    """A stolen password alone cannot swap the authenticator or print new recovery codes."""
+    authenticator(clinician)
+    RecoveryCodeDevice.objects.create(user=clinician, name="codes", confirmed=True)
+    password_login(client, "alice")
+    assert client.get(SETUP)["Location"].startswith(VERIFY)
+    assert client.post(reverse("two_factor_new_codes"))["Location"].startswith(VERIFY)
+    assert TOTPDevice.objects.filter(user=clinician).count() == 1
+
+
+def test_new_recovery_codes_replace_the_old_ones(client, clinician):
+    client.force_login(clinician)
+    recovery = RecoveryCodeDevice.objects.create(user=clinician, name="codes", confirmed=True)
+    old = recovery.replace_codes()
+    response = client.post(reverse("two_factor_new_codes"))
+    assert b"your old codes no longer work" in response.content
+    assert not recovery.verify_token(old[0])
+
+
+def test_next_never_leaves_the_site(client, clinician):
+    device = authenticator(clinician)
+    password_login(client, "alice")
+    response = client.post(
+        VERIFY, {"otp_token": current_code(device), "next": "https://evil.example/steal"}
+    )
+    assert response["Location"] == reverse("home")
+
+
+@pytest.mark.parametrize("outsider_role", ["patient", "anonymous"])
+def test_others_cannot_reach_anyone_elses_two_factor_pages(client, patient, outsider_role):
+    if outsider_role == "patient":
+        client.force_login(patient.user)
+    response = client.post(reverse("two_factor_new_codes"))
+    assert response.status_code in (302, 404)
+    assert not RecoveryCodeDevice.objects.exists()

@@ -1,0 +1,191 @@
+"""Security middleware that applies to every page: idle log-off, the second factor, no caching
+of private pages, rate limits and the log of refused lookups. Settings in tmrclinic/settings.py."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django_otp import user_has_device
+
+from patients.access import Role, role_of
+from patients.audit import client_ip, record_access
+
+# Writing the session on every request would cost a database write per page; the idle clock
+# only needs minute precision.
+TOUCH_EVERY_SECONDS = 60
+
+LAST_SEEN = "_clinic_last_seen"
+SIGNED_IN_AT = "_clinic_signed_in_at"
+IDLE_MINUTES = "_clinic_idle_minutes"
+NO_DEVICE = "_clinic_no_second_factor"
+
+
+def idle_minutes_for(user):
+    if role_of(user) in (Role.ADMIN, Role.CLINICIAN):
+        return settings.CLINIC_IDLE_MINUTES_STAFF
+    return settings.CLINIC_IDLE_MINUTES_PATIENT
+
+
+def second_factor_required(user):
+    return role_of(user) in (Role.ADMIN, Role.CLINICIAN)
+
+
+def start_session_clock(sender, request, user, **kwargs):
+    """At login (a session write anyway): when the session started and how long it may idle."""
+    now = time.time()
+    request.session[IDLE_MINUTES] = idle_minutes_for(user)
+    request.session[SIGNED_IN_AT] = now
+    request.session[LAST_SEEN] = now
+    # Patients without an authenticator (most of them) then cost no extra query per page.
+    if not second_factor_required(user) and not user_has_device(user):
+        request.session[NO_DEVICE] = True
+
+
+class IdleTimeoutMiddleware:
+    """Logs a user off after a spell without requests (shorter for clinicians and admins), and
+    after SESSION_COOKIE_AGE whatever they do."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            self.check(request)
+        return self.get_response(request)
+
+    def check(self, request):
+        session = request.session
+        now = time.time()
+        if IDLE_MINUTES not in session:
+            # A session from before this clock existed: start it now.
+            start_session_clock(None, request, request.user)
+            return
+        idle = now - session.get(LAST_SEEN, now)
+        if idle > session[IDLE_MINUTES] * 60:
+            minutes = session[IDLE_MINUTES]
+            logout(request)
+            messages.info(
+                request,
+                f"You were logged off after {minutes} minutes without activity, to keep "
+                "patient information private. Please log in again.",
+            )
+        elif now - session.get(SIGNED_IN_AT, now) > settings.SESSION_COOKIE_AGE:
+            logout(request)
+            messages.info(request, "Your session has ended. Please log in again.")
+        elif idle > TOUCH_EVERY_SECONDS:
+            session[LAST_SEEN] = now
+
+
+def _is_public(view_func):
+    return getattr(view_func, "login_required", True) is False
+
+
+class TwoFactorMiddleware:
+    """After the password, a user with an authenticator must give its code; a clinician or
+    admin without one must set one up. Until then only the two-factor pages, logout and the
+    public pages answer: the Django admin cannot be reached around it."""
+
+    ALLOWED = {"two_factor_verify", "two_factor_setup", "logout", "login"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated or user.is_verified() or _is_public(view_func):
+            return None
+        if request.resolver_match.view_name in self.ALLOWED:
+            return None
+        if request.session.get(NO_DEVICE):
+            return None
+        query = urlencode({"next": request.get_full_path()})
+        if user_has_device(user):
+            return redirect(f"{reverse('two_factor_verify')}?{query}")
+        if second_factor_required(user):
+            return redirect(f"{reverse('two_factor_setup')}?{query}")
+        # A patient without an authenticator: remember it, so their pages cost no extra query.
+        request.session[NO_DEVICE] = True
+        return None
+
+
+def safe_next(request, default):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+class PrivatePagesMiddleware:
+    """Pages shown to a logged-in user may carry PHI: browsers and proxies must not keep them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
+
+
+class RateLimitMiddleware:
+    """Caps requests per client address on the endpoints that guessing attacks target, counted
+    in the shared cache so that every app server counts together."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        name = request.resolver_match.view_name
+        limit = settings.CLINIC_RATE_LIMITS.get(name)
+        # Invitation links are guessed with GET as well; the other endpoints only act on POST.
+        if limit is None or (request.method != "POST" and name != "patients:invitation_accept"):
+            return None
+        count, seconds = limit
+        window = int(time.time() // seconds)
+        key = f"ratelimit:{name}:{client_ip(request)}:{window}"
+        cache.add(key, 0, seconds)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, seconds)
+            used = 1
+        if used > count:
+            minutes = max(1, round((seconds - time.time() % seconds) / 60))
+            return render(request, "429.html", {"minutes": minutes}, status=429)
+        return None
+
+
+class RefusalLogMiddleware:
+    """Writes a refused lookup of an object (someone asking for a record they may not see) to
+    the access log. Plain "page not found" answers without an object id are not logged."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, Http404 | PermissionDenied):
+            return None
+        match = getattr(request, "resolver_match", None)
+        if request.user.is_authenticated and match is not None and match.kwargs:
+            record_access(request, "denied", detail=f"refused: {match.view_name}")
+        return None

@@ -1,0 +1,86 @@
+"""Account security that belongs to no clinical app: the two-factor recovery codes."""
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin
+
+RECOVERY_CODE_COUNT = 10
+# Ten characters of an alphabet without look-alikes (no 0/O, 1/I/L): about 48 bits each.
+RECOVERY_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def normalize_recovery_code(token):
+    return "".join(ch for ch in str(token).upper() if ch.isalnum())
+
+
+def hash_recovery_code(code):
+    """Codes are stored only as an HMAC under the SECRET_KEY: a stolen database backup does not
+    give them away, and a random 48-bit code needs no slow hash to resist guessing online
+    (verification is throttled)."""
+    message = f"recovery-code:{normalize_recovery_code(code)}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+class RecoveryCodeDevice(ThrottlingMixin, Device):
+    """The set of one-time recovery codes a user prints when turning on two-factor sign-in,
+    for the day their phone is lost. Each code works once."""
+
+    class Meta(Device.Meta):
+        verbose_name = "recovery code set"
+
+    def replace_codes(self):
+        """A fresh set of codes; the old ones stop working. Returns the codes in clear, once."""
+        codes = [
+            "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10))
+            for _ in range(RECOVERY_CODE_COUNT)
+        ]
+        with transaction.atomic():
+            self.codes.all().delete()
+            RecoveryCode.objects.bulk_create(
+                RecoveryCode(device=self, code_hash=hash_recovery_code(code)) for code in codes
+            )
+        return [f"{code[:5]}-{code[5:]}" for code in codes]
+
+    def remaining(self):
+        return self.codes.filter(used_at__isnull=True).count()
+
+    def verify_token(self, token):
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        normalized = normalize_recovery_code(token)
+        if len(normalized) != 10:
+            self.throttle_increment()
+            return False
+        used = RecoveryCode.objects.filter(
+            device=self, code_hash=hash_recovery_code(normalized), used_at__isnull=True
+        ).update(used_at=timezone.now())
+        if used:
+            self.throttle_reset()
+        else:
+            self.throttle_increment()
+        return bool(used)
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "code_hash"], name="recovery_code_unique_per_device"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Recovery code of {self.device.user} ({'used' if self.used_at else 'unused'})"
