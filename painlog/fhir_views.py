@@ -11,7 +11,8 @@ rather than a file with more than was asked for) and ?research=1 for the researc
 /fhir/Questionnaire/tmr-intake: the intake Questionnaire the exported intakes answer (no
 patient data: any logged-in user may read it).
 
-The downloads share the CSV exports' hourly limit per user and are logged the same way.
+The downloads share the CSV exports' hourly limit per user and go into the access log
+(patients.audit) the same way.
 """
 
 import logging
@@ -22,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from patients.access import Role, clinics_of, get_patient_for_user, role_required
+from patients.audit import record_access
 from patients.models import Patient
 
 from . import fhir
@@ -55,7 +57,8 @@ def patient_bundle(request, pk):
     patient = get_patient_for_user(request.user, pk)
     if _rate_limited(request.user):
         return _too_many()
-    # The access log of exports: who and which patient (an opaque id); never patient data.
+    # The access log of exports: who and which patient; never patient data.
+    record_access(request, "export", patient=patient, detail="FHIR bundle of the patient")
     logger.info("FHIR export of patient %s by user %s", patient.pk, request.user.pk)
     return _download(
         fhir.bundle_json(Patient.objects.filter(pk=patient.pk)),
@@ -75,6 +78,12 @@ def clinic_bundle(request):
         return _plain("Check the filters: " + "; ".join(form.errors.get_json_data()), 400)
     if _rate_limited(request.user):
         return _too_many()
+    record_access(
+        request,
+        "export",
+        detail=f"FHIR bundle{' (research)' if research else ''}; filters: "
+        + (", ".join(f"{name}={value}" for name, value in sorted(filters.items())) or "none"),
+    )
     logger.info(
         "FHIR export of clinics by user %s (research=%s, filters=%s)",
         request.user.pk,

@@ -19,7 +19,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 
 from painlog import exports, fhir
 from painlog.models import PainEntry
-from patients.models import Amputation, Intake, Patient, Surgery
+from patients.models import AccessEvent, Amputation, Intake, Patient, Surgery
 from tests.conftest import make_amputation, make_clinician, make_patient, make_surgery, make_user
 
 CLINIC_BUNDLE = reverse("export_fhir")
@@ -376,6 +376,29 @@ def test_a_post_is_refused(client, clinician, record):
     assert client.post(CLINIC_BUNDLE).status_code == 405
 
 
+def test_every_download_goes_into_the_access_log(client, clinician, clinic, record):
+    client.force_login(clinician)
+    download(client, patient_url(record))
+    download(client, CLINIC_BUNDLE, {"clinic": clinic.pk, "research": "1"})
+    patient_event, clinic_event = AccessEvent.objects.filter(action="export").order_by("pk")
+    assert (patient_event.actor, patient_event.patient) == (clinician, record)
+    assert patient_event.detail == "FHIR bundle of the patient"
+    assert patient_event.path == patient_url(record)
+    assert (clinic_event.actor, clinic_event.patient) == (clinician, None)
+    assert clinic_event.detail == f"FHIR bundle (research); filters: clinic={clinic.pk}"
+
+
+def test_an_outsider_refused_a_patients_bundle_is_logged_as_refused(client, outsider, record):
+    client.force_login(outsider)
+    assert client.get(patient_url(record)).status_code == 404
+    (event,) = AccessEvent.objects.all()
+    assert (event.action, event.patient, event.detail) == (
+        "denied",
+        None,
+        "refused: painlog:patient_fhir",
+    )
+
+
 def test_the_patient_page_links_to_the_bundle(client, clinician, record):
     client.force_login(clinician)
     page = client.get(reverse("painlog:patient", args=[record.pk])).content.decode()
@@ -620,14 +643,15 @@ def test_downloads_run_a_fixed_number_of_queries(
 ):
     people = [patient_with_entries(clinic, f"Q{n}", 4, clinician) for n in range(patients)]
     client.force_login(clinician)
-    # session, user, role, the clinician's clinics (for the filter), then while streaming: the
-    # patients (with clinic and intake), their amputations, surgeries, nerve transfers, and
-    # live entries
-    with django_assert_num_queries(9):
+    # session, user, verified device, role, the clinician's clinics (for the filter), the
+    # access-log line, then while streaming: the patients (with clinic and intake), their
+    # amputations, surgeries, nerve transfers, and live entries
+    with django_assert_num_queries(11):
         data = validated(download(client, CLINIC_BUNDLE))
     assert len(resources(data, "Observation")) == 3 * 4 * patients
-    # session, user, role, the patient (scoped to the clinician), then the same five
-    with django_assert_num_queries(9):
+    # session, user, verified device, role, the patient (scoped to the clinician), the
+    # access-log line, then the same five
+    with django_assert_num_queries(11):
         validated(download(client, patient_url(people[0])))
 
 

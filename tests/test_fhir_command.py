@@ -16,7 +16,7 @@ from painlog.demo import seed_demo_pain_entries
 from painlog.exports import pseudonym
 from painlog.models import PainEntry
 from patients.demo import seed_demo_clinics
-from patients.models import Amputation, Clinic, Intake, Patient, Surgery
+from patients.models import AccessEvent, Amputation, Clinic, Intake, Patient, Surgery
 from tests.conftest import make_amputation, make_surgery
 
 NOW = datetime.datetime(2025, 6, 15, 17, tzinfo=datetime.UTC)
@@ -57,6 +57,15 @@ def test_exports_the_clinic_to_stdout_by_id_or_name(lakeside):
     assert resource_types(by_id) == ["Patient", "Condition", "Procedure", *["Observation"] * 3]
     assert "MRN-1" in by_id and "MRN-9" not in by_id  # the other clinic's patient
     assert export(clinic="Lakeside") == by_id
+
+
+def test_the_export_goes_into_the_access_log(lakeside):
+    export(clinic="Lakeside", research=True)
+    (event,) = AccessEvent.objects.all()
+    assert (event.action, event.actor, event.patient) == ("export", None, None)
+    assert event.actor_username.endswith(" (command line)")
+    assert event.detail == f"FHIR bundle (research); clinic={lakeside.pk}"
+    assert event.path == "manage.py export_fhir"
 
 
 def test_writes_a_file_only_its_owner_can_read(lakeside, tmp_path):

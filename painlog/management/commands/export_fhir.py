@@ -1,3 +1,4 @@
+import getpass
 import logging
 import os
 from pathlib import Path
@@ -5,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from painlog.fhir import bundle_json
-from patients.models import Clinic, Patient
+from patients.models import AccessAction, AccessEvent, Clinic, Patient
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,14 @@ class Command(BaseCommand):
     def handle(self, *args, clinic, research=False, output=None, **options):
         clinic = self._clinic(clinic)
         patients = Patient.objects.filter(clinic=clinic)
+        # The access log has every export; patients.audit.record_access() needs a request, so
+        # the line is written here, with the account on the server that ran the command.
+        AccessEvent.objects.create(
+            actor_username=f"{_system_user()} (command line)"[:150],
+            action=AccessAction.EXPORT,
+            detail=f"FHIR bundle{' (research)' if research else ''}; clinic={clinic.pk}",
+            path="manage.py export_fhir",
+        )
         logger.info(
             "FHIR export of clinic %s from the command line (research=%s)", clinic.pk, research
         )
@@ -68,3 +77,10 @@ class Command(BaseCommand):
             known = ", ".join(f"{c.pk} ({c.name})" for c in Clinic.objects.order_by("pk"))
             raise CommandError(f"No clinic {value!r}. Clinics: {known or 'none yet'}.")
         return clinic
+
+
+def _system_user():
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment and none in the passwd file
+        return "unknown user"
