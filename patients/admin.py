@@ -139,7 +139,7 @@ class SurgeryAdmin(RecordHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(Intake)
-class IntakeAdmin(NoDeleteMixin, admin.ModelAdmin):
+class IntakeAdmin(RecordHistoryMixin, admin.ModelAdmin):
     list_display = ["patient", "phantom_pain", "residual_pain", "started_at", "completed_at"]
     list_filter = ["patient__clinic", ("completed_at", admin.EmptyFieldListFilter)]
     search_fields = ["patient__last_name", "patient__first_name", "patient__mrn"]

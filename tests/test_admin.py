@@ -128,3 +128,61 @@ def test_admin_reads_a_pain_entry_with_its_history_but_cannot_change_it(
     entry.refresh_from_db()
     assert entry.phantom_pain == 3
     assert client.get(reverse("admin:painlog_loggingschedule_changelist")).status_code == 200
+
+
+def surgery_form(record, **changes):
+    transfer = record.nerve_transfers.get()
+    data = {
+        "patient": record.patient_id,
+        "amputation": record.amputation_id,
+        "date": record.date.isoformat(),
+        "procedure": record.procedure,
+        "surgeon": record.surgeon,
+        "facility": record.facility,
+        "notes": record.notes,
+        "nerve_transfers-TOTAL_FORMS": "1",
+        "nerve_transfers-INITIAL_FORMS": "1",
+        "nerve_transfers-MIN_NUM_FORMS": "0",
+        "nerve_transfers-MAX_NUM_FORMS": "1000",
+        "nerve_transfers-0-id": transfer.pk,
+        "nerve_transfers-0-surgery": record.pk,
+        "nerve_transfers-0-nerve": transfer.nerve,
+        "nerve_transfers-0-target": transfer.target,
+        "nerve_transfers-0-note": transfer.note,
+    }
+    data.update(changes)
+    return data
+
+
+def test_an_edit_in_the_admin_goes_into_the_record_history(client, site_admin, record):
+    client.force_login(site_admin)
+    before = RecordChange.objects.count()
+    response = client.post(
+        reverse("admin:patients_surgery_change", args=[record.pk]),
+        surgery_form(record, surgeon="Dr. Okafor", **{"nerve_transfers-0-target": "Gastrocnemius"}),
+    )
+    assert response.status_code == 302
+    changes = RecordChange.objects.order_by("pk")[before:]
+    assert [(c.actor, c.action, c.reason) for c in changes] == [
+        (site_admin, "changed", "Edited in the admin"),
+        (site_admin, "changed", "Edited in the admin"),
+    ]
+    assert "surgeon" in changes[0].changes
+    assert changes[1].record.startswith("Nerve transfer")
+
+
+def test_a_patient_edited_in_the_admin_keeps_who_and_what(client, site_admin, patient):
+    client.force_login(site_admin)
+    url = reverse("admin:patients_patient_change", args=[patient.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update({
+        "phone": "+1 555 0100",
+        "amputations-TOTAL_FORMS": "0", "amputations-INITIAL_FORMS": "0",
+        "surgeries-TOTAL_FORMS": "0", "surgeries-INITIAL_FORMS": "0",
+    })  # fmt: skip
+    response = client.post(url, {k: v for k, v in data.items() if v is not None})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    change = RecordChange.objects.get(patient=patient)
+    assert change.actor == site_admin
+    assert "phone" in change.changes

@@ -410,8 +410,9 @@ LOGGING = {
         # Replaces Django's default handlers, whose AdminEmailHandler would mail the request,
         # POST data included, to ADMINS: PHI in an email.
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        # django-axes names the username typed at every failed login (a name or an email, at
-        # times). Failed logins and lockouts are kept in the admin (django-axes' lists) instead.
+        # django-axes names the username typed at every login, failed or not (a name or an email,
+        # at times): INFO for each login, WARNING for failures and lockouts. Both are kept in the
+        # admin (django-axes' lists) instead.
         "axes": {"level": "ERROR"},
     },
 }
