@@ -56,8 +56,7 @@ def test_the_429_page_says_what_to_do(db, settings):
 
 def test_invitation_links_cannot_be_guessed_in_bulk(db, settings):
     settings.CLINIC_RATE_LIMITS = {
-        **settings.CLINIC_RATE_LIMITS,
-        "patients:invitation_accept": (5, 3600),
+        **settings.CLINIC_RATE_LIMITS, "patients:invitation_accept": (5, 3600)
     }
     codes = flood(reverse("patients:invitation_accept", args=["guess"]), 6, method="get")
     assert codes[-1] == 429
@@ -66,8 +65,7 @@ def test_invitation_links_cannot_be_guessed_in_bulk(db, settings):
 
 def test_a_real_invitation_still_opens_from_another_address(db, patient, clinician, settings):
     settings.CLINIC_RATE_LIMITS = {
-        **settings.CLINIC_RATE_LIMITS,
-        "patients:invitation_accept": (2, 3600),
+        **settings.CLINIC_RATE_LIMITS, "patients:invitation_accept": (2, 3600)
     }
     patient.user = None
     patient.save()

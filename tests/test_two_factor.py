@@ -41,7 +41,9 @@ def test_a_clinician_without_an_authenticator_must_set_one_up_before_anything(cl
         assert client.get(url)["Location"].startswith(SETUP)
 
 
-def test_setting_up_an_authenticator_confirms_it_and_shows_recovery_codes_once(client, clinician):
+def test_setting_up_an_authenticator_confirms_it_and_shows_recovery_codes_once(
+    client, clinician
+):
     password_login(client, "alice")
     page = client.get(SETUP + "?next=/dashboard/")
     assert b"QR code for your authenticator app" in page.content
@@ -67,7 +69,9 @@ def test_setting_up_an_authenticator_confirms_it_and_shows_recovery_codes_once(c
     assert client.get(reverse("dashboard")).status_code == 200
 
 
-def test_a_clinician_with_an_authenticator_gives_its_code_after_the_password(client, clinician):
+def test_a_clinician_with_an_authenticator_gives_its_code_after_the_password(
+    client, clinician
+):
     device = authenticator(clinician)
     response = password_login(client, "alice", next_url="/dashboard/")
     assert response.redirect_chain[-1][0].startswith(VERIFY)

@@ -85,3 +85,4 @@ def give_second_factor(page, username):
     page.get_by_label("Code").fill(current_code(device))
     page.get_by_role("button", name="Continue").click()
     page.wait_for_load_state("networkidle")
+

@@ -20,9 +20,9 @@ def visit_all(page, base, username, paths):
     violations = []
     page.on(
         "console",
-        lambda message: (
-            violations.append(message.text) if "Content Security Policy" in message.text else None
-        ),
+        lambda message: violations.append(message.text)
+        if "Content Security Policy" in message.text
+        else None,
     )
     page.goto(base + "/accounts/login/")
     page.get_by_label("Username").fill(username)
