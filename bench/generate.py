@@ -148,6 +148,9 @@ def ensure_database(config, reset, create=True):
 def setup_django():
     sys.path.insert(0, str(BASE_DIR))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tmrclinic.settings")
+    # Loading millions of rows and the VACUUM after it may take longer than the app servers'
+    # statement timeout (25 s by default): the bench tools run without one.
+    os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "0")
     import django
 
     django.setup()

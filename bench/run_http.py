@@ -11,7 +11,8 @@ Needs a database filled by bench/generate.py, gunicorn (requirements.txt) and wr
 
 Production settings (DJANGO_DEBUG=0, a fresh 50+ character secret key, DJANGO_ALLOWED_HOSTS=
 127.0.0.1, no SSL redirect, not behind a proxy, static files collected), with bench/settings.py
-adding the bare views' URLs. gunicorn runs --workers sync workers; wrk (one thread,
+adding the bare views' URLs. gunicorn runs with production's gunicorn.conf.py and --workers
+sync workers (the access log goes to a temporary file); wrk (one thread,
 --connections connections) rotates over prepared requests, for --duration seconds each after a
 one-second warm-up:
 
@@ -238,19 +239,25 @@ def http_get(port, path, cookie=None):
 
 @contextmanager
 def gunicorn(port, workers, log_file):
-    """gunicorn on 127.0.0.1:port until the block ends; yields the master's pid."""
+    """gunicorn on 127.0.0.1:port until the block ends; yields the master's pid. Production's
+    gunicorn.conf.py (sync workers, timeouts, JSON access log), except: the address, the number
+    of workers, and no recycling of workers, so that their memory after the load is the memory
+    of the whole run."""
     command = [
         gunicorn_path(),
-        "tmrclinic.wsgi:application",
+        f"--config={BASE_DIR / 'gunicorn.conf.py'}",
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
-        "--worker-class=sync",
-        "--timeout=60",
-        "--log-level=warning",
+        "--max-requests=0",
         f"--chdir={BASE_DIR}",
     ]
+    # The workers keep production's statement timeout; setup_django() lifts it only for this
+    # process's own long statements (VACUUM).
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_STATEMENT_TIMEOUT_MS"}
     with open(log_file, "w") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        server = subprocess.Popen(  # noqa: S603
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=BASE_DIR, env=env
+        )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import fhir_views, views
 
 app_name = "painlog"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("patients/<int:pk>/", views.patient_pain, name="patient"),
     path("patients/<int:pk>/new/", views.clinician_entry_new, name="clinician_new"),
     path("patients/<int:pk>/schedule/", views.schedule_update, name="schedule"),
+    path("patients/<int:pk>/fhir.json", fhir_views.patient_bundle, name="patient_fhir"),
 ]

@@ -155,3 +155,81 @@ def test_production_serves_hashed_static_files_collected_from_the_bootstrap_pack
     hashed = list((tmp_path / "bootstrap" / "css").glob("bootstrap.min.*.css"))
     assert hashed, "collectstatic wrote no hashed bootstrap.min.css"
     assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_postgres_statements_time_out_after_25_seconds_by_default(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://clinic@db.internal/tmrclinic")
+    monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT_MS", raising=False)
+    monkeypatch.delenv("GUNICORN_TIMEOUT", raising=False)
+    config = clinic_settings.database_from_url("DATABASE_URL", "sqlite:///unused")
+    assert config["OPTIONS"]["options"] == "-c statement_timeout=25000"
+
+
+def test_the_statement_timeout_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://clinic@db.internal/tmrclinic")
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_MS", "9000")
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "10")
+    config = clinic_settings.database_from_url("DATABASE_URL", "sqlite:///unused")
+    assert config["OPTIONS"]["options"] == "-c statement_timeout=9000"
+
+
+def test_sqlite_gets_no_statement_timeout(monkeypatch):
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_MS", "9000")
+    config = clinic_settings.database_from_url("DATABASE_URL_UNSET", "sqlite:///x.sqlite3")
+    assert "options" not in config.get("OPTIONS", {})
+
+
+@pytest.mark.parametrize(
+    ("statement_ms", "worker_seconds"), [("30000", "30"), ("45000", "30"), ("0", "30")]
+)
+def test_a_statement_timeout_not_below_gunicorns_is_refused(
+    monkeypatch, statement_ms, worker_seconds
+):
+    monkeypatch.setenv("DATABASE_URL", "postgres://clinic@db.internal/tmrclinic")
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_MS", statement_ms)
+    monkeypatch.setenv("GUNICORN_TIMEOUT", worker_seconds)
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_STATEMENT_TIMEOUT_MS.*GUNICORN"):
+        clinic_settings.database_from_url("DATABASE_URL", "sqlite:///unused")
+
+
+def test_no_limit_is_allowed_for_a_one_off_command_outside_gunicorn(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://clinic@db.internal/tmrclinic")
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_MS", "0")
+    monkeypatch.delenv("GUNICORN_TIMEOUT", raising=False)
+    config = clinic_settings.database_from_url("DATABASE_URL", "sqlite:///unused")
+    assert config["OPTIONS"]["options"] == "-c statement_timeout=0"
+
+
+def test_a_bad_statement_timeout_is_refused_by_name():
+    result = run_manage(
+        "check",
+        DATABASE_URL="postgres://clinic@127.0.0.1:9/tmrclinic",
+        DATABASE_STATEMENT_TIMEOUT_MS="soon",
+        **PRODUCTION,
+    )
+    assert result.returncode != 0
+    assert "DATABASE_STATEMENT_TIMEOUT_MS" in result.stderr
+
+
+def test_postgresql_cancels_a_statement_longer_than_the_timeout():
+    """A real query on PostgreSQL, through the settings the app servers use."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://... (CI does)")
+    code = (
+        "import time; from django.db import connection, utils\n"
+        "started = time.monotonic()\n"
+        "try:\n"
+        "    connection.cursor().execute('SELECT pg_sleep(5)')\n"
+        "    print('finished')\n"
+        "except utils.OperationalError as error:\n"
+        "    print(type(error.__cause__).__name__, round(time.monotonic() - started, 1))\n"
+    )
+    result = run_manage(
+        "shell", "--no-imports", "-c", code,
+        DATABASE_URL=url, DATABASE_STATEMENT_TIMEOUT_MS="300", GUNICORN_TIMEOUT="30",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    name, seconds = result.stdout.split()
+    assert name == "QueryCanceled"
+    assert float(seconds) < 3

@@ -58,6 +58,11 @@ def env_list(name, default=()):
 
 
 def database_from_url(name, default):
+    """The DATABASES entry for the URL in the variable `name`: PostgreSQL or SQLite only.
+
+    PostgreSQL connections are kept (with a health check before reuse) and every statement is
+    cancelled after DATABASE_STATEMENT_TIMEOUT_MS, which must be shorter than gunicorn's worker
+    timeout: a worker killed for taking too long leaves its query running otherwise."""
     url = os.environ.get(name, "").strip() or default
     try:
         config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
@@ -75,9 +80,27 @@ def database_from_url(name, default):
     if engine == "django.db.backends.postgresql":
         if not config.get("NAME"):
             raise ImproperlyConfigured(f"{name} must name a database, e.g. .../tmrclinic.")
+        options = config.setdefault("OPTIONS", {})
         # A dead database should fail a request in seconds, not hang a worker.
-        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        options.setdefault("connect_timeout", 5)
+        timeout_ms = statement_timeout_ms()
+        options["options"] = f"-c statement_timeout={timeout_ms}"
     return config
+
+
+def statement_timeout_ms():
+    """DATABASE_STATEMENT_TIMEOUT_MS (0 = no limit, for a long one-off command only), checked
+    against GUNICORN_TIMEOUT when that is set (gunicorn.conf.py sets it for its workers)."""
+    timeout_ms = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 25_000)
+    if os.environ.get("GUNICORN_TIMEOUT", "").strip():
+        worker_timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
+        if timeout_ms == 0 or timeout_ms >= worker_timeout * 1000:
+            raise ImproperlyConfigured(
+                f"DATABASE_STATEMENT_TIMEOUT_MS ({timeout_ms}) must be above 0 and below "
+                f"GUNICORN_TIMEOUT ({worker_timeout} s = {worker_timeout * 1000} ms), or a "
+                "worker killed for taking too long leaves its query running in the database."
+            )
+    return timeout_ms
 
 
 def clinic_time_zone(name, default):
@@ -145,6 +168,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Request id and user id on every log line, one summary line per request (no PHI).
+    "tmrclinic.request_log.RequestLogMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -353,14 +378,43 @@ CLINIC_RATE_LIMITS = {
     "patients:invitation_accept": (env_int("CLINIC_INVITATION_RATE", 20, minimum=1), 60 * 60),
 }
 
+# One line per event on stdout: JSON in production, readable text on a laptop. Every line has
+# the request id and the user's id (never a name); exceptions are logged without their message,
+# which may quote PHI (tmrclinic/request_log.py).
+LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "").strip().upper() or "INFO"
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"DJANGO_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # django-axes logs every login with the username at INFO; usernames can be names.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "filters": {"request_context": {"()": "tmrclinic.request_log.RequestContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "{asctime} {levelname} {name} [{request_id} user={user_id}] {message}",
+            "style": "{",
+        },
+        "json": {"()": "tmrclinic.request_log.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_context"],
+            "formatter": "plain" if DEBUG else "json",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Replaces Django's default handlers, whose AdminEmailHandler would mail the request,
+        # POST data included, to ADMINS: PHI in an email.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # django-axes names the username typed at every login, failed or not (a name or an email,
+        # at times): INFO for each login, WARNING for failures and lockouts. Both are kept in the
+        # admin (django-axes' lists) instead.
+        "axes": {"level": "ERROR"},
+    },
 }
 
 # How many days after the amputation a TMR may still be recorded as "primary" (done at the

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from painlog import cohort, exports
+from painlog import cohort, exports, fhir_views
 from painlog import views as painlog_views
 
 from . import two_factor, views
@@ -26,6 +26,12 @@ urlpatterns = [
     path("dashboard/outcomes/", cohort.cohort_outcomes, name="cohort_outcomes"),
     path("dashboard/export/entries.csv", exports.export_entries, name="export_entries"),
     path("dashboard/export/outcomes.csv", exports.export_outcomes, name="export_outcomes"),
+    path("dashboard/export/fhir.json", fhir_views.clinic_bundle, name="export_fhir"),
+    path(
+        "fhir/Questionnaire/tmr-intake",
+        fhir_views.intake_questionnaire,
+        name="fhir_questionnaire",
+    ),
     path("", include("patients.urls")),
     path("painlog/", include("painlog.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,590 @@
+"""
+FHIR R4 export: patients' records and pain diaries as a Bundle of type "collection".
+
+Per patient: a Patient; a Condition per amputation; a Procedure per surgery; a
+QuestionnaireResponse for the intake, answering the Questionnaire the app publishes at
+/fhir/Questionnaire/tmr-intake; and per live (not deleted) pain entry a group Observation
+"pain diary entry" whose hasMember points at the entry's two scores, phantom limb pain and
+residual limb pain, each an Observation coded LOINC 72514-3. The README ("FHIR export") has
+the mapping table and an example.
+
+Every resource is built with the fhir.resources R4B classes, which validate it as it is made:
+a resource that breaks FHIR's types or cardinalities fails before a byte of it is sent. The
+Bundle is written entry by entry, the entries read in chunks: neither the Bundle nor the
+diaries are ever held in memory, and the queries are fixed whatever the number of patients or
+entries.
+
+Ids are uuid5 of our row ids (urn:uuid: in fullUrl and references), so references resolve
+inside the bundle and the same data always exports to the same ids. The research variant (only
+patients who agreed to research use, no names, MRN, contact details, free text or exact birth
+date) derives them from keyed hashes instead (painlog.exports.pseudonym, under the
+SECRET_KEY), so that no database id can be recovered by trying ids.
+
+Patient, Condition, Procedure... below are the FHIR classes; our models are reached through
+the querysets passed in.
+"""
+
+import datetime
+import itertools
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from operator import attrgetter
+
+from django.conf import settings
+from django.db.models import Prefetch, TextChoices
+from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle, BundleEntry
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.procedure import Procedure
+from fhir.resources.R4B.questionnaire import Questionnaire
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+from patients.models import (
+    Amputation,
+    Intake,
+    LimbLost,
+    NerveTransfer,
+    ProsthesisUse,
+    Sensation,
+    Surgery,
+)
+
+from .exports import pseudonym
+from .models import PainEntry
+
+# Fixed for good: every id in every export is derived from it.
+NAMESPACE = uuid.UUID("32fbee21-f7bd-4d38-b376-1cdc8500c625")
+ENTRY_CHUNK = 2000
+# Pieces of the streamed JSON are about this long (characters).
+PIECE_SIZE = 64 * 1024
+
+SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
+SECURITY_REASON = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+SECURITY_VALUE = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"
+# FHIR core extensions.
+CONDITION_DUE_TO = "http://hl7.org/fhir/StructureDefinition/condition-dueTo"
+MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
+MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+
+# Our own names: the same in every installation, so that exports of several clinics pool.
+NERVE_TRANSFER_EXTENSION = "urn:tmrclinic:fhir:extension:nerve-transfer"
+RESEARCH_ID_SYSTEM = "urn:tmrclinic:research:patient"
+CODE_SYSTEMS = {
+    Amputation.Level: "urn:tmrclinic:codes:amputation-level",
+    Amputation.Etiology: "urn:tmrclinic:codes:amputation-cause",
+    Surgery.Procedure: "urn:tmrclinic:codes:procedure",
+    NerveTransfer.Nerve: "urn:tmrclinic:codes:nerve",
+    LimbLost: "urn:tmrclinic:codes:limb-lost",
+    Intake.PainOnset: "urn:tmrclinic:codes:pain-onset",
+    Intake.Frequency: "urn:tmrclinic:codes:pain-frequency",
+    Sensation: "urn:tmrclinic:codes:pain-sensation",
+    Intake.YesNoUnsure: "urn:tmrclinic:codes:yes-no-unsure",
+    ProsthesisUse: "urn:tmrclinic:codes:prosthesis-use",
+}
+PAIN_SITE_SYSTEM = "urn:tmrclinic:codes:pain-site"
+PAIN_DIARY_SYSTEM = "urn:tmrclinic:codes:pain-diary"
+
+PAIN_SEVERITY = {
+    "system": LOINC,
+    "code": "72514-3",
+    "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
+}
+SURVEY = [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}]}]
+# (PainEntry field, our code, label) of the two scores of an entry.
+PAIN_SITES = [
+    ("phantom_pain", "phantom-limb", "Phantom limb"),
+    ("residual_pain", "residual-limb", "Residual limb"),
+]
+# The limb lost, with its side (SNOMED CT body structures).
+LIMB_STRUCTURES = {
+    ("upper", "left"): ("80768000", "Structure of left upper limb"),
+    ("upper", "right"): ("6921000", "Structure of right upper limb"),
+    ("lower", "left"): ("32153003", "Structure of left lower limb"),
+    ("lower", "right"): ("62175007", "Structure of right lower limb"),
+}
+# On the research Bundle: for research, pseudonymized.
+RESEARCH_LABELS = [
+    {"system": SECURITY_REASON, "code": "HRESCH", "display": "healthcare research"},
+    {"system": SECURITY_VALUE, "code": "PSEUDED", "display": "pseudonymized"},
+]
+
+QUESTIONNAIRE_ID = "tmr-intake"
+QUESTIONNAIRE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question of the intake: its link id is the Intake field ("limbs" for the four limb
+    fields). Free text answers (type "text") are left out for research."""
+
+    link_id: str
+    text: str
+    type: str  # "choice", "integer" or "text"
+    choices: type[TextChoices] | None = None
+    largest: int | None = None  # the largest integer, or the longest text
+    repeats: bool = False
+
+
+INTAKE_QUESTIONS = [
+    Question("limbs", "Where is your amputation?", "choice", LimbLost, repeats=True),
+    Question("amputation_story", "Tell us about your amputation", "text", largest=2000),
+    Question("pain_onset", "When did your pain start?", "choice", Intake.PainOnset),
+    Question("phantom_pain", "Phantom limb pain: how strong is it today?", "integer", largest=10),
+    Question(
+        "phantom_pain_frequency",
+        "How often do you have phantom limb pain?",
+        "choice",
+        Intake.Frequency,
+    ),
+    Question("residual_pain", "Residual limb pain: how strong is it today?", "integer", largest=10),
+    Question(
+        "residual_pain_frequency",
+        "How often do you have residual limb pain?",
+        "choice",
+        Intake.Frequency,
+    ),
+    Question("sensations", "What does your pain feel like?", "choice", Sensation, repeats=True),
+    Question("pain_medicines", "Which pain medicines do you take now?", "text", largest=1000),
+    Question("takes_opioids", "Do you take opioid painkillers?", "choice", Intake.YesNoUnsure),
+    Question(
+        "prosthesis_use", "Do you use a prosthesis (artificial limb)?", "choice", ProsthesisUse
+    ),
+    Question(
+        "prosthesis_hours_per_day",
+        "If you wear it daily: about how many hours a day?",
+        "integer",
+        largest=24,
+    ),
+    Question("hopes", "What do you hope surgery will change?", "text", largest=2000),
+]
+
+# FHIR strings hold no control characters but tab and line breaks.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value):
+    """Free text as a FHIR string: no control characters, no surrounding space, and None
+    rather than empty (FHIR has no empty strings: the element is left out)."""
+    return _CONTROL_CHARACTERS.sub("", value or "").strip() or None
+
+
+def _coding(choices, value):
+    return {"system": CODE_SYSTEMS[choices], "code": value, "display": choices(value).label}
+
+
+def _concept(system, code, display):
+    return {"coding": [{"system": system, "code": code, "display": display}]}
+
+
+def _reference(target_id):
+    return {"reference": f"urn:uuid:{target_id}"}
+
+
+def _notes(*texts):
+    return [{"text": text} for text in map(_text, texts) if text]
+
+
+def questionnaire_url():
+    """The intake Questionnaire's canonical URL: where this installation serves it."""
+    base = settings.CLINIC_BASE_URL or "http://localhost:8000"
+    return f"{base}/fhir/Questionnaire/{QUESTIONNAIRE_ID}"
+
+
+def mrn_system(clinic_id):
+    """The identifier system of a clinic's MRNs: MRNs are unique only within a clinic."""
+    return f"urn:tmrclinic:clinic:{clinic_id}:mrn"
+
+
+def resource_id(kind, pk, *, research):
+    """The id of the resource made from one of our rows: uuid5 of the row id or, for research,
+    of a keyed hash of it (the patient's is the CSV research exports' pseudonym)."""
+    if not research:
+        return str(uuid.uuid5(NAMESPACE, f"{kind}/{pk}"))
+    key = pseudonym(pk if kind == "patient" else f"{kind}:{pk}")
+    return str(uuid.uuid5(NAMESPACE, f"research/{kind}/{key}"))
+
+
+def limb_site(amputation):
+    """The limb as a FHIR bodySite: its SNOMED CT structure, side included."""
+    code, display = LIMB_STRUCTURES[(amputation.limb, amputation.side)]
+    return {
+        "coding": [{"system": SNOMED, "code": code, "display": display}],
+        "text": amputation.limb_label.capitalize(),
+    }
+
+
+def patient_resource(patient, research):
+    common = {
+        "id": resource_id("patient", patient.pk, research=research),
+        "active": not patient.is_archived,
+        "gender": patient.sex,
+        "managingOrganization": {"display": patient.clinic.name},
+    }
+    if research:
+        return Patient(
+            **common,
+            identifier=[{"system": RESEARCH_ID_SYSTEM, "value": pseudonym(patient.pk)}],
+            birthDate=str(patient.date_of_birth.year),
+        )
+    first_name, last_name = _text(patient.first_name), _text(patient.last_name)
+    telecom = [
+        {"system": system, "value": value}
+        for system, value in (("email", _text(patient.email)), ("phone", _text(patient.phone)))
+        if value
+    ]
+    language = _text(patient.preferred_language)
+    return Patient(
+        **common,
+        identifier=[
+            {
+                "use": "usual",
+                "type": _concept(IDENTIFIER_TYPE, "MR", "Medical record number"),
+                "system": mrn_system(patient.clinic_id),
+                "value": _text(patient.mrn),
+                "assigner": {"display": patient.clinic.name},
+            }
+        ],
+        name=[
+            {
+                "use": "official",
+                "text": _text(patient.full_name),
+                "family": last_name,
+                "given": [first_name] if first_name else None,
+            }
+        ],
+        telecom=telecom,
+        birthDate=patient.date_of_birth,
+        communication=[{"language": {"text": language}}] if language else None,
+    )
+
+
+def condition_resource(amputation, patient_id, research):
+    """An amputation: the limb with its side, the level, the cause and the date."""
+    level = amputation.get_level_display()
+    cause = amputation.get_etiology_display()
+    return Condition(
+        id=resource_id("amputation", amputation.pk, research=research),
+        clinicalStatus=_concept(CONDITION_CLINICAL, "active", "Active"),
+        verificationStatus=_concept(CONDITION_VERIFICATION, "confirmed", "Confirmed"),
+        category=[_concept(CONDITION_CATEGORY, "problem-list-item", "Problem List Item")],
+        code={
+            "coding": [_coding(Amputation.Level, amputation.level)],
+            "text": f"Amputation, {amputation.limb_label}: {level}",
+        },
+        bodySite=[limb_site(amputation)],
+        subject=_reference(patient_id),
+        onsetDateTime=amputation.date,
+        extension=[
+            {
+                "url": CONDITION_DUE_TO,
+                "valueCodeableConcept": {
+                    "coding": [_coding(Amputation.Etiology, amputation.etiology)],
+                    "text": cause,
+                },
+            }
+        ],
+        note=None if research else _notes(amputation.notes),
+    )
+
+
+def _nerve_transfer_extension(transfer, research):
+    parts = [
+        {"url": "nerve", "valueCoding": _coding(NerveTransfer.Nerve, transfer.nerve)},
+        {"url": "target", "valueString": _text(transfer.target)},
+        {"url": "note", "valueString": None if research else _text(transfer.note)},
+    ]
+    return {
+        "url": NERVE_TRANSFER_EXTENSION,
+        "extension": [part for part in parts if part.get("valueString", True)],
+    }
+
+
+def _transfer_text(transfer, research):
+    target, note = _text(transfer.target), None if research else _text(transfer.note)
+    return (
+        f"Nerve transfer: {transfer.get_nerve_display()} nerve"
+        + (f" to {target}" if target else "")
+        + (f" ({note})" if note else "")
+    )
+
+
+def procedure_resource(surgery, amputation, patient_id, research):
+    """A surgery, for the amputation it treats, with its nerve transfers both in our
+    extension (coded) and as notes (for readers that ignore extensions)."""
+    transfers = list(surgery.nerve_transfers.all())
+    transfer_notes = [_transfer_text(transfer, research) for transfer in transfers]
+    surgeon, facility = (
+        (None, None) if research else (_text(surgery.surgeon), _text(surgery.facility))
+    )
+    return Procedure(
+        id=resource_id("surgery", surgery.pk, research=research),
+        status="completed",
+        code={
+            "coding": [_coding(Surgery.Procedure, surgery.procedure)],
+            "text": surgery.get_procedure_display(),
+        },
+        subject=_reference(patient_id),
+        performedDateTime=surgery.date,
+        performer=[{"actor": {"display": surgeon}}] if surgeon else None,
+        location={"display": facility} if facility else None,
+        reasonReference=[
+            _reference(resource_id("amputation", surgery.amputation_id, research=research))
+        ],
+        bodySite=[limb_site(amputation)],
+        note=_notes(*transfer_notes, None if research else surgery.notes),
+        extension=[_nerve_transfer_extension(transfer, research) for transfer in transfers],
+    )
+
+
+def _answers(intake, question, research):
+    """The intake's answers to one question, as FHIR answer values."""
+    if question.link_id == "limbs":
+        return [
+            {"valueCoding": _coding(LimbLost, limb)} for limb in LimbLost if getattr(intake, limb)
+        ]
+    value = getattr(intake, question.link_id)
+    if question.link_id == "sensations":
+        codes = value if isinstance(value, list) else []
+        return [{"valueCoding": _coding(Sensation, code)} for code in codes if code in Sensation]
+    if value is None or value == "":
+        return []
+    if question.type == "integer":
+        return [{"valueInteger": value}]
+    if question.type == "choice":
+        return [{"valueCoding": _coding(question.choices, value)}]
+    text = None if research else _text(value)
+    return [{"valueString": text}] if text else []
+
+
+def intake_response(intake, patient_id, research):
+    """The intake, answering the published Questionnaire; unanswered questions left out."""
+    items = []
+    for question in INTAKE_QUESTIONS:
+        if answers := _answers(intake, question, research):
+            items.append({"linkId": question.link_id, "text": question.text, "answer": answers})
+    return QuestionnaireResponse(
+        id=resource_id("intake", intake.pk, research=research),
+        questionnaire=questionnaire_url(),
+        status="completed" if intake.is_complete else "in-progress",
+        subject=_reference(patient_id),
+        source=_reference(patient_id),
+        authored=_utc(intake.completed_at or intake.updated_at),
+        item=items,
+    )
+
+
+def _questionnaire_item(question):
+    item = {
+        "linkId": question.link_id,
+        "text": question.text,
+        "type": question.type,
+        "repeats": question.repeats or None,
+    }
+    if question.type == "choice":
+        item["answerOption"] = [
+            {"valueCoding": _coding(question.choices, value)} for value in question.choices.values
+        ]
+    elif question.type == "integer":
+        item["extension"] = [
+            {"url": MIN_VALUE, "valueInteger": 0},
+            {"url": MAX_VALUE, "valueInteger": question.largest},
+        ]
+    else:
+        item["maxLength"] = question.largest
+    if question.link_id == "prosthesis_hours_per_day":
+        # Asked only of those who wear their prosthesis daily.
+        item["enableWhen"] = [
+            {
+                "question": "prosthesis_use",
+                "operator": "=",
+                "answerCoding": _coding(ProsthesisUse, ProsthesisUse.DAILY),
+            }
+        ]
+    return item
+
+
+def intake_questionnaire():
+    """The intake Questionnaire: what the patient is asked, with every answer choice."""
+    return Questionnaire(
+        id=QUESTIONNAIRE_ID,
+        url=questionnaire_url(),
+        version=QUESTIONNAIRE_VERSION,
+        name="TMRClinicIntake",
+        title="TMR Clinic intake",
+        status="active",
+        subjectType=["Patient"],
+        publisher="TMR Clinic",
+        description=(
+            "What a patient tells the clinic before their record is complete: where the "
+            "amputation is, their phantom and residual limb pain (0-10), how often and what it "
+            "feels like, pain medicines, prosthesis use and what they hope surgery will change."
+        ),
+        item=[_questionnaire_item(question) for question in INTAKE_QUESTIONS],
+    )
+
+
+def _utc(moment):
+    """A stored time as FHIR will show it: in UTC, with its explicit +00:00."""
+    return moment.astimezone(datetime.UTC)
+
+
+def entry_observations(entry, patient_id, research):
+    """(id, Observation) for a pain entry: its group "pain diary entry", then its two scores,
+    the group's hasMember pointing at both."""
+    when = _utc(entry.recorded_at)
+    scores = [
+        (
+            resource_id(f"entry-{code}", entry.pk, research=research),
+            getattr(entry, field),
+            code,
+            label,
+        )
+        for field, code, label in PAIN_SITES
+    ]
+    common = {
+        "status": "final",
+        "category": SURVEY,
+        "subject": _reference(patient_id),
+        "effectiveDateTime": when,
+    }
+    group_id = resource_id("entry", entry.pk, research=research)
+    yield (
+        group_id,
+        Observation(
+            id=group_id,
+            **common,
+            code={
+                "coding": [
+                    {"system": PAIN_DIARY_SYSTEM, "code": "entry", "display": "Pain diary entry"}
+                ],
+                "text": "Pain diary entry",
+            },
+            hasMember=[_reference(score_id) for score_id, *_ in scores],
+            note=None if research else _notes(entry.note),
+        ),
+    )
+    for score_id, score, code, label in scores:
+        yield (
+            score_id,
+            Observation(
+                id=score_id,
+                **common,
+                code={"coding": [PAIN_SEVERITY], "text": f"{label} pain, 0-10"},
+                bodySite={
+                    "coding": [{"system": PAIN_SITE_SYSTEM, "code": code, "display": label}],
+                    "text": label,
+                },
+                valueInteger=score,
+            ),
+        )
+
+
+def patient_resources(patient, research):
+    """(id, resource) for a patient's record: Patient, Conditions, Procedures, intake."""
+    patient_id = resource_id("patient", patient.pk, research=research)
+    yield patient_id, patient_resource(patient, research)
+    amputations = {amputation.pk: amputation for amputation in patient.amputations.all()}
+    for amputation in amputations.values():
+        yield (
+            resource_id("amputation", amputation.pk, research=research),
+            condition_resource(amputation, patient_id, research),
+        )
+    for surgery in patient.surgeries.all():
+        amputation = amputations[surgery.amputation_id]
+        yield (
+            resource_id("surgery", surgery.pk, research=research),
+            procedure_resource(surgery, amputation, patient_id, research),
+        )
+    intake = getattr(patient, "intake", None)
+    if intake is not None:
+        yield (
+            resource_id("intake", intake.pk, research=research),
+            intake_response(intake, patient_id, research),
+        )
+
+
+def bundle_resources(patients, *, research=False):
+    """(id, resource) for every resource of these patients, patient by patient in primary-key
+    order, in five queries however many there are: the patients (with clinic and intake),
+    their amputations, surgeries and nerve transfers, and their live entries, streamed in
+    chunks. With `research`, only the patients who agreed to research use."""
+    if research:
+        patients = patients.filter(research_consent=True)
+    people = list(
+        patients.select_related("clinic", "intake")
+        .prefetch_related(
+            "amputations",
+            Prefetch("surgeries", queryset=Surgery.objects.prefetch_related("nerve_transfers")),
+        )
+        .order_by("pk")
+    )
+    if not people:
+        return
+    entries = (
+        PainEntry.objects.live()
+        # A subquery, not a list of ids: the SQL stays the same size for any clinic.
+        .filter(patient__in=patients.values("pk"))
+        .order_by("patient_id", "recorded_at", "pk")
+        .values_list(
+            "pk", "patient_id", "recorded_at", "phantom_pain", "residual_pain", "note", named=True
+        )
+        .iterator(chunk_size=ENTRY_CHUNK)
+    )
+    by_patient = itertools.groupby(entries, key=attrgetter("patient_id"))
+    pending = next(by_patient, None)
+    for patient in people:
+        yield from patient_resources(patient, research)
+        patient_id = resource_id("patient", patient.pk, research=research)
+        # Both run in primary-key order: a merge, never more than a chunk of entries in memory.
+        while pending is not None and pending[0] <= patient.pk:
+            if pending[0] == patient.pk:
+                for entry in pending[1]:
+                    yield from entry_observations(entry, patient_id, research)
+            pending = next(by_patient, None)
+
+
+def to_json(resource):
+    """A FHIR model as JSON text: fhir.resources' own dump (FHIR element names and order,
+    empty elements left out), with dates and times written by isoformat(), so that a UTC time
+    keeps an explicit +00:00 offset where pydantic would write Z."""
+    return json.dumps(
+        resource.model_dump(), ensure_ascii=False, separators=(",", ":"), default=_isoformat
+    )
+
+
+def _isoformat(value):
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} has no FHIR JSON form here")
+
+
+def bundle_json(patients, *, research=False, now=None):
+    """The Bundle of these patients as JSON text, in pieces of about PIECE_SIZE characters:
+    the Bundle's own elements, then each entry as it is built and validated."""
+    bundle = Bundle(
+        type="collection",
+        timestamp=_utc(now or timezone.now()),
+        meta={"security": RESEARCH_LABELS} if research else None,
+    )
+    head = to_json(bundle)
+    started, pieces, size = False, [], 0
+    for entry_id, resource in bundle_resources(patients, research=research):
+        entry = to_json(BundleEntry(fullUrl=f"urn:uuid:{entry_id}", resource=resource))
+        # The entry list opens with the first entry: FHIR allows no empty list.
+        pieces.append("," + entry if started else head[:-1] + ',"entry":[' + entry)
+        started = True
+        size += len(pieces[-1])
+        if size >= PIECE_SIZE:
+            yield "".join(pieces)
+            pieces, size = [], 0
+    yield "".join(pieces) + "]}" if started else head

@@ -1,0 +1,139 @@
+"""`manage.py export_fhir`: a clinic's FHIR Bundle to a file or stdout, and the research
+variant; and every resource of the demo data valid for fhir.resources R4B."""
+
+import datetime
+import io
+import json
+import stat
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from fhir.resources.R4B.bundle import Bundle
+
+from painlog.demo import seed_demo_pain_entries
+from painlog.exports import pseudonym
+from painlog.models import PainEntry
+from patients.demo import seed_demo_clinics
+from patients.models import AccessEvent, Amputation, Clinic, Intake, Patient, Surgery
+from tests.conftest import make_amputation, make_surgery
+
+NOW = datetime.datetime(2025, 6, 15, 17, tzinfo=datetime.UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_now():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def lakeside(clinic, patient, other_patient):
+    make_surgery(make_amputation(patient), transfers=[("tibial", "Soleus motor branch")])
+    PainEntry.objects.create(
+        patient=patient, phantom_pain=7, residual_pain=2, entered_by=patient.user, note="Sore"
+    )
+    PainEntry.objects.create(
+        patient=other_patient, phantom_pain=1, residual_pain=1, entered_by=other_patient.user
+    )
+    return clinic
+
+
+def export(**options):
+    out = io.StringIO()
+    call_command("export_fhir", stdout=out, stderr=io.StringIO(), **options)
+    return out.getvalue()
+
+
+def resource_types(text):
+    bundle = Bundle.model_validate_json(text)
+    return [type(entry.resource).__name__ for entry in bundle.entry or []]
+
+
+def test_exports_the_clinic_to_stdout_by_id_or_name(lakeside):
+    by_id = export(clinic=str(lakeside.pk))
+    assert by_id.endswith("}\n")
+    assert resource_types(by_id) == ["Patient", "Condition", "Procedure", *["Observation"] * 3]
+    assert "MRN-1" in by_id and "MRN-9" not in by_id  # the other clinic's patient
+    assert export(clinic="Lakeside") == by_id
+
+
+def test_the_export_goes_into_the_access_log(lakeside):
+    export(clinic="Lakeside", research=True)
+    (event,) = AccessEvent.objects.all()
+    assert (event.action, event.actor, event.patient) == ("export", None, None)
+    assert event.actor_username.endswith(" (command line)")
+    assert event.detail == f"FHIR bundle (research); clinic={lakeside.pk}"
+    assert event.path == "manage.py export_fhir"
+
+
+def test_writes_a_file_only_its_owner_can_read(lakeside, tmp_path):
+    target = tmp_path / "lakeside.json"
+    errors = io.StringIO()
+    call_command("export_fhir", clinic="Lakeside", output=str(target), stderr=errors)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert resource_types(target.read_text(encoding="utf-8"))[0] == "Patient"
+    assert list(tmp_path.iterdir()) == [target]  # no partial file left behind
+    assert f"to {target}" in errors.getvalue()
+
+
+def test_a_failed_export_leaves_no_file(lakeside, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        yield '{"resourceType":"Bundle"'
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("painlog.management.commands.export_fhir.bundle_json", broken)
+    with pytest.raises(RuntimeError):
+        call_command("export_fhir", clinic="Lakeside", output=str(tmp_path / "out.json"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_research_flag_gives_the_research_variant(lakeside, patient):
+    assert resource_types(export(clinic="Lakeside", research=True)) == []  # no consent yet
+    patient.research_consent = True
+    patient.research_consent_date = datetime.date(2025, 1, 1)
+    patient.save()
+    text = export(clinic="Lakeside", research=True)
+    assert pseudonym(patient.pk) in text
+    for identifying in ("Reyes", "Jordan", "MRN-1", "1970-01-01", "Sore", "Dr. Osei"):
+        assert identifying not in text
+    assert len(resource_types(text)) == 6
+
+
+@pytest.mark.parametrize("given", ["Nowhere", "999"])
+def test_an_unknown_clinic_is_an_error_naming_the_clinics(lakeside, given):
+    with pytest.raises(CommandError, match=rf"No clinic '{given}'\. Clinics: .*Lakeside"):
+        export(clinic=given)
+
+
+def test_every_resource_of_the_demo_data_is_valid(db, settings):
+    settings.TIME_ZONE = "America/Chicago"
+    with time_machine.travel(datetime.datetime(2026, 6, 15, 14, tzinfo=datetime.UTC)):
+        with transaction.atomic():
+            seed_demo_clinics()
+            seed_demo_pain_entries()
+        consenting = Patient.objects.filter(research_consent=True)
+        assert consenting.exists() and consenting.count() < Patient.objects.count()
+        for clinic in Clinic.objects.all():
+            for research in (False, True):
+                text = export(clinic=str(clinic.pk), research=research)
+                patients = Patient.objects.filter(clinic=clinic)
+                if research:
+                    patients = patients.filter(research_consent=True)
+                types = resource_types(text)  # validated by fhir.resources R4B
+                assert {name: types.count(name) for name in set(types)} == {
+                    "Patient": patients.count(),
+                    "Condition": Amputation.objects.filter(patient__in=patients).count(),
+                    "Procedure": Surgery.objects.filter(patient__in=patients).count(),
+                    "QuestionnaireResponse": Intake.objects.filter(patient__in=patients).count(),
+                    "Observation": 3
+                    * PainEntry.objects.live().filter(patient__in=patients).count(),
+                }
+                if research:
+                    assert not {"name", "telecom"} & {
+                        key
+                        for entry in json.loads(text)["entry"]
+                        for key in entry["resource"]
+                        if entry["resource"]["resourceType"] == "Patient"
+                    }
