@@ -252,6 +252,9 @@ NerveTransferFormSet = inlineformset_factory(
     formset=BaseNerveTransferFormSet,
     extra=3,
     max_num=20,
+    # A posted row count above this is refused before any row is built (Django's default
+    # builds up to 1,000 more, seconds of work per hostile request).
+    absolute_max=20,
     validate_max=True,
     can_delete=True,
 )

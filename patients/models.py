@@ -304,6 +304,14 @@ class Amputation(models.Model):
         part = "arm" if self.limb == self.Limb.UPPER else "leg"
         return f"{self.get_side_display().lower()} {part}"
 
+    def _primary_tmr_after_window(self):
+        """A primary TMR of this limb that this amputation date would leave too far behind (the
+        rule of Surgery.clean, seen from the amputation; a database trigger enforces it too)."""
+        window = datetime.timedelta(days=settings.CLINIC_PRIMARY_TMR_WINDOW_DAYS)
+        return self.surgeries.filter(
+            procedure=Procedure.PRIMARY_TMR, date__gt=self.date + window
+        ).first()
+
     def clean(self):
         errors = {}
         if self.limb and self.level and self.level not in self.levels_for(self.limb):
@@ -319,7 +327,18 @@ class Amputation(models.Model):
             errors["date"] = "The amputation cannot be before the patient's date of birth."
         elif self.date and self.pk and self.surgeries.filter(date__lt=self.date).exists():
             errors["date"] = "A surgery on this limb is dated before this amputation date."
-        if self.prosthesis_use != self.ProsthesisUse.DAILY and self.prosthesis_hours_per_day:
+        elif self.date and self.pk and (late := self._primary_tmr_after_window()):
+            window = settings.CLINIC_PRIMARY_TMR_WINDOW_DAYS
+            errors["date"] = (
+                f"This limb's primary TMR ({late.date:%d %b %Y}) was done at the amputation"
+                + (f" or within {window} days of it" if window else "")
+                + ": correct the surgery first, or choose secondary (delayed) TMR for it."
+            )
+        # `is not None`: 0 hours is an answer too, and the constraint refuses it as well.
+        if (
+            self.prosthesis_use != self.ProsthesisUse.DAILY
+            and self.prosthesis_hours_per_day is not None
+        ):
             errors["prosthesis_hours_per_day"] = "Hours a day apply only to daily use."
         if self.pk and self.limb:
             wrong = NerveTransfer.objects.filter(surgery__amputation=self).exclude(

@@ -187,6 +187,7 @@ MIDDLEWARE = [
     "tmrclinic.middleware.PrivatePagesMiddleware",
     "tmrclinic.middleware.RateLimitMiddleware",
     "tmrclinic.middleware.RefusalLogMiddleware",
+    "tmrclinic.middleware.AdminQueryGuardMiddleware",
     # Last: it answers locked-out logins with the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -1,13 +1,16 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from painlog import cohort, exports, fhir_views
 from painlog import views as painlog_views
 
 from . import two_factor, views
+from .forms import AdminLoginForm, LoginForm
 
 admin.site.site_header = "TMR Clinic administration"
 admin.site.site_title = "TMR Clinic admin"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +24,12 @@ urlpatterns = [
         name="two_factor_new_codes",
     ),
     path("accounts/two-factor/off/", two_factor.two_factor_disable, name="two_factor_disable"),
+    # Before Django's own accounts URLs, so that this one answers /accounts/login/.
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("dashboard/", painlog_views.dashboard, name="dashboard"),
     path("dashboard/outcomes/", cohort.cohort_outcomes, name="cohort_outcomes"),
