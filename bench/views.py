@@ -19,8 +19,9 @@ from painlog.models import PainEntry
 @login_not_required
 @require_POST
 def bare_insert(request):
-    """One pain entry inserted: no session, login, form, validation, history or redirect.
-    CSRF is still checked, by the middleware, as for every POST."""
+    """One pain entry inserted: no form, validation, history or redirect. The request comes
+    with the patient's session cookie, so the middleware loads the session and the user as
+    for the app's POST, and checks CSRF."""
     PainEntry.objects.create(
         patient_id=int(request.POST["patient"]),
         entered_by_id=int(request.POST["entered_by"]),

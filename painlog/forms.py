@@ -132,6 +132,29 @@ class PainEntryForm(forms.ModelForm):
         super()._post_clean()
 
 
+
+class QuickPainEntryForm(forms.ModelForm):
+    """The home page's three taps: the two scores and Save, recorded now. A form of its own,
+    so that the entry patients send most often carries and checks nothing else."""
+
+    phantom_pain = PainEntryForm.declared_fields["phantom_pain"]
+    residual_pain = PainEntryForm.declared_fields["residual_pain"]
+    submission_id = PainEntryForm.declared_fields["submission_id"]
+
+    class Meta:
+        model = PainEntry
+        fields = ["phantom_pain", "residual_pain"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["submission_id"].initial = self.instance.submission_id
+
+    def _post_clean(self):
+        self.instance.recorded_at = timezone.now()
+        if "submission_id" in self.cleaned_data:
+            self.instance.submission_id = self.cleaned_data["submission_id"]
+        super()._post_clean()
+
 class ScheduleForm(forms.ModelForm):
     class Meta:
         model = LoggingSchedule

@@ -7,6 +7,7 @@ app_name = "painlog"
 urlpatterns = [
     path("", views.home, name="home"),
     path("new/", views.entry_new, name="new"),
+    path("quick/", views.entry_quick, name="quick"),
     path("<int:pk>/edit/", views.entry_edit, name="edit"),
     path("<int:pk>/delete/", views.entry_delete, name="delete"),
     path("patients/<int:pk>/", views.patient_pain, name="patient"),

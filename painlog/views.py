@@ -24,7 +24,7 @@ from . import outcomes
 from .access import get_entry_for_user
 from .charts import pain_chart
 from .dashboard import add_outcomes, annotate_for_dashboard
-from .forms import DashboardForm, PainEntryForm, ScheduleForm
+from .forms import DashboardForm, PainEntryForm, QuickPainEntryForm, ScheduleForm
 from .models import LoggingSchedule, PainEntry, PainEntryChange, Source
 from .services import correct_entry, delete_entry, record_entry
 
@@ -79,7 +79,7 @@ def home(request):
             "intake": getattr(patient, "intake", None),
             "page": page,
             "chart": chart_for(patient),
-            "form": PainEntryForm(instance=PainEntry(patient=patient)),
+            "form": QuickPainEntryForm(instance=PainEntry(patient=patient)),
         },
     )
 
@@ -90,27 +90,46 @@ def entry_new(request):
     return _entry_form(request, patient, PainEntry(patient=patient, source=Source.PATIENT))
 
 
+@never_cache
+@require_POST
+def entry_quick(request):
+    """Save from the home page's three-tap form. If a score is missing, the full form says so
+    next to the scale and keeps what was chosen."""
+    patient = own_patient_record(request.user)
+    form = QuickPainEntryForm(
+        request.POST, instance=PainEntry(patient=patient, source=Source.PATIENT)
+    )
+    if form.is_valid():
+        return _saved(request, patient, form.instance)
+    return _entry_form(request, patient, PainEntry(patient=patient, source=Source.PATIENT))
+
+
 def _entry_form(request, patient, entry):
     """The one logging form, for a patient's own entry or a clinician's on their behalf."""
     form = PainEntryForm(request.POST or None, instance=entry)
     if request.method == "POST" and form.is_valid():
-        saved, created = record_entry(entry=form.instance, actor=request.user)
-        when = timezone.localtime(saved.recorded_at).strftime("%-d %b, %H:%M")
-        messages.success(
-            request,
-            f"Saved: phantom limb pain {saved.phantom_pain}, residual limb pain "
-            f"{saved.residual_pain}, {when}. Thank you."
-            if created
-            else "This entry was already saved.",
-        )
-        if saved.source == Source.CLINICIAN:
-            return redirect("painlog:patient", pk=patient.pk)
-        return redirect("painlog:home")
+        return _saved(request, patient, form.instance)
     return render(
         request,
         "painlog/entry_form.html",
         {"form": form, "patient": patient, "on_behalf": entry.source == Source.CLINICIAN},
     )
+
+
+def _saved(request, patient, entry):
+    """Store a valid new entry (once, however often it is sent) and say so."""
+    saved, created = record_entry(entry=entry, actor=request.user)
+    when = timezone.localtime(saved.recorded_at).strftime("%-d %b, %H:%M")
+    messages.success(
+        request,
+        f"Saved: phantom limb pain {saved.phantom_pain}, residual limb pain "
+        f"{saved.residual_pain}, {when}. Thank you."
+        if created
+        else "This entry was already saved.",
+    )
+    if saved.source == Source.CLINICIAN:
+        return redirect("painlog:patient", pk=patient.pk)
+    return redirect("painlog:home")
 
 
 def _own_changeable_entry(request, pk):

@@ -89,10 +89,30 @@ def get_patient_for_user(user, pk):
 
 
 def own_patient_record(user):
-    """The logged-in patient's own record (404 for anyone who is not a patient)."""
-    if role_of(user) != Role.PATIENT:
+    """The logged-in patient's own record (404 for anyone who is not a patient).
+
+    One query answers both questions, whether this user is a patient and which record is
+    theirs: it runs on every pain entry a patient logs."""
+    if not user.is_authenticated or not user.is_active or user.is_staff or user.is_superuser:
         raise Http404
-    return get_object_or_404(Patient.objects.active().select_related("clinic"), user=user)
+    if getattr(user, "_clinic_role", Role.PATIENT) != Role.PATIENT:
+        raise Http404
+    patient = (
+        Patient.objects.active()
+        .select_related("clinic")
+        .filter(user=user)
+        .annotate(
+            user_is_clinician=Exists(
+                Group.objects.filter(user=OuterRef("user_id"), name=CLINICIANS_GROUP)
+            )
+        )
+        .first()
+    )
+    # A clinician's login that is also linked to a record acts as a clinician (role_of).
+    if patient is None or patient.user_is_clinician:
+        raise Http404
+    user._clinic_role = Role.PATIENT
+    return patient
 
 
 def clinics_of(user):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from painlog.models import PainEntry, PainEntryChange
+from patients.models import Patient
 
 NEW = reverse("painlog:new")
 NOW = datetime.datetime(2026, 3, 14, 18, 30, tzinfo=datetime.UTC)
@@ -122,7 +123,7 @@ def test_without_a_time_the_entry_is_for_the_moment_save_was_tapped(client, pati
 def test_the_home_page_logs_in_three_taps(client, patient):
     client.force_login(patient.user)
     page = client.get(reverse("painlog:home")).content.decode()
-    form = page[page.index(f'action="{NEW}"') :]
+    form = page[page.index(f'action="{reverse("painlog:quick")}"') :]
     form = form[: form.index("</form>")]
     assert form.count('type="radio"') == 22 and 'name="submission_id"' in form
     assert 'name="recorded_at"' not in form
@@ -220,9 +221,9 @@ def test_saving_an_entry_costs_a_fixed_number_of_queries(
     client, patient, django_assert_num_queries
 ):
     client.force_login(patient.user)
-    # session, user, role, patient record; then in one transaction (a savepoint inside the
-    # test's own): insert the entry, insert its first version
-    with django_assert_num_queries(8):
+    # session, user, the patient record with the role check in the same query; then in one
+    # transaction (a savepoint inside the test's own): insert the entry, its first version
+    with django_assert_num_queries(7):
         client.post(NEW, three_taps())
 
 
@@ -254,3 +255,81 @@ def test_colleague_may_add_but_outsider_and_patients_may_not(
     assert not PainEntry.objects.exists()
     client.force_login(colleague)
     assert client.post(url, three_taps()).status_code == 302
+
+
+def test_a_clinician_whose_login_is_linked_to_a_record_is_treated_as_a_clinician(
+    client, clinician, clinic
+):
+    Patient.objects.create(clinic=clinic, mrn="LINKED-1", user=clinician, first_name="Al",
+                           last_name="Ice", date_of_birth=datetime.date(1970, 1, 1))  # fmt: skip
+    client.force_login(clinician)
+    assert client.get(reverse("painlog:new")).status_code == 404
+    assert client.get(reverse("painlog:home")).status_code == 404
+
+
+# The home page's three-tap form
+
+
+def quick(client, submission_id=None, **scores):
+    data = {"submission_id": submission_id or str(uuid.uuid4()), **scores}
+    return client.post(reverse("painlog:quick"), data)
+
+
+def test_the_home_page_form_saves_two_scores_now_and_goes_home(client, patient):
+    moment = datetime.datetime(2026, 6, 15, 14, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(moment, tick=False):
+        client.force_login(patient.user)
+        response = quick(client, phantom_pain=7, residual_pain=0)
+    assert response["Location"] == reverse("painlog:home")
+    entry = PainEntry.objects.get()
+    assert (entry.phantom_pain, entry.residual_pain, entry.recorded_at) == (7, 0, moment)
+    assert entry.entered_by == patient.user
+    assert entry.source == "patient"
+    assert PainEntryChange.objects.get().action == "created"
+
+
+def test_the_home_page_form_sent_twice_stores_one_entry(client, patient):
+    client.force_login(patient.user)
+    submission = str(uuid.uuid4())
+    quick(client, submission, phantom_pain=3, residual_pain=2)
+    again = client.post(
+        reverse("painlog:quick"),
+        {"submission_id": submission, "phantom_pain": 3, "residual_pain": 2},
+        follow=True,
+    )
+    assert b"This entry was already saved" in again.content
+    assert PainEntry.objects.count() == 1
+
+
+@pytest.mark.parametrize("scores", [{"phantom_pain": 4}, {"phantom_pain": 4, "residual_pain": 11},
+                                    {"phantom_pain": "<b>", "residual_pain": 2}])  # fmt: skip
+def test_a_missing_or_wrong_score_shows_the_full_form_with_the_message(client, patient, scores):
+    client.force_login(patient.user)
+    response = quick(client, **scores)
+    assert response.status_code == 200
+    assert response.templates[0].name == "painlog/entry_form.html"
+    assert response.context["form"].errors
+    assert response.context["form"]["phantom_pain"].value() == str(scores["phantom_pain"])
+    assert not PainEntry.objects.exists()
+
+
+def test_the_home_page_form_only_saves(client, patient):
+    client.force_login(patient.user)
+    assert client.get(reverse("painlog:quick")).status_code == 405
+
+
+def test_only_a_patient_saves_through_the_home_page_form(client, clinician, colleague, outsider):
+    for user in (clinician, colleague, outsider):
+        client.force_login(user)
+        assert quick(client, phantom_pain=1, residual_pain=1).status_code == 404
+    assert not PainEntry.objects.exists()
+
+
+def test_the_home_page_form_costs_a_fixed_number_of_queries(
+    client, patient, django_assert_num_queries
+):
+    client.force_login(patient.user)
+    # session, user, the patient record with the role check; then in one transaction (a
+    # savepoint inside the test's own): insert the entry, insert its first version
+    with django_assert_num_queries(7):
+        quick(client, phantom_pain=2, residual_pain=2)
