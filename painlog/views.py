@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -101,10 +102,17 @@ def entry_quick(request):
     )
     if form.is_valid():
         return _saved(request, patient, form.instance)
-    return _entry_form(request, patient, PainEntry(patient=patient, source=Source.PATIENT))
+    # Sent from here on, the full form goes to the full form's address: details typed in it
+    # (a note, an earlier time) must not meet the three-tap form, which would drop them.
+    return _entry_form(
+        request,
+        patient,
+        PainEntry(patient=patient, source=Source.PATIENT),
+        action=reverse("painlog:new"),
+    )
 
 
-def _entry_form(request, patient, entry):
+def _entry_form(request, patient, entry, action=""):
     """The one logging form, for a patient's own entry or a clinician's on their behalf."""
     form = PainEntryForm(request.POST or None, instance=entry)
     if request.method == "POST" and form.is_valid():
@@ -112,7 +120,12 @@ def _entry_form(request, patient, entry):
     return render(
         request,
         "painlog/entry_form.html",
-        {"form": form, "patient": patient, "on_behalf": entry.source == Source.CLINICIAN},
+        {
+            "form": form,
+            "patient": patient,
+            "on_behalf": entry.source == Source.CLINICIAN,
+            "form_action": action,
+        },
     )
 
 

@@ -311,6 +311,8 @@ def test_a_missing_or_wrong_score_shows_the_full_form_with_the_message(client, p
     assert response.context["form"].errors
     assert response.context["form"]["phantom_pain"].value() == str(scores["phantom_pain"])
     assert not PainEntry.objects.exists()
+    # Sent again, with details added, it goes to the full form, which keeps them.
+    assert f'action="{NEW}"' in response.content.decode()
 
 
 def test_the_home_page_form_only_saves(client, patient):
