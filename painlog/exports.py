@@ -99,13 +99,31 @@ def _rounded(value, digits):
     return None if value is None else round(value, digits)
 
 
-def _rate_limited(user):
+def too_many_exports(user):
+    """A 429 answer once this user has used up the hour's exports (CSV and FHIR count
+    together), None until then."""
     key = f"csv-export:{user.pk}:{int(time.time() // RATE_WINDOW_SECONDS)}"
     cache.add(key, 0, RATE_WINDOW_SECONDS)
     try:
-        return cache.incr(key) > EXPORTS_PER_WINDOW
+        if cache.incr(key) <= EXPORTS_PER_WINDOW:
+            return None
     except ValueError:  # expired between add and incr
-        return False
+        return None
+    return HttpResponse(
+        "Too many exports in the last hour. Try again later.",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def log_export(request, what, research, filters):
+    """The access log of a cohort export: who, what, which filters; never patient data."""
+    record_access(
+        request,
+        "export",
+        detail=f"{what}{' (research)' if research else ''}; filters: "
+        + (", ".join(f"{name}={value}" for name, value in sorted(filters.items())) or "none"),
+    )
 
 
 def _export(request, kind, header_and_rows):
@@ -119,19 +137,10 @@ def _export(request, kind, header_and_rows):
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    if _rate_limited(request.user):
-        return HttpResponse(
-            "Too many exports in the last hour. Try again later.",
-            status=429,
-            content_type="text/plain; charset=utf-8",
-        )
-    # The access log of exports: who, what, which filters; never patient data.
-    record_access(
-        request,
-        "export",
-        detail=f"{kind} CSV{' (research)' if research else ''}; filters: "
-        + (", ".join(f"{name}={value}" for name, value in sorted(filters.items())) or "none"),
-    )
+    too_many = too_many_exports(request.user)
+    if too_many:
+        return too_many
+    log_export(request, f"{kind} CSV", research, filters)
     logger.info(
         "CSV export %s by user %s (research=%s, filters=%s)",
         kind,

@@ -28,7 +28,7 @@ from patients.models import Patient
 
 from . import fhir
 from .cohort import CohortFilterForm, clinicians_only, patients_for
-from .exports import _rate_limited
+from .exports import log_export, too_many_exports
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +37,6 @@ FHIR_JSON = "application/fhir+json; charset=utf-8"
 
 def _plain(message, status):
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-
-
-def _too_many():
-    return _plain("Too many exports in the last hour. Try again later.", 429)
 
 
 def _download(pieces, filename):
@@ -55,8 +51,9 @@ def _download(pieces, filename):
 def patient_bundle(request, pk):
     """One patient's record and pain diary as a FHIR Bundle."""
     patient = get_patient_for_user(request.user, pk)
-    if _rate_limited(request.user):
-        return _too_many()
+    too_many = too_many_exports(request.user)
+    if too_many:
+        return too_many
     # The access log of exports: who and which patient; never patient data.
     record_access(request, "export", patient=patient, detail="FHIR bundle of the patient")
     logger.info("FHIR export of patient %s by user %s", patient.pk, request.user.pk)
@@ -76,14 +73,10 @@ def clinic_bundle(request):
     filters = form.filters()
     if form.errors:
         return _plain("Check the filters: " + "; ".join(form.errors.get_json_data()), 400)
-    if _rate_limited(request.user):
-        return _too_many()
-    record_access(
-        request,
-        "export",
-        detail=f"FHIR bundle{' (research)' if research else ''}; filters: "
-        + (", ".join(f"{name}={value}" for name, value in sorted(filters.items())) or "none"),
-    )
+    too_many = too_many_exports(request.user)
+    if too_many:
+        return too_many
+    log_export(request, "FHIR bundle", research, filters)
     logger.info(
         "FHIR export of clinics by user %s (research=%s, filters=%s)",
         request.user.pk,

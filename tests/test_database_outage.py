@@ -6,28 +6,31 @@ through a TCP relay that the test cuts and restores: the database really disappe
 app's point of view, connections and all."""
 
 import contextlib
-import os
 import re
 import selectors
-import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.urls import reverse
 
 from painlog.models import PainEntry
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.deploy_support import (
+    Browser,
+    Gunicorn,
+    clean_environment,
+    manage,
+    migrate,
+    postgres_url,
+    production_environment,
+    query,
+    scratch_database,
+    static_root,  # noqa: F401 - a fixture
+)
 
 
 def test_a_database_error_answers_with_the_plain_503_page(client, patient, monkeypatch):
@@ -131,49 +134,6 @@ class Relay:
             selector.close()
 
 
-def on_postgresql():
-    return connection.vendor == "postgresql"
-
-
-class Browser:
-    """Plain HTTP on loopback standing in for HTTPS at a proxy: the app is told the request
-    came over TLS (X-Forwarded-Proto), so its cookies are Secure, and we send them anyway."""
-
-    def __init__(self, base):
-        self.base = base
-        self.cookies = {}
-        self.opener = urllib.request.build_opener(NoRedirect())
-
-    def request(self, path, data=None):
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        request = urllib.request.Request(self.base + path, body)
-        request.add_header("X-Forwarded-Proto", "https")
-        request.add_header("Origin", self.base.replace("http://", "https://"))
-        if self.cookies:
-            request.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
-        try:
-            with self.opener.open(request, timeout=20) as response:
-                self._keep(response.headers)
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            self._keep(error.headers)
-            return error.code, error.read().decode()
-
-    def _keep(self, headers):
-        for header in headers.get_all("Set-Cookie") or []:
-            name, value = header.split(";", 1)[0].split("=", 1)
-            self.cookies[name] = value
-
-    def form_fields(self, path):
-        _, html = self.request(path)
-        return dict(re.findall(r'name="(csrfmiddlewaretoken|submission_id)" value="([^"]+)"', html))
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 def wait_for(check, seconds=30):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -183,113 +143,79 @@ def wait_for(check, seconds=30):
     return False
 
 
-@pytest.fixture
-def scratch_database():
-    import psycopg2
-
-    settings = connection.settings_dict
-    name = f"tmrclinic_outage_{os.getpid()}"
-    admin = psycopg2.connect(
-        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
-        dbname="postgres",
-    )  # fmt: skip
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    yield name, settings
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+def healthz(browser):
+    with contextlib.suppress(OSError):
+        return browser.get("/healthz/").status
+    return None
 
 
-@pytest.mark.skipif(shutil.which("pg_isready") is None, reason="needs PostgreSQL's tools")
-def test_the_app_rides_out_a_real_database_outage(db, scratch_database):
-    if not on_postgresql():
-        pytest.skip("runs with DATABASE_URL on PostgreSQL (CI does this)")
-    import psycopg2
+def relayed(database_url, relay):
+    """The same database, reached through the relay."""
+    parts = urllib.parse.urlsplit(database_url)
+    user = parts.netloc.rsplit("@", 1)[0]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}@127.0.0.1:{relay.port}"))
 
-    name, settings = scratch_database
-    direct = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT'] or 5432}/{name}"
-    relay = Relay((settings["HOST"], int(settings["PORT"] or 5432)))
-    relay.start()
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "outage-test-" + "k" * 60,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_BEHIND_PROXY": "1",
-        "DATABASE_URL": direct,
-    }
-    env.pop("REDIS_URL", None)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
-    subprocess.run(
-        [*manage, "shell", "-c",
-         "from django.contrib.auth.models import User; from patients.models import Clinic, "
-         "Patient; import datetime; u = User.objects.create_user('outage', password="
-         "'outage passphrase 1'); Patient.objects.create(clinic=Clinic.objects.create("
-         "name='Outage'), mrn='O1', first_name='Olga', last_name='Outage', user=u, "
-         "date_of_birth=datetime.date(1970, 1, 1))"],
-        env=env, check=True, cwd=ROOT,
-    )  # fmt: skip
-    subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"],
-                   env={**env, "DJANGO_STATIC_ROOT": str(ROOT / "staticfiles")},
-                   check=True, cwd=ROOT)  # fmt: skip
-    port = Relay().port
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "tmrclinic.wsgi:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", "1", "--timeout", "30"],
-        env={**env, "DATABASE_URL": f"{direct.rsplit('@', 1)[0]}@127.0.0.1:{relay.port}/{name}"},
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        browser = Browser(f"http://127.0.0.1:{port}")
-        assert wait_for(lambda: _status(browser, "/healthz/") == 200), "the app did not start"
-        token = browser.form_fields("/accounts/login/")["csrfmiddlewaretoken"]
-        status, _ = browser.request(
-            "/accounts/login/",
-            {"csrfmiddlewaretoken": token, "username": "outage",
-             "password": "outage passphrase 1"},
-        )  # fmt: skip
-        assert status == 302
-        form = browser.form_fields("/painlog/")
-        entry = {**form, "phantom_pain": "6", "residual_pain": "2"}
 
-        relay.cut()
-        assert _status(browser, "/healthz/") == 503
-        status, page = browser.request("/painlog/")
-        assert status == 503
-        assert "Please try again in a minute" in page
-        assert "Traceback" not in page
-        status, page = browser.request("/painlog/new/", entry)
-        assert status == 503
-        assert "it was <strong>not</strong> saved" in page
+PATIENT_LOGIN = (
+    "from django.contrib.auth.models import User; from patients.models import Clinic, Patient; "
+    "import datetime; user = User.objects.create_user('outage', password='outage passphrase 1'); "
+    "Patient.objects.create(clinic=Clinic.objects.create(name='Outage'), mrn='O1', "
+    "first_name='Olga', last_name='Outage', user=user, date_of_birth=datetime.date(1970, 1, 1))"
+)
 
+
+@pytest.mark.deploy
+def test_the_app_rides_out_a_real_database_outage(tmp_path, static_root):  # noqa: F811
+    base_url = postgres_url()
+    with scratch_database(base_url, "outage") as database_url:
+        migrate(database_url)
+        manage("shell", "-c", PATIENT_LOGIN, env=clean_environment(DATABASE_URL=database_url))
+        parts = urllib.parse.urlsplit(database_url)
+        relay = Relay((parts.hostname, parts.port or 5432))
         relay.start()
-        assert wait_for(lambda: _status(browser, "/healthz/") == 200), "no recovery"
-        # The patient sends the same form again: stored once, however often it is sent.
-        assert browser.request("/painlog/new/", entry)[0] == 302
-        assert browser.request("/painlog/new/", entry)[0] == 302
-        assert browser.request("/painlog/")[0] == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        relay.cut()
-    with psycopg2.connect(direct) as check, check.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM painlog_painentry WHERE submission_id = %s",
-            [entry["submission_id"]],
+        app_env = {"DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_STATIC_ROOT": str(static_root)}
+        server = Gunicorn(
+            production_environment(relayed(database_url, relay), **app_env),
+            tmp_path / "gunicorn.log",
+            workers=1,
         )
-        assert cursor.fetchone()[0] == 1
-        cursor.execute("SELECT count(*) FROM painlog_painentry")
-        assert cursor.fetchone()[0] == 1
-    check.close()
+        server.start()
+        try:
+            browser = Browser(("127.0.0.1", server.port))
+            browser.log_in("outage", "outage passphrase 1")
+            home = browser.get("/painlog/").text
+            entry = {
+                "csrfmiddlewaretoken": re.search(
+                    r'name="csrfmiddlewaretoken" value="([^"]+)"', home
+                ).group(1),
+                "submission_id": re.search(r'name="submission_id" value="([^"]+)"', home).group(
+                    1
+                ),
+                "phantom_pain": "6",
+                "residual_pain": "2",
+            }
 
+            relay.cut()
+            assert healthz(browser) == 503
+            page = browser.get("/painlog/")
+            assert page.status == 503
+            assert "Please try again in a minute" in page.text
+            assert "Traceback" not in page.text
+            refused = browser.post("/painlog/quick/", entry)
+            assert refused.status == 503
+            assert "it was <strong>not</strong> saved" in refused.text
 
-def _status(browser, path):
-    try:
-        return browser.request(path)[0]
-    except OSError:
-        return None
+            relay.start()
+            assert wait_for(lambda: healthz(browser) == 200), "no recovery"
+            # The patient sends the same form again: stored once, however often it is sent.
+            assert browser.post("/painlog/quick/", entry).status == 302
+            assert browser.post("/painlog/quick/", entry).status == 302
+            assert browser.get("/painlog/").status == 200
+        finally:
+            server.stop()
+            relay.cut()
+        stored = query(
+            database_url,
+            "SELECT submission_id::text, count(*) FROM painlog_painentry GROUP BY 1",
+        )
+        assert stored == [(entry["submission_id"], 1)]

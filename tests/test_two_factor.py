@@ -184,10 +184,15 @@ def test_next_never_leaves_the_site(client, clinician):
     assert response["Location"] == reverse("home")
 
 
-@pytest.mark.parametrize("outsider_role", ["patient", "anonymous"])
-def test_others_cannot_reach_anyone_elses_two_factor_pages(client, patient, outsider_role):
-    if outsider_role == "patient":
-        client.force_login(patient.user)
-    response = client.post(reverse("two_factor_new_codes"))
-    assert response.status_code in (302, 404)
+@pytest.mark.parametrize("endpoint", ["two_factor_new_codes", "two_factor_disable"])
+def test_a_session_without_a_second_factor_cannot_manage_one(client, patient, endpoint):
+    client.force_login(patient.user)  # a patient who never set up an authenticator
+    assert client.post(reverse(endpoint)).status_code == 404
     assert not RecoveryCodeDevice.objects.exists()
+
+
+@pytest.mark.parametrize("endpoint", ["two_factor_new_codes", "two_factor_disable"])
+def test_anonymous_visitors_are_sent_to_log_in(client, endpoint):
+    response = client.post(reverse(endpoint))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
