@@ -173,8 +173,8 @@ def create_people(rng, args, today, now):
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group
 
+    from accounts.roles import CLINICIANS_GROUP
     from painlog.models import LoggingSchedule
-    from patients.access import CLINICIANS_GROUP
     from patients.models import Amputation, Clinic, NerveTransfer, Patient, Surgery
 
     User = get_user_model()

@@ -174,12 +174,13 @@ def breakdown(client, url, runs):
     from django.db import connection
     from django.template.backends import django as django_backend
 
-    from painlog import outcomes, views
+    from painlog import outcomes
+    from reports import views
 
     phases = Phases()
     patched = [
         (views, "add_outcomes", ADD_OUTCOMES),
-        (views, "chart_for", CHART),
+        (views, "patient_chart", CHART),
         (outcomes, "patient_outcome", OUTCOMES),
         (outcomes, "readings_from", OUTCOMES),
     ]
@@ -371,7 +372,7 @@ def main():
     started = time.perf_counter()
     pages = {
         "dashboard": measure(client, "/dashboard/", args),
-        "patient page": measure(client, f"/painlog/patients/{patient.pk}/", args),
+        "patient page": measure(client, f"/dashboard/patients/{patient.pk}/", args),
     }
     print(
         "| page | page median | page p95 | bare SQL median | bare SQL p95 | page - SQL "

@@ -437,7 +437,7 @@ def report(results, queries, workers_mb, master_mb, args):
     )
     print(
         f"Queries per request: pain-entry POST {len(queries['pain_entry_post'])}, "
-        f"dashboard {len(queries['dashboard'])}"
+        f"dashboard {len(queries['reports:dashboard'])}"
         + (
             f" ({queries['dashboard_not_select']} not SELECT, left out of the bare SQL)"
             if queries["dashboard_not_select"]
@@ -468,7 +468,7 @@ def report(results, queries, workers_mb, master_mb, args):
                 "dashboard_p50_ratio": dashboard_p50,
                 "queries": {
                     "pain_entry_post": len(queries["pain_entry_post"]),
-                    "dashboard": len(queries["dashboard"]),
+                    "dashboard": len(queries["reports:dashboard"]),
                     "dashboard_not_select": queries["dashboard_not_select"],
                 },
                 "workers_mb": workers_mb,

@@ -1,10 +1,11 @@
 """
 Pain over time as inline SVG, drawn on the server so it reads without JavaScript.
 
-pain_chart() turns one patient's live pain entries into everything
-templates/painlog/_pain_chart.html needs: coordinates in a fixed viewBox, axis ticks, event
-lines, rolling averages, a one-sentence summary and the rows of a data table. Days are the
-clinic's days: an entry at 23:30 belongs to that evening, not to the next day in UTC.
+patient_chart() fetches a patient's entries of the last months (the patient's own history page
+and the clinician's page of that patient both show it); pain_chart() turns live pain entries
+into everything templates/painlog/_pain_chart.html needs: coordinates in a fixed viewBox, axis
+ticks, event lines, rolling averages, a one-sentence summary and the rows of a data table. Days
+are the clinic's days: an entry at 23:30 belongs to that evening, not to the next day in UTC.
 """
 
 import bisect
@@ -12,6 +13,8 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import dateformat, timezone
+
+from .models import PainEntry
 
 # The viewBox. Text is sized in the same units, so it shrinks with the chart: sizes suit a
 # phone (chart about 360px wide) and pain-chart.css makes text smaller when the chart is wider.
@@ -154,6 +157,38 @@ class _Reading:
     @property
     def day(self):
         return self.when.date()
+
+
+CHART_DAYS = 180
+# Before surgery too: the chart should show pain before and after the first operation.
+BEFORE_SURGERY_DAYS = 30
+LONGEST_CHART_DAYS = 2 * 365
+
+
+def patient_chart(patient, amputations=None):
+    """The pain chart of the last months, reaching back to a month before the first surgery
+    (two years at most), with the patient's amputations and surgeries marked."""
+    today = timezone.localdate()
+    if amputations is None:
+        amputations = patient.amputations_with_surgeries()
+    surgeries = [s for a in amputations for s in a.surgery_list]
+    first_day = today - datetime.timedelta(days=CHART_DAYS)
+    if surgeries:
+        before_surgery = min(s.date for s in surgeries) - datetime.timedelta(BEFORE_SURGERY_DAYS)
+        first_day = max(
+            min(first_day, before_surgery), today - datetime.timedelta(LONGEST_CHART_DAYS)
+        )
+    since = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time()))
+    entries = PainEntry.objects.live().filter(patient=patient, recorded_at__gte=since)
+    events = [(s.date, s.get_procedure_display()) for s in surgeries]
+    events += [(a.date, f"Amputation ({a.limb_label})") for a in amputations]
+    return pain_chart(
+        entries.only("recorded_at", "phantom_pain", "residual_pain"),
+        events=[(day, label) for day, label in events if day >= first_day],
+        start=first_day,
+        end=today,
+        rolling_days=7,
+    )
 
 
 def pain_chart(entries, *, events=(), start=None, end=None, rolling_days=None, tz=None):

@@ -1,6 +1,7 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
-from . import fhir_views, views
+from . import views
 
 app_name = "painlog"
 
@@ -10,8 +11,15 @@ urlpatterns = [
     path("quick/", views.entry_quick, name="quick"),
     path("<int:pk>/edit/", views.entry_edit, name="edit"),
     path("<int:pk>/delete/", views.entry_delete, name="delete"),
-    path("patients/<int:pk>/", views.patient_pain, name="patient"),
     path("patients/<int:pk>/new/", views.clinician_entry_new, name="clinician_new"),
     path("patients/<int:pk>/schedule/", views.schedule_update, name="schedule"),
-    path("patients/<int:pk>/fhir.json", fhir_views.patient_bundle, name="patient_fhir"),
+    # The clinician's page of a patient's pain moved to the reports app: old links still work.
+    path(
+        "patients/<int:pk>/",
+        RedirectView.as_view(pattern_name="reports:patient_pain", query_string=True),
+    ),
+    path(
+        "patients/<int:pk>/fhir.json",
+        RedirectView.as_view(pattern_name="reports:patient_fhir", query_string=True),
+    ),
 ]

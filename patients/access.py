@@ -1,73 +1,16 @@
 """
-Who may see what. Every view that touches a patient's data asks here.
-
-Roles: an admin is staff; a clinician is in the "Clinicians" group and sees the patients of
-their clinics; a patient is a login linked to an active Patient record and sees only that
-record. Anyone not entitled to something gets a 404, never a hint that it exists.
+Which patients' data a user may see. Every view that touches a patient's data asks here; the
+role itself comes from accounts.roles.
 """
 
-import functools
-
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import models
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from accounts.roles import CLINICIANS_GROUP, Role, remember_role, role_of
+
 from .models import Amputation, Clinic, Patient, Surgery
-
-CLINICIANS_GROUP = "Clinicians"
-
-
-class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    CLINICIAN = "clinician", "Clinician"
-    PATIENT = "patient", "Patient"
-    NONE = "none", "No role"
-
-
-def role_of(user):
-    """The user's role, worked out in at most one query and remembered on the user object."""
-    if not user.is_authenticated or not user.is_active:
-        return Role.NONE
-    if user.is_staff or user.is_superuser:
-        return Role.ADMIN
-    if not hasattr(user, "_clinic_role"):
-        flags = (
-            get_user_model()
-            .objects.filter(pk=user.pk)
-            .annotate(
-                is_clinician=Exists(
-                    Group.objects.filter(user=OuterRef("pk"), name=CLINICIANS_GROUP)
-                ),
-                is_patient=Exists(Patient.objects.active().filter(user=OuterRef("pk"))),
-            )
-            .values_list("is_clinician", "is_patient")
-            .first()
-        ) or (False, False)
-        if flags[0]:
-            user._clinic_role = Role.CLINICIAN
-        elif flags[1]:
-            user._clinic_role = Role.PATIENT
-        else:
-            user._clinic_role = Role.NONE
-    return user._clinic_role
-
-
-def role_required(*roles):
-    """Let only these roles into the view; everyone else gets a 404."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if role_of(request.user) not in roles:
-                raise Http404
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def patients_visible_to(user):
@@ -108,10 +51,11 @@ def own_patient_record(user):
         )
         .first()
     )
-    # A clinician's login that is also linked to a record acts as a clinician (role_of).
-    if patient is None or patient.user_is_clinician:
+    if patient is None:
         raise Http404
-    user._clinic_role = Role.PATIENT
+    # A clinician's login that is also linked to a record acts as a clinician (role_of).
+    if remember_role(user, is_clinician=patient.user_is_clinician, is_patient=True) != Role.PATIENT:
+        raise Http404
     return patient
 
 

@@ -7,7 +7,6 @@ from .models import (
     ChangeAction,
     Clinic,
     Intake,
-    Invitation,
     NerveTransfer,
     Patient,
     RecordChange,
@@ -145,17 +144,6 @@ class IntakeAdmin(RecordHistoryMixin, admin.ModelAdmin):
     search_fields = ["patient__last_name", "patient__first_name", "patient__mrn"]
     list_select_related = ["patient"]
     raw_id_fields = ["patient"]
-
-
-@admin.register(Invitation)
-class InvitationAdmin(NoDeleteMixin, admin.ModelAdmin):
-    list_display = ["patient", "created_by", "created_at", "expires_at", "used_at", "revoked_at"]
-    list_filter = ["patient__clinic"]
-    search_fields = ["patient__last_name", "patient__mrn"]
-    list_select_related = ["patient", "created_by"]
-    # The token hash is useless to a person and must not be editable.
-    exclude = ["token_hash"]
-    readonly_fields = ["patient", "created_by", "created_at", "emailed_to", "used_at"]
 
 
 @admin.register(RecordChange)

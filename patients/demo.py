@@ -14,7 +14,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .access import CLINICIANS_GROUP
+from accounts.roles import CLINICIANS_GROUP
+
 from .models import (
     Amputation,
     Clinic,

@@ -1,7 +1,6 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
-from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import RegexValidator
 from django.forms import inlineformset_factory
 
@@ -119,22 +118,6 @@ class InvitationForm(forms.Form):
         if wanted and not self.patient.email:
             raise forms.ValidationError("This patient has no email address on record.")
         return wanted
-
-
-class AcceptInvitationForm(UserCreationForm):
-    """The patient chooses their own username and password."""
-
-    class Meta(UserCreationForm.Meta):
-        fields = ["username"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields[
-            "username"
-        ].help_text = "You will use it to log in. Letters, digits and @ . + - _ only."
-        self.fields["username"].widget.attrs.update(autocomplete="username", autocapitalize="none")
-        self.helper = FormHelper()
-        self.helper.form_tag = False
 
 
 class ContactForm(forms.ModelForm):

@@ -711,72 +711,29 @@ class Intake(models.Model):
             raise ValidationError(errors)
 
 
-class InvitationQuerySet(models.QuerySet):
-    def usable(self):
-        return self.filter(
-            used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        )
-
-
-class Invitation(models.Model):
-    """A single-use link that lets a patient set up their login.
-
-    Only a hash of the token is stored: the link itself is shown once, to the clinician who
-    made it, and sent by email if asked.
-    """
-
-    LIFETIME = datetime.timedelta(days=7)
-
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="invitations")
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    emailed_to = models.EmailField(blank=True)
-    used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    objects = InvitationQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(expires_at__gt=models.F("created_at")),
-                name="invitation_expires_after_creation",
-            ),
-            models.CheckConstraint(
-                condition=Q(used_at__isnull=True) | Q(revoked_at__isnull=True),
-                name="invitation_used_or_revoked_not_both",
-            ),
-        ]
-
-    def __str__(self):
-        return f"Invitation for {self.patient.full_name} ({self.status})"
-
-    @property
-    def can_be_accepted(self):
-        patient = self.patient
-        return self.status == "open" and not patient.user_id and not patient.is_archived
-
-    @property
-    def status(self):
-        if self.used_at:
-            return "used"
-        if self.revoked_at:
-            return "replaced"
-        if self.expires_at <= timezone.now():
-            return "expired"
-        return "open"
-
-
 class ChangeAction(models.TextChoices):
     CREATED = "created", "Created"
     CHANGED = "changed", "Changed"
     ARCHIVED = "archived", "Archived"
     RESTORED = "restored", "Restored"
+
+
+class RecordChangeManager(models.Manager):
+    def log(self, *, actor, record, action, changes=None, reason="", **patient):
+        """Write one line of history. Through a patient's `record_changes` the patient is
+        filled in; otherwise pass patient=."""
+        change = self.model(
+            actor=actor,
+            record=str(record)[:200],
+            action=action,
+            changes=changes or {},
+            reason=reason,
+            **patient,
+        )
+        if hasattr(self, "instance"):  # a patient's own record_changes
+            change.patient = self.instance
+        change.save(force_insert=True)
+        return change
 
 
 class RecordChange(models.Model):
@@ -792,6 +749,8 @@ class RecordChange(models.Model):
     action = models.CharField(max_length=10, choices=Action)
     changes = models.JSONField(default=dict, blank=True)
     reason = models.CharField(max_length=500, blank=True)
+
+    objects = RecordChangeManager()
 
     class Meta:
         ordering = ["-at", "-pk"]

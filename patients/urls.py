@@ -21,7 +21,6 @@ urlpatterns = [
     path("patients/<int:pk>/surgeries/new/", views.surgery_create, name="surgery_create"),
     path("surgeries/<int:pk>/edit/", views.surgery_edit, name="surgery_edit"),
     # Patients
-    path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("my-record/", views.my_record, name="my_record"),
     path("my-record/contact/", views.my_contact_edit, name="my_contact_edit"),
     path("intake/", intake_views.intake_start, name="intake"),

@@ -1,6 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import login
-from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,18 +6,18 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.invitations import invite_patient
+from accounts.roles import CLINIC_STAFF, role_required
+
 from .access import (
-    Role,
     clinics_of,
     get_amputation_for_user,
     get_patient_for_user,
     get_surgery_for_user,
     own_patient_record,
-    role_required,
 )
 from .audit import record_access
 from .forms import (
-    AcceptInvitationForm,
     AmputationForm,
     ArchiveForm,
     ContactForm,
@@ -31,10 +29,6 @@ from .forms import (
 )
 from .models import Amputation, Intake, NerveTransfer, Surgery
 from .services import (
-    InvitationUnusable,
-    accept_invitation,
-    find_invitation,
-    invite_patient,
     record_surgery,
     save_record,
     set_archived,
@@ -44,7 +38,7 @@ HISTORY_ROWS = 50
 
 
 @never_cache
-@role_required(Role.CLINICIAN, Role.ADMIN)
+@role_required(*CLINIC_STAFF)
 def patient_detail(request, pk):
     patient = get_patient_for_user(request.user, pk)
     record_access(request, "view_record", patient=patient, detail="clinical record and intake")
@@ -63,7 +57,7 @@ def patient_detail(request, pk):
 
 
 @never_cache
-@role_required(Role.CLINICIAN, Role.ADMIN)
+@role_required(*CLINIC_STAFF)
 def patient_create(request):
     clinics = clinics_of(request.user)
     form = NewPatientForm(request.POST or None, clinics=clinics)
@@ -83,7 +77,7 @@ def patient_create(request):
 
 
 @never_cache
-@role_required(Role.CLINICIAN, Role.ADMIN)
+@role_required(*CLINIC_STAFF)
 def patient_edit(request, pk):
     patient = get_patient_for_user(request.user, pk)
     form = PatientForm(request.POST or None, instance=patient, clinics=clinics_of(request.user))
@@ -99,7 +93,7 @@ def patient_edit(request, pk):
 
 
 @require_POST
-@role_required(Role.CLINICIAN, Role.ADMIN)
+@role_required(*CLINIC_STAFF)
 def patient_archive(request, pk):
     patient = get_patient_for_user(request.user, pk)
     form = ArchiveForm(request.POST)
@@ -126,7 +120,7 @@ def _invite(request, patient, email):
         invited_by=request.user,
         email_link_to=email,
         build_link=lambda token: request.build_absolute_uri(
-            reverse("patients:invitation_accept", args=[token])
+            reverse("accounts:invitation_accept", args=[token])
         ),
     )
     request.session[f"invitation-{invitation.pk}"] = token
@@ -134,7 +128,7 @@ def _invite(request, patient, email):
 
 
 @require_POST
-@role_required(Role.CLINICIAN, Role.ADMIN)
+@role_required(*CLINIC_STAFF)
 def invitation_create(request, pk):
     patient = get_patient_for_user(request.user, pk)
     if patient.user_id or patient.is_archived:
@@ -150,14 +144,14 @@ def invitation_create(request, pk):
 
 
 @never_cache
-@role_required(Role.CLINICIAN, Role.ADMIN)
+@role_required(*CLINIC_STAFF)
 def invitation_detail(request, pk, invitation_pk):
     patient = get_patient_for_user(request.user, pk)
     invitation = get_object_or_404(patient.invitations, pk=invitation_pk)
     # The link is shown once: only its hash is stored.
     token = request.session.pop(f"invitation-{invitation.pk}", None)
     link = (
-        request.build_absolute_uri(reverse("patients:invitation_accept", args=[token]))
+        request.build_absolute_uri(reverse("accounts:invitation_accept", args=[token]))
         if token
         else None
     )
@@ -165,39 +159,6 @@ def invitation_detail(request, pk, invitation_pk):
         request,
         "patients/invitation_detail.html",
         {"patient": patient, "invitation": invitation, "link": link},
-    )
-
-
-@login_not_required
-@never_cache
-def invitation_accept(request, token):
-    invitation = find_invitation(token)
-    if invitation is None or not invitation.can_be_accepted:
-        return render(
-            request,
-            "patients/invitation_unusable.html",
-            {"invitation": invitation},
-            status=410 if invitation else 404,
-        )
-    if request.user.is_authenticated:
-        return render(request, "patients/invitation_logged_in.html", status=409)
-    form = AcceptInvitationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = accept_invitation(
-                token=token,
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password1"],
-            )
-        except InvitationUnusable:
-            return render(
-                request, "patients/invitation_unusable.html", {"invitation": None}, status=410
-            )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Your login is ready. A few questions about your pain now.")
-        return redirect("patients:intake")
-    return render(
-        request, "patients/invitation_accept.html", {"form": form, "patient": invitation.patient}
     )
 
 
@@ -210,7 +171,7 @@ def _amputation_page(request, form, patient, title):
 
 
 @never_cache
-@role_required(Role.CLINICIAN, Role.ADMIN)
+@role_required(*CLINIC_STAFF)
 def amputation_create(request, pk):
     patient = get_patient_for_user(request.user, pk)
     form = AmputationForm(request.POST or None, instance=Amputation(patient=patient))
@@ -222,7 +183,7 @@ def amputation_create(request, pk):
 
 
 @never_cache
-@role_required(Role.CLINICIAN, Role.ADMIN)
+@role_required(*CLINIC_STAFF)
 def amputation_edit(request, pk):
     amputation = get_amputation_for_user(request.user, pk)
     form = AmputationForm(request.POST or None, instance=amputation)
@@ -267,7 +228,7 @@ def _surgery_page(request, patient, surgery):
 
 
 @never_cache
-@role_required(Role.CLINICIAN, Role.ADMIN)
+@role_required(*CLINIC_STAFF)
 def surgery_create(request, pk):
     patient = get_patient_for_user(request.user, pk)
     if not patient.amputations.exists():
@@ -277,7 +238,7 @@ def surgery_create(request, pk):
 
 
 @never_cache
-@role_required(Role.CLINICIAN, Role.ADMIN)
+@role_required(*CLINIC_STAFF)
 def surgery_edit(request, pk):
     surgery = get_surgery_for_user(request.user, pk)
     return _surgery_page(request, surgery.patient, surgery)

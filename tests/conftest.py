@@ -14,7 +14,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from patients.access import CLINICIANS_GROUP
+from accounts.roles import CLINICIANS_GROUP
 from patients.models import Clinic, Patient
 
 PASSWORD = "correct horse battery staple"

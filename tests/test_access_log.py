@@ -14,7 +14,7 @@ def events(action):
 
 @pytest.mark.parametrize(
     ("route", "action"),
-    [("patients:detail", "view_record"), ("painlog:patient", "view_pain")],
+    [("patients:detail", "view_record"), ("reports:patient_pain", "view_pain")],
 )
 def test_a_clinician_opening_a_record_is_logged(client, clinician, patient, route, action):
     client.force_login(clinician)
@@ -49,7 +49,7 @@ def test_an_outsider_refused_a_record_is_logged_as_refused(client, outsider, pat
 
 def test_every_export_is_logged_with_its_filters(client, clinician, clinic):
     client.force_login(clinician)
-    response = client.get(reverse("export_entries") + f"?research=1&clinic={clinic.pk}")
+    response = client.get(reverse("reports:export_entries") + f"?research=1&clinic={clinic.pk}")
     b"".join(response.streaming_content)
     (event,) = events("export")
     assert event.actor == clinician

@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.models import Invitation
 from painlog.models import PainEntry
-from patients.models import Amputation, Invitation, Patient, RecordChange, Surgery
+from patients.models import Amputation, Patient, RecordChange, Surgery
 from tests.conftest import make_amputation, make_clinician, make_patient, make_surgery
 
 SECRETS = ["Secretname", "SECRET-77", "secret-note-4411", "victim@example.org"]

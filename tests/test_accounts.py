@@ -31,11 +31,11 @@ def test_clinician_logs_in_and_lands_on_the_dashboard(client, clinician):
     response = client.post(
         reverse("login"), {"username": "alice", "password": PASSWORD}, follow=True
     )
-    assert response.redirect_chain[-1][0].startswith(reverse("two_factor_verify"))
+    assert response.redirect_chain[-1][0].startswith(reverse("accounts:two_factor_verify"))
     response = client.post(
         response.redirect_chain[-1][0], {"otp_token": current_code(device)}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("dashboard")
+    assert response.redirect_chain[-1][0] == reverse("reports:dashboard")
 
 
 def test_login_rotates_the_session_id(client, patient):

@@ -15,7 +15,7 @@ from painlog.models import PainEntry
 from patients.models import Clinic, Intake
 from tests.conftest import make_amputation, make_clinician, make_patient, make_surgery, make_user
 
-URL = reverse("cohort_outcomes")
+URL = reverse("reports:cohort_outcomes")
 NOW = datetime.datetime(2025, 6, 15, 12, tzinfo=datetime.UTC)
 # Day 0 of the hand-made cohort: 150 days ago, so the 3-month window (days 76-106) has closed.
 DAY0 = NOW.date() - datetime.timedelta(days=150)
@@ -266,7 +266,7 @@ def test_chart_draws_mean_change_with_intervals_and_describes_it_in_words(
 def test_page_links_both_exports_and_their_research_variants(client, clinician, cohort):
     client.force_login(clinician)
     body = client.get(URL).content.decode()
-    for name in ("export_entries", "export_outcomes"):
+    for name in ("reports:export_entries", "reports:export_outcomes"):
         assert f'href="{reverse(name)}"' in body
         assert f'href="{reverse(name)}?research=1"' in body
     assert f'href="{URL}"' in body  # this page, to bookmark or share
@@ -281,7 +281,7 @@ def test_clinic_filter_narrows_the_cohort_and_the_export_links_follow(client, cl
     response = client.get(URL, {"clinic": other_clinic.pk})
     assert response.context["patient_count"] == 2
     body = response.content.decode()
-    assert f"{reverse('export_entries')}?clinic={other_clinic.pk}" in body
+    assert f"{reverse('reports:export_entries')}?clinic={other_clinic.pk}" in body
     assert f'href="{URL}?clinic={other_clinic.pk}"' in body
 
 

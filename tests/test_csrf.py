@@ -19,8 +19,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
+from accounts.invitations import invite_patient
 from painlog.models import PainEntry
-from patients.services import invite_patient
 from tests.conftest import PASSWORD, make_amputation, make_surgery
 from tests.test_access_walk import fill, routes
 from tests.test_hostile_input import database_state
@@ -34,8 +34,8 @@ ANONYMOUS = {
     "password_reset_complete", "healthz", "invitation_accept", "home",
 }  # fmt: skip
 PATIENT = {
-    "logout", "password_change", "password_change_done", "two_factor_manage",
-    "two_factor_verify", "two_factor_setup", "two_factor_new_codes", "two_factor_disable",
+    "logout", "password_change", "password_change_done", "accounts:two_factor_manage",
+    "accounts:two_factor_verify", "accounts:two_factor_setup", "accounts:two_factor_new_codes", "accounts:two_factor_disable",
     "painlog:home", "painlog:new", "painlog:edit", "painlog:delete", "patients:my_record",
     "patients:my_contact_edit", "patients:intake", "patients:intake_step",
 }  # fmt: skip

@@ -8,11 +8,11 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from painlog.models import LoggingSchedule, PainEntry
-from painlog.views import PATIENTS_PER_PAGE
 from patients.models import Patient
+from reports.views import PATIENTS_PER_PAGE
 from tests.conftest import make_amputation, make_clinician, make_patient, make_surgery
 
-URL = reverse("dashboard")
+URL = reverse("reports:dashboard")
 TODAY = datetime.date(2026, 6, 15)
 
 

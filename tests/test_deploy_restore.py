@@ -79,7 +79,7 @@ def dashboard_patients(gunicorn):
     browser.log_in("clinician", totp_secret=DEMO_TOTP_SECRET)
     page = browser.get("/dashboard/")
     assert page.status == 200, page.status
-    return re.findall(r'<a href="(/painlog/patients/\d+/)">([^<]+)</a>', page.text)
+    return re.findall(r'<a href="(/dashboard/patients/\d+/)">([^<]+)</a>', page.text)
 
 
 def test_a_backup_restores_into_a_new_database_with_every_row_constraint_and_trigger(

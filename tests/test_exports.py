@@ -15,13 +15,13 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from painlog import exports
 from painlog.models import PainEntry
 from patients.models import Intake
+from reports import exports
 from tests.conftest import make_amputation, make_clinician, make_patient, make_surgery, make_user
 
-ENTRIES = reverse("export_entries")
-OUTCOMES = reverse("export_outcomes")
+ENTRIES = reverse("reports:export_entries")
+OUTCOMES = reverse("reports:export_outcomes")
 NOW = datetime.datetime(2025, 6, 15, 17, tzinfo=datetime.UTC)
 DAY0 = datetime.date(2025, 1, 10)
 

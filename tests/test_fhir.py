@@ -17,12 +17,12 @@ from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
 
-from painlog import exports, fhir
 from painlog.models import PainEntry
 from patients.models import AccessEvent, Amputation, Intake, Patient, Surgery
+from reports import exports, fhir
 from tests.conftest import make_amputation, make_clinician, make_patient, make_surgery, make_user
 
-CLINIC_BUNDLE = reverse("export_fhir")
+CLINIC_BUNDLE = reverse("reports:export_fhir")
 QUESTIONNAIRE = reverse("fhir_questionnaire")
 NOW = datetime.datetime(2025, 6, 15, 17, tzinfo=datetime.UTC)
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -38,7 +38,7 @@ def frozen_now_in_chicago(settings):
 
 
 def patient_url(patient):
-    return reverse("painlog:patient_fhir", args=[patient.pk])
+    return reverse("reports:patient_fhir", args=[patient.pk])
 
 
 def entry(patient, when, phantom=6, residual=3, **fields):
@@ -395,13 +395,13 @@ def test_an_outsider_refused_a_patients_bundle_is_logged_as_refused(client, outs
     assert (event.action, event.patient, event.detail) == (
         "denied",
         None,
-        "refused: painlog:patient_fhir",
+        "refused: reports:patient_fhir",
     )
 
 
 def test_the_patient_page_links_to_the_bundle(client, clinician, record):
     client.force_login(clinician)
-    page = client.get(reverse("painlog:patient", args=[record.pk])).content.decode()
+    page = client.get(reverse("reports:patient_pain", args=[record.pk])).content.decode()
     assert f'href="{patient_url(record)}"' in page
 
 
@@ -560,7 +560,7 @@ def test_patient_is_sent_to_their_own_home(client, record):
 def test_fhir_downloads_share_the_csv_exports_hourly_limit(client, clinician, record):
     client.force_login(clinician)
     for _ in range(exports.EXPORTS_PER_WINDOW - 1):
-        assert client.get(reverse("export_entries")).status_code == 200
+        assert client.get(reverse("reports:export_entries")).status_code == 200
     assert client.get(patient_url(record)).status_code == 200
     assert client.get(CLINIC_BUNDLE).status_code == 429
     assert client.get(patient_url(record)).status_code == 429
@@ -568,7 +568,7 @@ def test_fhir_downloads_share_the_csv_exports_hourly_limit(client, clinician, re
 
 def test_the_cohort_page_links_to_both_clinic_bundles(client, clinician, two_clinics):
     client.force_login(clinician)
-    page = client.get(reverse("cohort_outcomes")).content.decode()
+    page = client.get(reverse("reports:cohort_outcomes")).content.decode()
     assert f'href="{CLINIC_BUNDLE}"' in page
     assert f'href="{CLINIC_BUNDLE}?research=1"' in page
 
@@ -769,7 +769,7 @@ def test_research_ids_are_stable_and_reveal_no_database_id(client, clinician, co
 def test_research_pseudonym_is_the_csv_exports(client, clinician, consenting):
     client.force_login(clinician)
     data = validated(download(client, CLINIC_BUNDLE, {"research": "1"}))
-    rows = b"".join(client.get(reverse("export_entries"), {"research": "1"}).streaming_content)
+    rows = b"".join(client.get(reverse("reports:export_entries"), {"research": "1"}).streaming_content)
     assert resources(data, "Patient")[0]["identifier"][0]["value"] in rows.decode()
 
 

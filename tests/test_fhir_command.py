@@ -13,10 +13,10 @@ from django.db import transaction
 from fhir.resources.R4B.bundle import Bundle
 
 from painlog.demo import seed_demo_pain_entries
-from painlog.exports import pseudonym
 from painlog.models import PainEntry
 from patients.demo import seed_demo_clinics
 from patients.models import AccessEvent, Amputation, Clinic, Intake, Patient, Surgery
+from reports.exports import pseudonym
 from tests.conftest import make_amputation, make_surgery
 
 NOW = datetime.datetime(2025, 6, 15, 17, tzinfo=datetime.UTC)
@@ -64,7 +64,8 @@ def test_the_export_goes_into_the_access_log(lakeside):
     (event,) = AccessEvent.objects.all()
     assert (event.action, event.actor, event.patient) == ("export", None, None)
     assert event.actor_username.endswith(" (command line)")
-    assert event.detail == f"FHIR bundle (research); clinic={lakeside.pk}"
+    # The same shape as a download's line: what, research, filters.
+    assert event.detail == f"FHIR bundle (research); filters: clinic={lakeside.pk}"
     assert event.path == "manage.py export_fhir"
 
 
@@ -83,7 +84,7 @@ def test_a_failed_export_leaves_no_file(lakeside, tmp_path, monkeypatch):
         yield '{"resourceType":"Bundle"'
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("painlog.management.commands.export_fhir.bundle_json", broken)
+    monkeypatch.setattr("reports.management.commands.export_fhir.bundle_json", broken)
     with pytest.raises(RuntimeError):
         call_command("export_fhir", clinic="Lakeside", output=str(tmp_path / "out.json"))
     assert list(tmp_path.iterdir()) == []

@@ -9,7 +9,7 @@ from django.urls import reverse
 def pages(clinician, patient):
     return {
         "login": (None, reverse("login")),
-        "dashboard": (clinician, reverse("dashboard")),
+        "dashboard": (clinician, reverse("reports:dashboard")),
         "patient record": (clinician, reverse("patients:detail", args=[patient.pk])),
         "pain log": (patient.user, reverse("painlog:home")),
         "admin": ("admin", reverse("admin:index")),

@@ -19,7 +19,7 @@ def test_patient_is_sent_to_their_pain_log(client, patient):
 
 def test_clinician_is_sent_to_the_dashboard(client, clinician):
     client.force_login(clinician)
-    assert client.get("/")["Location"] == reverse("dashboard")
+    assert client.get("/")["Location"] == reverse("reports:dashboard")
 
 
 def test_admin_is_sent_to_the_admin(client, site_admin):

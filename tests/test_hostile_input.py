@@ -25,18 +25,18 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.invitations import invite_patient
+from accounts.models import Invitation
 from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
 from patients.models import (
     Amputation,
     Clinic,
     Intake,
-    Invitation,
     NerveTransfer,
     Patient,
     RecordChange,
     Surgery,
 )
-from patients.services import invite_patient
 from tests.conftest import PASSWORD, current_code, make_amputation, make_patient, make_surgery
 from tests.test_access_walk import fill, routes
 
@@ -254,7 +254,7 @@ FORMS = {
     ),
     "invitation accept": Form(
         "anonymous",
-        lambda world: reverse("patients:invitation_accept", args=[world.token]),
+        lambda world: reverse("accounts:invitation_accept", args=[world.token]),
         lambda world: {
             "username": "ines",
             "password1": "a long passphrase",
@@ -285,7 +285,7 @@ FORMS = {
     ),
     "cohort filters": Form(
         "clinician",
-        lambda world: reverse("cohort_outcomes"),
+        lambda world: reverse("reports:cohort_outcomes"),
         lambda world: {
             "clinic": world.clinic.pk,
             "surgery_from": "2024-01-01",
@@ -598,7 +598,7 @@ def test_a_hostile_next_address_after_logging_in_leads_home_instead(world, targe
     session.save()
     device = TOTPDevice.objects.get(user=world.clinician)
     response = clinician.post(
-        reverse("two_factor_verify"), {"otp_token": current_code(device), "next": target}
+        reverse("accounts:two_factor_verify"), {"otp_token": current_code(device), "next": target}
     )
     assert response["Location"] == reverse("home")
 
@@ -692,7 +692,7 @@ def test_a_hostile_dashboard_filter_is_left_out_and_the_list_still_shows(world, 
     client = log_in(world, "clinician")
     before = database_state()
     for value in values:
-        response = client.get(reverse("dashboard"), {field: value})
+        response = client.get(reverse("reports:dashboard"), {field: value})
         assert response.status_code == 200, shown(value)
         assert field in response.context["form"].errors, f"{shown(value)} was not refused"
         body = response.content.decode()
@@ -704,7 +704,7 @@ def test_a_hostile_dashboard_filter_is_left_out_and_the_list_still_shows(world, 
 
 @pytest.mark.parametrize("search", [*TEXT_TO_KEEP, "%", "_", "%%", "\\"])
 def test_a_dashboard_search_for_hostile_text_finds_nobody_and_echoes_it_escaped(world, search):
-    response = log_in(world, "clinician").get(reverse("dashboard"), {"q": search})
+    response = log_in(world, "clinician").get(reverse("reports:dashboard"), {"q": search})
     assert response.status_code == 200 and not response.context["form"].errors
     assert list(response.context["page"].object_list) == []
     body = response.content.decode()
@@ -714,15 +714,15 @@ def test_a_dashboard_search_for_hostile_text_finds_nobody_and_echoes_it_escaped(
 
 @pytest.mark.parametrize("page", ["abc", "-1", "0", "1e309", "99999999999999999999", SCRIPT, NUL])
 def test_a_hostile_page_number_shows_a_page_of_the_list(world, page):
-    for actor, path in [("clinician", reverse("dashboard")),
-                        ("clinician", reverse("painlog:patient", args=[world.patient.pk])),
+    for actor, path in [("clinician", reverse("reports:dashboard")),
+                        ("clinician", reverse("reports:patient_pain", args=[world.patient.pk])),
                         ("patient", reverse("painlog:home"))]:  # fmt: skip
         response = log_in(world, actor).get(path, {"page": page})
         assert response.status_code == 200, path
         assert SCRIPT not in response.content.decode()
 
 
-@pytest.mark.parametrize("export", ["export_entries", "export_outcomes"])
+@pytest.mark.parametrize("export", ["reports:export_entries", "reports:export_outcomes"])
 @pytest.mark.parametrize(
     ("field", "value"),
     [("clinic", SCRIPT), ("clinic", SQL_OR), ("clinic", "99999999999999999999"),
@@ -741,7 +741,7 @@ def test_an_export_with_a_hostile_filter_is_refused_without_echoing_it(world, ex
     [
         "/patients/99999999999999999999/", "/patients/99999999999999999999/edit/",
         "/amputations/9223372036854775808/edit/", "/surgeries/99999999999999999999/edit/",
-        "/painlog/99999999999999999999/edit/", "/painlog/patients/99999999999999999999/",
+        "/painlog/99999999999999999999/edit/", "/dashboard/patients/99999999999999999999/",
         "/patients/1/invitations/99999999999999999999/", "/intake/no-such-step/",
         f"/invite/{'x' * 5000}/", "/invite/abc%00def/",
     ],
@@ -841,7 +841,7 @@ def password_form(world, name):
     """(client, path, extra data, names of the two new-password fields) of one of the three
     forms where a password is chosen."""
     if name == "invitation":
-        path = reverse("patients:invitation_accept", args=[world.token])
+        path = reverse("accounts:invitation_accept", args=[world.token])
         return Client(), path, {"username": "ines"}, ("password1", "password2")
     if name == "change":
         client = log_in(world, "patient")
@@ -904,21 +904,21 @@ def test_a_hostile_two_factor_code_is_refused_next_to_the_field(world, code):
     session = client.session
     del session[DEVICE_ID_SESSION_KEY]  # the password given, the code not yet
     session.save()
-    response = client.post(reverse("two_factor_verify"), {"otp_token": code, "next": IMG})
+    response = client.post(reverse("accounts:two_factor_verify"), {"otp_token": code, "next": IMG})
     assert response.status_code == 200
     messages = response.context["form"].errors["otp_token"]
     body = response.content.decode()
     assert escape(messages[0]) in body
     assert SCRIPT not in body and IMG not in body
     assert DEVICE_ID_SESSION_KEY not in client.session
-    assert client.get(reverse("dashboard"))["Location"].startswith(reverse("two_factor_verify"))
+    assert client.get(reverse("reports:dashboard"))["Location"].startswith(reverse("accounts:two_factor_verify"))
 
 
 @pytest.mark.parametrize("code", CODES)
 def test_a_hostile_code_for_a_new_authenticator_is_refused_and_confirms_nothing(world, code):
     client = log_in(world, "patient")
-    client.get(reverse("two_factor_setup"))
-    response = client.post(reverse("two_factor_setup"), {"otp_token": code})
+    client.get(reverse("accounts:two_factor_setup"))
+    response = client.post(reverse("accounts:two_factor_setup"), {"otp_token": code})
     assert response.status_code == 200
     messages = response.context["form"].errors["otp_token"]
     assert escape(messages[0]) in response.content.decode()
@@ -988,9 +988,9 @@ def pages_showing_the_text(world):
                 args=[RecordChange.objects.filter(action="restored").get().pk]),
     ]  # fmt: skip
     return [
-        ("clinician", reverse("dashboard")),
+        ("clinician", reverse("reports:dashboard")),
         ("clinician", reverse("patients:detail", args=[patient_pk])),
-        ("clinician", reverse("painlog:patient", args=[patient_pk])),
+        ("clinician", reverse("reports:patient_pain", args=[patient_pk])),
         ("clinician", reverse("patients:edit", args=[patient_pk])),
         ("clinician", reverse("patients:amputation_edit", args=[world.amputation.pk])),
         ("clinician", reverse("patients:surgery_edit", args=[world.surgery.pk])),
@@ -1046,12 +1046,12 @@ def test_no_page_of_the_app_shows_hostile_text_unescaped(world, text):
 
 def test_the_invitation_page_shows_a_hostile_first_name_escaped(world):
     Patient.objects.filter(pk=world.invitee.pk).update(first_name=SCRIPT)
-    body = Client().get(reverse("patients:invitation_accept", args=[world.token])).content
+    body = Client().get(reverse("accounts:invitation_accept", args=[world.token])).content
     assert SCRIPT.encode() not in body and escape(SCRIPT).encode() in body
 
 
 # The Django admin's own list filters and search pass address values to the database as they
-# are; tmrclinic.middleware.AdminQueryGuardMiddleware answers these with a 400 instead of the
+# are; accounts.middleware.AdminQueryGuardMiddleware answers these with a 400 instead of the
 # server error Django would give.
 
 ADMIN_HOSTILE_QUERIES = [

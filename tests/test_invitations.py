@@ -9,7 +9,8 @@ from django.contrib.auth import SESSION_KEY, get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.models import Invitation, RecordChange
+from accounts.models import Invitation
+from patients.models import RecordChange
 from tests.conftest import PASSWORD, make_patient
 
 NEW_PASSWORD = "a long enough passphrase"

@@ -235,7 +235,7 @@ def test_clinician_adds_an_entry_marked_as_on_behalf(client, clinician, patient)
     url = reverse(CLINICIAN_NEW, args=[patient.pk])
     assert "on the patient" in client.get(url).content.decode()
     response = client.post(url, three_taps(recorded_at="2026-01-02T09:00"))
-    assert response["Location"] == reverse("painlog:patient", args=[patient.pk])
+    assert response["Location"] == reverse("reports:patient_pain", args=[patient.pk])
     entry = PainEntry.objects.get()
     assert entry.source == "clinician" and entry.entered_by == clinician
     page = client.get(response["Location"]).content.decode()

@@ -147,12 +147,12 @@ def test_clinician_sees_deleted_entries_and_corrections(client, clinician, patie
         client.post(reverse("painlog:delete", args=[entry.pk]))
     client.force_login(clinician)
     with time_machine.travel(SAVED + datetime.timedelta(hours=2), tick=False):
-        body = client.get(reverse("painlog:patient", args=[patient.pk])).content.decode()
+        body = client.get(reverse("reports:patient_pain", args=[patient.pk])).content.decode()
     assert "Deleted" in body and "Corrected" in body and "phantom 5" in body
 
 
 def test_clinician_pain_page_trio(client, clinician, colleague, outsider, patient, entry):
-    url = reverse("painlog:patient", args=[patient.pk])
+    url = reverse("reports:patient_pain", args=[patient.pk])
     for user in (clinician, colleague):
         client.force_login(user)
         assert client.get(url).status_code == 200
@@ -175,7 +175,7 @@ def test_clinician_pain_page_runs_a_fixed_number_of_queries(
     # clinical record (also marked on the chart): amputations, surgeries, nerve transfers;
     # intake; entries for the outcomes; entries for the chart
     with time_machine.travel(SAVED, tick=False), django_assert_num_queries(16):
-        client.get(reverse("painlog:patient", args=[patient.pk]))
+        client.get(reverse("reports:patient_pain", args=[patient.pk]))
 
 
 def test_clinician_sets_the_logging_schedule(client, clinician, outsider, patient):

@@ -6,7 +6,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from patients.models import Invitation, Patient, RecordChange
+from accounts.models import Invitation
+from patients.models import Patient, RecordChange
 from tests.conftest import make_amputation, make_patient, make_surgery
 
 NEW = reverse("patients:create")
@@ -179,7 +180,7 @@ def test_archiving_needs_a_reason_hides_the_patient_and_stops_their_login(
     client.post(url, {"reason": "Moved to another hospital"})
     patient.refresh_from_db()
     assert patient.is_archived
-    assert patient.mrn not in client.get(reverse("dashboard")).content.decode()
+    assert patient.mrn not in client.get(reverse("reports:dashboard")).content.decode()
     client.force_login(patient.user)
     assert client.get(reverse("painlog:home")).status_code == 404
     client.force_login(clinician)

@@ -10,7 +10,7 @@ from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
-from patients.services import invite_patient
+from accounts.invitations import invite_patient
 
 
 @pytest.fixture(autouse=True)
@@ -56,37 +56,37 @@ def test_the_429_page_says_what_to_do(db, settings):
 
 def test_invitation_links_cannot_be_guessed_in_bulk(db, settings):
     settings.CLINIC_RATE_LIMITS = {
-        **settings.CLINIC_RATE_LIMITS, "patients:invitation_accept": (5, 3600)
+        **settings.CLINIC_RATE_LIMITS, "accounts:invitation_accept": (5, 3600)
     }
-    codes = flood(reverse("patients:invitation_accept", args=["guess"]), 6, method="get")
+    codes = flood(reverse("accounts:invitation_accept", args=["guess"]), 6, method="get")
     assert codes[-1] == 429
     assert 429 not in codes[:5]
 
 
 def test_a_real_invitation_still_opens_from_another_address(db, patient, clinician, settings):
     settings.CLINIC_RATE_LIMITS = {
-        **settings.CLINIC_RATE_LIMITS, "patients:invitation_accept": (2, 3600)
+        **settings.CLINIC_RATE_LIMITS, "accounts:invitation_accept": (2, 3600)
     }
     patient.user = None
     patient.save()
     _, token = invite_patient(
         patient=patient, invited_by=clinician, build_link=lambda token: f"/invite/{token}/"
     )
-    flood(reverse("patients:invitation_accept", args=["guess"]), 3, method="get")
-    codes = flood(reverse("patients:invitation_accept", args=[token]), 1, method="get",
+    flood(reverse("accounts:invitation_accept", args=["guess"]), 3, method="get")
+    codes = flood(reverse("accounts:invitation_accept", args=[token]), 1, method="get",
                   address="192.0.2.44")  # fmt: skip
     assert codes == [200]
 
 
 def test_two_factor_codes_are_capped(client, clinician, settings):
-    settings.CLINIC_RATE_LIMITS = {**settings.CLINIC_RATE_LIMITS, "two_factor_verify": (2, 600)}
+    settings.CLINIC_RATE_LIMITS = {**settings.CLINIC_RATE_LIMITS, "accounts:two_factor_verify": (2, 600)}
     client.force_login(clinician)
     # force_login passed the second factor; a fresh password login has not.
     session = client.session
     session.pop("otp_device_id", None)
     session.save()
     codes = [
-        client.post(reverse("two_factor_verify"), {"otp_token": "000000"}).status_code
+        client.post(reverse("accounts:two_factor_verify"), {"otp_token": "000000"}).status_code
         for _ in range(3)
     ]
     assert codes[-1] == 429

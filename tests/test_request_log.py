@@ -144,10 +144,10 @@ def test_the_formatter_names_chained_exceptions_by_type():
 
 def test_django_s_own_4xx_lines_carry_the_request_id(client, clinician, log_lines):
     client.force_login(clinician)
-    response = client.get("/painlog/patients/999999/")
+    response = client.get("/dashboard/patients/999999/")
     assert response.status_code == 404
     (not_found,) = [line for line in log_lines() if line["logger"] == "django.request"]
-    assert not_found["msg"] == "Not Found: /painlog/patients/999999/"
+    assert not_found["msg"] == "Not Found: /dashboard/patients/999999/"
     assert not_found["request_id"] == response["X-Request-ID"]
     assert not_found["user_id"] == clinician.pk
 

@@ -90,8 +90,8 @@ def test_seed_refuses_to_run_with_debug_off(db, settings):
     ("username", "home"),
     [
         ("admin", "admin:index"),
-        ("clinician", "dashboard"),
-        ("clinician2", "dashboard"),
+        ("clinician", "reports:dashboard"),
+        ("clinician2", "reports:dashboard"),
         ("patient", "painlog:home"),
         ("patient2", "painlog:home"),
     ],
@@ -104,7 +104,7 @@ def test_each_demo_account_logs_in_to_its_home(db, debug_on, username, home):
     )
     if username in ("admin", "clinician", "clinician2"):
         # Staff give the second factor: the demo's published authenticator secret.
-        assert response.redirect_chain[-1][0].startswith(reverse("two_factor_verify"))
+        assert response.redirect_chain[-1][0].startswith(reverse("accounts:two_factor_verify"))
         response = browser.post(
             response.redirect_chain[-1][0],
             {"otp_token": current_code(secret=DEMO_TOTP_SECRET)},
@@ -121,9 +121,9 @@ def test_demo_clinicians_each_see_only_their_own_clinic(db, debug_on):
         browser = Client()
         browser.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD})
         browser.post(
-            reverse("two_factor_verify"), {"otp_token": current_code(secret=DEMO_TOTP_SECRET)}
+            reverse("accounts:two_factor_verify"), {"otp_token": current_code(secret=DEMO_TOTP_SECRET)}
         )
-        page = browser.get(reverse("dashboard")).context["page"]
+        page = browser.get(reverse("reports:dashboard")).context["page"]
         assert page.paginator.count == clinic.patients.count()
         assert {p.clinic_id for p in page.object_list} == {clinic.pk}
 

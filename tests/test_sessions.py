@@ -20,7 +20,7 @@ def at(minutes):
 
 @pytest.mark.parametrize(
     ("who", "page", "idle_minutes"),
-    [("clinician", "dashboard", 15), ("site_admin", "admin:index", 15),
+    [("clinician", "reports:dashboard", 15), ("site_admin", "admin:index", 15),
      ("patient", "painlog:home", 60)],
 )  # fmt: skip
 def test_a_session_ends_after_its_idle_time_and_not_before(
@@ -88,10 +88,10 @@ def test_a_password_change_ends_the_users_other_sessions(client, patient):
 
 def test_deactivating_an_account_ends_its_sessions(client, clinician):
     client.force_login(clinician)
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("reports:dashboard")).status_code == 200
     clinician.is_active = False
     clinician.save()
-    assert client.get(reverse("dashboard")).status_code == 302
+    assert client.get(reverse("reports:dashboard")).status_code == 302
 
 
 def test_the_session_cookie_is_http_only_and_ends_with_the_browser(client, patient):

@@ -13,12 +13,12 @@ from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import RecoveryCode, RecoveryCodeDevice
 from tests.conftest import PASSWORD, current_code
-from tmrclinic.models import RecoveryCode, RecoveryCodeDevice
 
-VERIFY = reverse("two_factor_verify")
-SETUP = reverse("two_factor_setup")
-MANAGE = reverse("two_factor_manage")
+VERIFY = reverse("accounts:two_factor_verify")
+SETUP = reverse("accounts:two_factor_setup")
+MANAGE = reverse("accounts:two_factor_manage")
 
 
 def later(seconds):
@@ -37,7 +37,7 @@ def authenticator(user):
 def test_a_clinician_without_an_authenticator_must_set_one_up_before_anything(client, clinician):
     response = password_login(client, "alice")
     assert response.redirect_chain[-1][0].startswith(SETUP)
-    for url in (reverse("dashboard"), reverse("admin:index"), reverse("patients:create")):
+    for url in (reverse("reports:dashboard"), reverse("admin:index"), reverse("patients:create")):
         assert client.get(url)["Location"].startswith(SETUP)
 
 
@@ -66,7 +66,7 @@ def test_setting_up_an_authenticator_confirms_it_and_shows_recovery_codes_once(
     assert len(stored) == 10
     assert not any(code.decode().replace("-", "") in stored for code in codes)
     # The session is verified: the dashboard opens.
-    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("reports:dashboard")).status_code == 200
 
 
 def test_a_clinician_with_an_authenticator_gives_its_code_after_the_password(
@@ -75,7 +75,7 @@ def test_a_clinician_with_an_authenticator_gives_its_code_after_the_password(
     device = authenticator(clinician)
     response = password_login(client, "alice", next_url="/dashboard/")
     assert response.redirect_chain[-1][0].startswith(VERIFY)
-    assert client.get(reverse("dashboard"))["Location"].startswith(VERIFY)
+    assert client.get(reverse("reports:dashboard"))["Location"].startswith(VERIFY)
     wrong = client.post(VERIFY, {"otp_token": "123456", "next": "/dashboard/"})
     assert "not right" in wrong.context["form"].errors["otp_token"][0]
     with later(60):  # past the pause that follows a wrong code
@@ -105,7 +105,7 @@ def test_a_recovery_code_signs_in_once(client, clinician):
     assert device.confirmed
     password_login(client, "alice")
     response = client.post(VERIFY, {"otp_token": codes[0].lower()}, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("dashboard")
+    assert response.redirect_chain[-1][0] == reverse("reports:dashboard")
     assert b"9 are left" in response.content
 
     other = Client()
@@ -144,7 +144,7 @@ def test_a_patient_may_turn_two_factor_on_and_off(client, patient):
     response = password_login(again, "pat")
     assert response.redirect_chain[-1][0].startswith(VERIFY)
 
-    off = client.post(reverse("two_factor_disable"), follow=True)
+    off = client.post(reverse("accounts:two_factor_disable"), follow=True)
     assert b"Two-factor sign-in is off" in off.content
     assert not TOTPDevice.objects.filter(user=patient.user).exists()
     assert not RecoveryCodeDevice.objects.filter(user=patient.user).exists()
@@ -152,7 +152,7 @@ def test_a_patient_may_turn_two_factor_on_and_off(client, patient):
 
 def test_a_clinician_cannot_turn_two_factor_off(client, clinician):
     client.force_login(clinician)
-    assert client.post(reverse("two_factor_disable")).status_code == 404
+    assert client.post(reverse("accounts:two_factor_disable")).status_code == 404
     assert TOTPDevice.objects.filter(user=clinician, confirmed=True).exists()
 
 
@@ -162,7 +162,7 @@ def test_changing_the_second_factor_needs_a_verified_session(client, clinician):
     RecoveryCodeDevice.objects.create(user=clinician, name="codes", confirmed=True)
     password_login(client, "alice")
     assert client.get(SETUP)["Location"].startswith(VERIFY)
-    assert client.post(reverse("two_factor_new_codes"))["Location"].startswith(VERIFY)
+    assert client.post(reverse("accounts:two_factor_new_codes"))["Location"].startswith(VERIFY)
     assert TOTPDevice.objects.filter(user=clinician).count() == 1
 
 
@@ -170,7 +170,7 @@ def test_new_recovery_codes_replace_the_old_ones(client, clinician):
     client.force_login(clinician)
     recovery = RecoveryCodeDevice.objects.create(user=clinician, name="codes", confirmed=True)
     old = recovery.replace_codes()
-    response = client.post(reverse("two_factor_new_codes"))
+    response = client.post(reverse("accounts:two_factor_new_codes"))
     assert b"your old codes no longer work" in response.content
     assert not recovery.verify_token(old[0])
 
@@ -184,14 +184,14 @@ def test_next_never_leaves_the_site(client, clinician):
     assert response["Location"] == reverse("home")
 
 
-@pytest.mark.parametrize("endpoint", ["two_factor_new_codes", "two_factor_disable"])
+@pytest.mark.parametrize("endpoint", ["accounts:two_factor_new_codes", "accounts:two_factor_disable"])
 def test_a_session_without_a_second_factor_cannot_manage_one(client, patient, endpoint):
     client.force_login(patient.user)  # a patient who never set up an authenticator
     assert client.post(reverse(endpoint)).status_code == 404
     assert not RecoveryCodeDevice.objects.exists()
 
 
-@pytest.mark.parametrize("endpoint", ["two_factor_new_codes", "two_factor_disable"])
+@pytest.mark.parametrize("endpoint", ["accounts:two_factor_new_codes", "accounts:two_factor_disable"])
 def test_anonymous_visitors_are_sent_to_log_in(client, endpoint):
     response = client.post(reverse(endpoint))
     assert response.status_code == 302

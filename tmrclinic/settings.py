@@ -161,9 +161,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
-    "tmrclinic",
+    "accounts",
     "patients",
     "painlog",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -178,16 +179,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "tmrclinic.middleware.IdleTimeoutMiddleware",
+    "accounts.middleware.IdleTimeoutMiddleware",
     # Deny by default: every view needs a login unless marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Clinicians and admins reach nothing, the admin included, before their second factor.
-    "tmrclinic.middleware.TwoFactorMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "tmrclinic.middleware.PrivatePagesMiddleware",
-    "tmrclinic.middleware.RateLimitMiddleware",
-    "tmrclinic.middleware.RefusalLogMiddleware",
-    "tmrclinic.middleware.AdminQueryGuardMiddleware",
+    "accounts.middleware.PrivatePagesMiddleware",
+    "accounts.middleware.RateLimitMiddleware",
+    "patients.middleware.RefusalLogMiddleware",
+    "accounts.middleware.AdminQueryGuardMiddleware",
     # Last: it answers locked-out logins with the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -209,7 +210,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tmrclinic.context_processors.clinic_role",
+                "accounts.context_processors.clinic_role",
             ],
         },
     },
@@ -248,7 +249,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions live in the database (shared by every app server), end when the browser closes,
 # after a working day at most (SESSION_COOKIE_AGE, an absolute limit enforced by
-# tmrclinic.middleware) and after a shorter spell of inactivity: clinicians and admins see many
+# accounts.middleware) and after a shorter spell of inactivity: clinicians and admins see many
 # patients' records on shared workstations, patients only their own on their own phone.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -269,7 +270,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("CLINIC_LOCKOUT_MINUTES", 15, mini
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_CLIENT_IP_CALLABLE = "patients.audit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "accounts.limits.client_ip"
 AXES_VERBOSE = False
 # Usernames of failed logins are kept in the admin's lockout list, passwords never.
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
@@ -369,14 +370,14 @@ else:
     }
 
 # Requests per address per window on the endpoints that guess-and-retry attacks target;
-# (count, seconds). tmrclinic.middleware.RateLimitMiddleware applies them by URL name.
+# (count, seconds). accounts.middleware.RateLimitMiddleware applies them by URL name.
 CLINIC_RATE_LIMITS = {
     "login": (env_int("CLINIC_LOGIN_RATE", 30, minimum=1), 10 * 60),
     "admin:login": (env_int("CLINIC_LOGIN_RATE", 30, minimum=1), 10 * 60),
-    "two_factor_verify": (env_int("CLINIC_LOGIN_RATE", 30, minimum=1), 10 * 60),
+    "accounts:two_factor_verify": (env_int("CLINIC_LOGIN_RATE", 30, minimum=1), 10 * 60),
     "password_reset": (env_int("CLINIC_PASSWORD_RESET_RATE", 5, minimum=1), 60 * 60),
     "password_reset_confirm": (env_int("CLINIC_PASSWORD_RESET_RATE", 5, minimum=1) * 4, 60 * 60),
-    "patients:invitation_accept": (env_int("CLINIC_INVITATION_RATE", 20, minimum=1), 60 * 60),
+    "accounts:invitation_accept": (env_int("CLINIC_INVITATION_RATE", 20, minimum=1), 60 * 60),
 }
 
 # One line per event on stdout: JSON in production, readable text on a laptop. Every line has

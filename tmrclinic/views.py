@@ -4,31 +4,11 @@ import sys
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
-from django.shortcuts import redirect, render
 from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from patients.access import Role, role_of
-
 logger = logging.getLogger(__name__)
-
-ROLE_HOMES = {
-    Role.ADMIN: "admin:index",
-    Role.CLINICIAN: "dashboard",
-    Role.PATIENT: "painlog:home",
-}
-
-
-@login_not_required
-def home(request):
-    """Send each person to the page they came for."""
-    if not request.user.is_authenticated:
-        return redirect("login")
-    role = role_of(request.user)
-    if role in ROLE_HOMES:
-        return redirect(ROLE_HOMES[role])
-    return render(request, "no_role.html", status=403)
 
 
 @login_not_required

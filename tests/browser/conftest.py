@@ -144,7 +144,7 @@ def log_in(page, base_url, username, password):
 @pytest.fixture
 def demo_data(transactional_db, settings):
     """The demo clinic (`seed_demo`); its clinicians and admins have an authenticator."""
-    from patients.access import CLINICIANS_GROUP
+    from accounts.roles import CLINICIANS_GROUP
 
     settings.DEBUG = True
     call_command("seed_demo")

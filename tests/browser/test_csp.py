@@ -31,7 +31,7 @@ def test_patient_pages_raise_no_csp_violation(phone, live_server, demo_data):
 def test_clinician_and_admin_pages_raise_no_csp_violation(desktop, live_server, demo_data):
     jordan = Patient.objects.get(mrn="DEMO-P001")
     paths = ["/dashboard/", "/dashboard/outcomes/", f"/patients/{jordan.pk}/",
-             f"/painlog/patients/{jordan.pk}/", "/patients/new/"]  # fmt: skip
+             f"/dashboard/patients/{jordan.pk}/", "/patients/new/"]  # fmt: skip
     assert visit_all(desktop, live_server.url, "clinician", paths) == []
 
 

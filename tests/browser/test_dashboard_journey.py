@@ -91,7 +91,7 @@ def test_clinician_finds_the_patient_getting_worse_and_opens_their_review(
 
     with desktop.expect_navigation():
         desktop.get_by_role("link", name="Reyes, Jordan").click()
-    assert desktop.url == f"{live_server.url}/painlog/patients/{patient.pk}/"
+    assert desktop.url == f"{live_server.url}/dashboard/patients/{patient.pk}/"
     assert desktop.get_by_role("heading", name="Jordan Reyes").is_visible()
     assert desktop.locator("svg[role=img]").first.is_visible()
     phantom = desktop.locator("caption", has_text="Phantom limb pain: baseline")

@@ -1,22 +1,20 @@
 """Security middleware that applies to every page: idle log-off, the second factor, no caching
-of private pages, rate limits and the log of refused lookups. Settings in tmrclinic/settings.py."""
+of private pages, rate limits and the admin's query guard. Settings in tmrclinic/settings.py."""
 
 import time
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_otp import user_has_device
 
-from patients.access import Role, role_of
-from patients.audit import client_ip, record_access
+from .limits import client_ip, rate_limited
+from .roles import is_clinic_staff
 
 # Writing the session on every request would cost a database write per page; the idle clock
 # only needs minute precision.
@@ -29,13 +27,13 @@ NO_DEVICE = "_clinic_no_second_factor"
 
 
 def idle_minutes_for(user):
-    if role_of(user) in (Role.ADMIN, Role.CLINICIAN):
+    if is_clinic_staff(user):
         return settings.CLINIC_IDLE_MINUTES_STAFF
     return settings.CLINIC_IDLE_MINUTES_PATIENT
 
 
 def second_factor_required(user):
-    return role_of(user) in (Role.ADMIN, Role.CLINICIAN)
+    return is_clinic_staff(user)
 
 
 def start_session_clock(sender, request, user, **kwargs):
@@ -93,7 +91,7 @@ class TwoFactorMiddleware:
     admin without one must set one up. Until then only the two-factor pages, logout and the
     public pages answer: the Django admin cannot be reached around it."""
 
-    ALLOWED = {"two_factor_verify", "two_factor_setup", "logout", "login"}
+    ALLOWED = {"accounts:two_factor_verify", "accounts:two_factor_setup", "logout", "login"}
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -111,9 +109,9 @@ class TwoFactorMiddleware:
             return None
         query = urlencode({"next": request.get_full_path()})
         if user_has_device(user):
-            return redirect(f"{reverse('two_factor_verify')}?{query}")
+            return redirect(f"{reverse('accounts:two_factor_verify')}?{query}")
         if second_factor_required(user):
-            return redirect(f"{reverse('two_factor_setup')}?{query}")
+            return redirect(f"{reverse('accounts:two_factor_setup')}?{query}")
         # A patient without an authenticator: remember it, so their pages cost no extra query.
         request.session[NO_DEVICE] = True
         return None
@@ -155,39 +153,12 @@ class RateLimitMiddleware:
         name = request.resolver_match.view_name
         limit = settings.CLINIC_RATE_LIMITS.get(name)
         # Invitation links are guessed with GET as well; the other endpoints only act on POST.
-        if limit is None or (request.method != "POST" and name != "patients:invitation_accept"):
+        if limit is None or (request.method != "POST" and name != "accounts:invitation_accept"):
             return None
         count, seconds = limit
-        window = int(time.time() // seconds)
-        key = f"ratelimit:{name}:{client_ip(request)}:{window}"
-        cache.add(key, 0, seconds)
-        try:
-            used = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, seconds)
-            used = 1
-        if used > count:
-            minutes = max(1, round((seconds - time.time() % seconds) / 60))
+        minutes = rate_limited(name, client_ip(request), count=count, seconds=seconds)
+        if minutes:
             return render(request, "429.html", {"minutes": minutes}, status=429)
-        return None
-
-
-class RefusalLogMiddleware:
-    """Writes a refused lookup of an object (someone asking for a record they may not see) to
-    the access log. Plain "page not found" answers without an object id are not logged."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_exception(self, request, exception):
-        if not isinstance(exception, Http404 | PermissionDenied):
-            return None
-        match = getattr(request, "resolver_match", None)
-        if request.user.is_authenticated and match is not None and match.kwargs:
-            record_access(request, "denied", detail=f"refused: {match.view_name}")
         return None
 
 

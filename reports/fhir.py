@@ -17,7 +17,7 @@ entries.
 Ids are uuid5 of our row ids (urn:uuid: in fullUrl and references), so references resolve
 inside the bundle and the same data always exports to the same ids. The research variant (only
 patients who agreed to research use, no names, MRN, contact details, free text or exact birth
-date) derives them from keyed hashes instead (painlog.exports.pseudonym, under the
+date) derives them from keyed hashes instead (reports.exports.pseudonym, under the
 SECRET_KEY), so that no database id can be recovered by trying ids.
 
 Patient, Condition, Procedure... below are the FHIR classes; our models are reached through
@@ -43,6 +43,7 @@ from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
+from painlog.models import PainEntry
 from patients.models import (
     Amputation,
     Intake,
@@ -54,7 +55,6 @@ from patients.models import (
 )
 
 from .exports import pseudonym
-from .models import PainEntry
 
 # Fixed for good: every id in every export is derived from it.
 NAMESPACE = uuid.UUID("32fbee21-f7bd-4d38-b376-1cdc8500c625")

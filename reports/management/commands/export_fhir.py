@@ -5,8 +5,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from painlog.fhir import bundle_json
-from patients.models import AccessAction, AccessEvent, Clinic, Patient
+from patients.audit import export_detail, log_access
+from patients.models import AccessAction, Clinic, Patient
+from reports.fhir import bundle_json
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +31,11 @@ class Command(BaseCommand):
     def handle(self, *args, clinic, research=False, output=None, **options):
         clinic = self._clinic(clinic)
         patients = Patient.objects.filter(clinic=clinic)
-        # The access log has every export; patients.audit.record_access() needs a request, so
-        # the line is written here, with the account on the server that ran the command.
-        AccessEvent.objects.create(
-            actor_username=f"{_system_user()} (command line)"[:150],
-            action=AccessAction.EXPORT,
-            detail=f"FHIR bundle{' (research)' if research else ''}; clinic={clinic.pk}",
+        # The access log has every export: here with the server account that ran the command.
+        log_access(
+            AccessAction.EXPORT,
+            actor_username=f"{_system_user()} (command line)",
+            detail=export_detail("FHIR bundle", research=research, filters={"clinic": clinic.pk}),
             path="manage.py export_fhir",
         )
         logger.info(

@@ -1,5 +1,6 @@
 """
-CSV exports for clinicians and admins, streamed so that memory stays flat however many rows.
+CSV exports for clinicians and admins, streamed so that memory stays flat however many rows,
+and the limit and access-log line that every download (CSV or FHIR) passes.
 
 /dashboard/export/entries.csv: one row per live (not deleted) pain entry of the patients of the
 clinician's clinics, oldest first per patient: patient_id (the database id), MRN, last name,
@@ -33,22 +34,18 @@ import csv
 import hashlib
 import hmac
 import logging
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
-from patients.access import clinics_of
-from patients.audit import record_access
+from accounts.limits import rate_limited
+from painlog import outcomes
+from painlog.models import PainEntry
+from patients.audit import export_detail, record_access
 from patients.models import Sensation
 
-from . import outcomes
-from .cohort import CohortFilterForm, clinicians_only, cohort_patients, patients_for
-from .models import PainEntry
+from .cohort import cohort_patients
 
 logger = logging.getLogger(__name__)
 
@@ -99,56 +96,38 @@ def _rounded(value, digits):
     return None if value is None else round(value, digits)
 
 
-def too_many_exports(user):
-    """A 429 answer once this user has used up the hour's exports (CSV and FHIR count
-    together), None until then."""
-    key = f"csv-export:{user.pk}:{int(time.time() // RATE_WINDOW_SECONDS)}"
-    cache.add(key, 0, RATE_WINDOW_SECONDS)
-    try:
-        if cache.incr(key) <= EXPORTS_PER_WINDOW:
-            return None
-    except ValueError:  # expired between add and incr
-        return None
-    return HttpResponse(
-        "Too many exports in the last hour. Try again later.",
-        status=429,
-        content_type="text/plain; charset=utf-8",
+def start_export(request, what, *, research=False, filters=None, patient=None):
+    """What every download (CSV or FHIR) passes before it streams: the hourly limit per user,
+    then a line in the access log (who, what, which filters; never patient data). Returns the
+    429 answer once the hour's exports are used up, None when the export may go ahead."""
+    minutes = rate_limited(
+        "export", request.user.pk, count=EXPORTS_PER_WINDOW, seconds=RATE_WINDOW_SECONDS
     )
-
-
-def log_export(request, what, research, filters):
-    """The access log of a cohort export: who, what, which filters; never patient data."""
+    if minutes:
+        return HttpResponse(
+            f"Too many exports in the last hour. Try again in {minutes} minutes.",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
     record_access(
         request,
         "export",
-        detail=f"{what}{' (research)' if research else ''}; filters: "
-        + (", ".join(f"{name}={value}" for name, value in sorted(filters.items())) or "none"),
+        patient=patient,
+        # A patient's own bundle has no filters: which patient is the line's patient.
+        detail=what if filters is None else export_detail(what, research=research, filters=filters),
     )
-
-
-def _export(request, kind, header_and_rows):
-    """The response for one export: filters checked, rate limited, logged, streamed."""
-    research = request.GET.get("research") == "1"
-    form = CohortFilterForm(request.GET or None, clinics=clinics_of(request.user))
-    filters = form.filters()
-    if form.errors:
-        return HttpResponse(
-            "Check the filters: " + "; ".join(form.errors.get_json_data().keys()),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
-    too_many = too_many_exports(request.user)
-    if too_many:
-        return too_many
-    log_export(request, f"{kind} CSV", research, filters)
     logger.info(
-        "CSV export %s by user %s (research=%s, filters=%s)",
-        kind,
+        "export of %s by user %s (research=%s, filters=%s)",
+        what,
         request.user.pk,
         research,
-        sorted(filters),
+        sorted(filters or {}),
     )
-    header, rows = header_and_rows(patients_for(request.user, research=research, **filters))
+    return None
+
+
+def csv_download(header, rows, *, kind, research):
+    """The streamed CSV answer; research downloads drop the identifying columns first."""
     if research:
         header, rows = _for_research(header, rows)
     response = StreamingHttpResponse(
@@ -280,17 +259,3 @@ def outcome_rows(patients):
                     ]  # fmt: skip
 
     return OUTCOME_HEADER, rows()
-
-
-@never_cache
-@require_GET
-@clinicians_only
-def export_entries(request):
-    return _export(request, "entries", entry_rows)
-
-
-@never_cache
-@require_GET
-@clinicians_only
-def export_outcomes(request):
-    return _export(request, "outcomes", outcome_rows)

@@ -1,11 +1,13 @@
-"""Account security that belongs to no clinical app: the two-factor recovery codes."""
+"""Logins: the two-factor recovery codes, and the invitations that let a patient make a login."""
 
+import datetime
 import hashlib
 import hmac
 import secrets
 
 from django.conf import settings
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_otp.models import Device, ThrottlingMixin
 
@@ -84,3 +86,66 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"Recovery code of {self.device.user} ({'used' if self.used_at else 'unused'})"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def usable(self):
+        return self.filter(
+            used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class Invitation(models.Model):
+    """A single-use link that lets a patient set up their login.
+
+    Only a hash of the token is stored: the link itself is shown once, to the clinician who
+    made it, and sent by email if asked.
+    """
+
+    LIFETIME = datetime.timedelta(days=7)
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="invitations"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    emailed_to = models.EmailField(blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="invitation_expires_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="invitation_used_or_revoked_not_both",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Invitation for {self.patient.full_name} ({self.status})"
+
+    @property
+    def can_be_accepted(self):
+        patient = self.patient
+        return self.status == "open" and not patient.user_id and not patient.is_archived
+
+    @property
+    def status(self):
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "replaced"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "open"

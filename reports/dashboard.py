@@ -26,10 +26,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from painlog import outcomes
+from painlog.models import LoggingSchedule, PainEntry
 from patients.models import Surgery
-
-from . import outcomes
-from .models import LoggingSchedule, PainEntry
 
 RECENT_DAYS = 7
 BEFORE_RECENT_DAYS = 28

@@ -1,6 +1,7 @@
-"""Two-factor sign-in with an authenticator app (TOTP) and one-time recovery codes.
+"""Where each person lands after login, invitation acceptance, and two-factor sign-in.
 
-Required for clinicians and admins (tmrclinic.middleware.TwoFactorMiddleware sends them here
+Two-factor sign-in uses an authenticator app (TOTP) and one-time recovery codes. It is
+required for clinicians and admins (accounts.middleware.TwoFactorMiddleware sends them here
 after the password), optional for patients. Changing or turning off a second factor needs a
 session that has already passed it, so a stolen password alone cannot swap the authenticator.
 """
@@ -10,6 +11,8 @@ import base64
 import segno
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -21,8 +24,29 @@ from django_otp import user_has_device
 from django_otp import verify_token as otp_verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .forms import AcceptInvitationForm
+from .invitations import InvitationUnusable, accept_invitation, find_invitation
 from .middleware import NO_DEVICE, safe_next, second_factor_required
 from .models import RecoveryCodeDevice, normalize_recovery_code
+from .roles import Role, role_of
+
+ROLE_HOMES = {
+    Role.ADMIN: "admin:index",
+    Role.CLINICIAN: "reports:dashboard",
+    Role.PATIENT: "painlog:home",
+}
+
+
+@login_not_required
+def home(request):
+    """Send each person to the page they came for."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    role = role_of(request.user)
+    if role in ROLE_HOMES:
+        return redirect(ROLE_HOMES[role])
+    return render(request, "no_role.html", status=403)
+
 
 AUTHENTICATOR_NAME = "Authenticator app"
 
@@ -95,7 +119,7 @@ def two_factor_verify(request):
     if user.is_verified():
         return redirect(next_url)
     if not user_has_device(user):
-        return redirect(f"{reverse('two_factor_setup')}?next={next_url}")
+        return redirect(f"{reverse('accounts:two_factor_setup')}?next={next_url}")
     form = CodeForm(request.POST or None)
     if form.is_valid():
         device = check_code(user, form.cleaned_data["otp_token"])
@@ -118,9 +142,7 @@ def two_factor_verify(request):
                 "otp_token",
                 "That code is not right. Check the time on your phone and try the newest code.",
             )
-    return render(
-        request, "registration/two_factor_verify.html", {"form": form, "next": next_url}
-    )
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": next_url})
 
 
 @never_cache
@@ -130,11 +152,12 @@ def two_factor_setup(request):
     next_url = safe_next(request, reverse("home"))
     if user_has_device(user) and not user.is_verified():
         # Replacing an authenticator needs the old one first.
-        return redirect(f"{reverse('two_factor_verify')}?next={reverse('two_factor_setup')}")
-    device = (
-        TOTPDevice.objects.devices_for_user(user, confirmed=False).order_by("-pk").first()
-        or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
-    )
+        return redirect(
+            f"{reverse('accounts:two_factor_verify')}?next={reverse('accounts:two_factor_setup')}"
+        )
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=False).order_by(
+        "-pk"
+    ).first() or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
     form = NewAuthenticatorForm(request.POST or None)
     if form.is_valid():
         if device.verify_token(form.cleaned_data["otp_token"]):
@@ -210,7 +233,7 @@ def two_factor_new_codes(request):
     return render(
         request,
         "registration/two_factor_codes.html",
-        {"codes": codes, "next": reverse("two_factor_manage"), "first_time": False},
+        {"codes": codes, "next": reverse("accounts:two_factor_manage"), "first_time": False},
     )
 
 
@@ -226,4 +249,37 @@ def two_factor_disable(request):
         RecoveryCodeDevice.objects.filter(user=user).delete()
     request.session[NO_DEVICE] = True
     messages.success(request, "Two-factor sign-in is off. You can turn it on again at any time.")
-    return redirect("two_factor_manage")
+    return redirect("accounts:two_factor_manage")
+
+
+@login_not_required
+@never_cache
+def invitation_accept(request, token):
+    invitation = find_invitation(token)
+    if invitation is None or not invitation.can_be_accepted:
+        return render(
+            request,
+            "accounts/invitation_unusable.html",
+            {"invitation": invitation},
+            status=410 if invitation else 404,
+        )
+    if request.user.is_authenticated:
+        return render(request, "accounts/invitation_logged_in.html", status=409)
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = accept_invitation(
+                token=token,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except InvitationUnusable:
+            return render(
+                request, "accounts/invitation_unusable.html", {"invitation": None}, status=410
+            )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Your login is ready. A few questions about your pain now.")
+        return redirect("patients:intake")
+    return render(
+        request, "accounts/invitation_accept.html", {"form": form, "patient": invitation.patient}
+    )

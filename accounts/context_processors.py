@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from patients.access import role_of
+from .roles import role_of
 
 
 def clinic_role(request):

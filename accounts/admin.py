@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from .models import Invitation, RecoveryCodeDevice
+
+
+@admin.register(RecoveryCodeDevice)
+class RecoveryCodeDeviceAdmin(admin.ModelAdmin):
+    """Lets an admin take away a lost set of recovery codes (delete it; the user makes new ones
+    when setting up a new authenticator). The codes themselves are only hashes and not shown."""
+
+    list_display = ["user", "name", "remaining_codes"]
+    search_fields = ["user__username"]
+    fields = ["user", "name"]
+    readonly_fields = ["user", "name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Unused codes")
+    def remaining_codes(self, device):
+        return device.remaining()
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["patient", "created_by", "created_at", "expires_at", "used_at", "revoked_at"]
+    list_filter = ["patient__clinic"]
+    search_fields = ["patient__last_name", "patient__mrn"]
+    list_select_related = ["patient", "created_by"]
+    # The token hash is useless to a person and must not be editable.
+    exclude = ["token_hash"]
+    readonly_fields = ["patient", "created_by", "created_at", "emailed_to", "used_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        # An invitation is part of the record's history: revoke it, never delete it.
+        return False

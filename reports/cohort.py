@@ -1,0 +1,267 @@
+"""
+The cohort outcomes page (/dashboard/outcomes/): did pain go down after TMR across a clinician's
+patients, at 1, 3, 6, 12 and 24 months, for the whole cohort and split by limb, timing and
+amputation level.
+
+The figures are painlog.outcomes' (DOMAIN.md, "Outcome rules"); this module fetches what they
+need in a fixed number of queries whatever the cohort's size, groups patients and lays out the
+chart. reports.exports streams the same per-patient outcomes as CSV.
+"""
+
+import datetime
+import itertools
+from dataclasses import dataclass
+from operator import itemgetter
+
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
+
+from painlog import outcomes
+from painlog.models import PainEntry
+from patients.access import patients_visible_to
+from patients.models import Level, Limb, Patient, Procedure, Surgery
+
+# Entries are read in chunks of this many rows, so memory stays flat however long the diaries.
+ENTRY_CHUNK = 2000
+# The span of entries any outcome reads, in days from day 0: the baseline from day -30, the
+# 24-month window to day 730 + 45. One day more at each end absorbs any time-zone offset.
+FIRST_DAY_READ = outcomes.BASELINE_FIRST_DAY - 1
+LAST_DAY_READ = max(time_point.last_day for time_point in outcomes.TIME_POINTS) + 1
+
+
+def patients_for(user, *, clinic=None, surgery_from=None, surgery_to=None, research=False):
+    """The patients this user may see, each annotated with `first_tmr_date` (None without a TMR
+    surgery): archived ones too, since what they logged is still their outcome. With
+    `research`, only those who agreed to research use."""
+    first_tmr = Surgery.objects.filter(
+        patient=OuterRef("pk"), procedure__in=Surgery.TMR_PROCEDURES
+    ).order_by("date", "pk")
+    patients = patients_visible_to(user).annotate(
+        first_tmr_date=Subquery(first_tmr.values("date")[:1])
+    )
+    if clinic is not None:
+        patients = patients.filter(clinic_id=clinic)
+    if surgery_from:
+        patients = patients.filter(first_tmr_date__gte=surgery_from)
+    if surgery_to:
+        patients = patients.filter(first_tmr_date__lte=surgery_to)
+    if research:
+        patients = patients.filter(research_consent=True)
+    return patients.order_by("pk")
+
+
+@dataclass(frozen=True)
+class CohortPatient:
+    """A patient with a TMR surgery, the surgery that made their day 0, and their outcome."""
+
+    patient: Patient
+    first_tmr: Surgery
+    outcome: outcomes.PatientOutcome
+
+    @property
+    def limb(self):
+        return self.first_tmr.amputation.limb
+
+    @property
+    def level(self):
+        return self.first_tmr.amputation.level
+
+    @property
+    def timing(self):
+        """Primary TMR, or TMR with RPNI on the amputation day, is "primary"; else "delayed"."""
+        surgery = self.first_tmr
+        at_amputation = surgery.procedure == Procedure.TMR_RPNI and (
+            surgery.date == surgery.amputation.date
+        )
+        return (
+            "primary" if surgery.procedure == Procedure.PRIMARY_TMR or at_amputation else "delayed"
+        )
+
+
+TIMINGS = (("primary", "Primary TMR (at the amputation)"), ("delayed", "Delayed TMR"))
+
+
+def first_tmr_surgery(surgeries):
+    """The first TMR surgery (primary, secondary or with RPNI): the one outcomes' day_zero()
+    dates. On a tie (both limbs the same day) the one recorded first."""
+    tmr = [surgery for surgery in surgeries if surgery.procedure in Surgery.TMR_PROCEDURES]
+    return min(tmr, key=lambda surgery: (surgery.date, surgery.pk), default=None)
+
+
+def cohort_patients(patients, *, today=None):
+    """Yield a CohortPatient for each patient of `patients` (from patients_for()) who has a TMR
+    surgery, in primary-key order, in three queries however many patients and entries: the
+    patients (with clinic and intake), their surgeries (with amputation), and their live
+    entries in the span any outcome reads, streamed in chunks and taken one patient at a time.
+    """
+    today = today or timezone.localdate()
+    patients = patients.filter(first_tmr_date__isnull=False)
+    cohort = list(
+        patients.select_related("clinic", "intake").prefetch_related(
+            Prefetch("surgeries", queryset=Surgery.objects.select_related("amputation"))
+        )
+    )
+    if not cohort:
+        return
+    day_zeros = [patient.first_tmr_date for patient in cohort]
+    tz = timezone.get_current_timezone()
+
+    def local_midnight(day):
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time()), tz)
+
+    rows = (
+        PainEntry.objects.live()
+        .filter(
+            # A subquery, not a list of ids: the SQL stays the same size for any cohort.
+            patient__in=patients.values("pk"),
+            recorded_at__gte=local_midnight(min(day_zeros) + datetime.timedelta(FIRST_DAY_READ)),
+            recorded_at__lt=local_midnight(max(day_zeros) + datetime.timedelta(LAST_DAY_READ)),
+        )
+        .order_by("patient_id", "recorded_at")
+        .values_list("patient_id", "recorded_at", "phantom_pain", "residual_pain", named=True)
+        .iterator(chunk_size=ENTRY_CHUNK)
+    )
+    by_patient = itertools.groupby(rows, key=itemgetter(0))
+    pending = next(by_patient, None)
+    for patient in cohort:
+        entries = []
+        # Both run in primary-key order: a merge, one patient's entries in memory at a time.
+        while pending is not None and pending[0] <= patient.pk:
+            if pending[0] == patient.pk:
+                entries = list(pending[1])
+            pending = next(by_patient, None)
+        surgeries = list(patient.surgeries.all())
+        outcome = outcomes.patient_outcome(
+            readings=outcomes.readings_from(entries, tz),
+            surgeries=surgeries,
+            intake=getattr(patient, "intake", None),
+            today=today,
+        )
+        yield CohortPatient(patient, first_tmr_surgery(surgeries), outcome)
+
+
+def signed(value):
+    """A change in points, one decimal, with a real minus sign: "−2.4", "+0.5", "0.0"."""
+    text = f"{value:+.1f}"
+    if text in ("+0.0", "-0.0"):
+        return "0.0"
+    return text.replace("-", "\u2212")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One group's figures at one time point, with the words an empty figure needs."""
+
+    figures: outcomes.CohortCell
+    patients: int  # patients in the group
+    changes: int  # of them, with a value and a baseline: the n of the mean change
+
+    @property
+    def label(self):
+        return self.figures.label
+
+    @property
+    def empty_reason(self):
+        if not self.patients:
+            return "no patients"
+        if not self.figures.n:
+            return "no patient with a value"
+        return ""
+
+    @property
+    def responders_text(self):
+        figures = self.figures
+        if not figures.judged:
+            # Judging needs a baseline of 3 or more: say which is lacking.
+            return "none judged, " + ("baseline below 3" if self.changes else "no baseline")
+        return f"{figures.responders} of {figures.judged} ({figures.responder_rate:.0f}%)"
+
+    @property
+    def change_text(self):
+        if self.figures.mean_change is None:
+            return "none, no baseline"
+        return signed(self.figures.mean_change)
+
+    @property
+    def ci_text(self):
+        if self.figures.ci_low is None:
+            return "n < 2: no interval" if self.changes else ""
+        return f"{signed(self.figures.ci_low)} to {signed(self.figures.ci_high)}"
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    label: str
+    patients: int
+    cells: tuple  # one Cell per time point
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    rows: tuple
+
+
+@dataclass(frozen=True)
+class PainTable:
+    pain_type: str
+    label: str
+    sections: tuple
+
+
+def group_row(label, members, pain_type):
+    patient_outcomes = [member.outcome for member in members]
+    changes = [
+        sum(
+            1
+            for outcome in patient_outcomes
+            if getattr(outcome, pain_type).follow_ups[index].change is not None
+        )
+        for index in range(len(outcomes.TIME_POINTS))
+    ]
+    cells = outcomes.cohort_cells(patient_outcomes, pain_type)
+    return GroupRow(
+        label,
+        len(members),
+        tuple(Cell(figures, len(members), n) for figures, n in zip(cells, changes, strict=True)),
+    )
+
+
+def splits(cohort):
+    """(title, [(label, members)]) for the whole cohort and each split. Limb and timing always
+    show both groups (an empty one says so); levels only those present."""
+    levels = {member.level for member in cohort}
+    return [
+        ("Whole cohort", [("All patients", cohort)]),
+        (
+            "By limb",
+            [(label, [m for m in cohort if m.limb == value]) for value, label in Limb.choices],
+        ),
+        (
+            "By timing",
+            [(label, [m for m in cohort if m.timing == value]) for value, label in TIMINGS],
+        ),
+        (
+            "By amputation level",
+            [
+                (label, [m for m in cohort if m.level == value])
+                for value, label in Level.choices
+                if value in levels
+            ],
+        ),
+    ]
+
+
+def pain_tables(cohort):
+    groups = splits(cohort)
+    return tuple(
+        PainTable(
+            pain_type,
+            label,
+            tuple(
+                Section(title, tuple(group_row(name, members, pain_type) for name, members in rows))
+                for title, rows in groups
+            ),
+        )
+        for pain_type, label in outcomes.PAIN_TYPES
+    )

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("patients/<int:pk>/", views.patient_pain, name="patient_pain"),
+    path("patients/<int:pk>/fhir.json", views.patient_bundle, name="patient_fhir"),
+    path("outcomes/", views.cohort_outcomes, name="cohort_outcomes"),
+    path("export/entries.csv", views.export_entries, name="export_entries"),
+    path("export/outcomes.csv", views.export_outcomes, name="export_outcomes"),
+    path("export/fhir.json", views.clinic_bundle, name="export_fhir"),
+]

@@ -1,0 +1,268 @@
+"""
+The clinic's screens and downloads, for clinicians and admins:
+
+/dashboard/: the morning list of patients, those needing attention first (reports.dashboard).
+/dashboard/patients/<pk>/: one patient's pain log, chart and outcomes.
+/dashboard/outcomes/: the cohort's outcomes after TMR (reports.cohort, reports.charts).
+/dashboard/export/entries.csv, outcomes.csv: CSV downloads (reports.exports).
+/dashboard/export/fhir.json, /dashboard/patients/<pk>/fhir.json: FHIR Bundles (reports.fhir),
+with the cohort page's filters (a bad or foreign one is a 400 rather than a file with more than
+was asked for) and ?research=1 for the research variant.
+/fhir/Questionnaire/tmr-intake: the intake Questionnaire the exported intakes answer (no
+patient data: any logged-in user may read it).
+
+Every download shares one hourly limit per user and goes into the access log
+(reports.exports.start_export).
+"""
+
+import logging
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.roles import CLINIC_STAFF, role_required
+from painlog import outcomes
+from painlog.charts import patient_chart
+from painlog.forms import ScheduleForm
+from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
+from patients.access import clinics_of, get_patient_for_user, patients_visible_to
+from patients.audit import record_access
+from patients.models import Intake, Patient
+
+from . import fhir
+from .charts import cohort_chart
+from .cohort import cohort_patients, pain_tables, patients_for
+from .dashboard import add_outcomes, annotate_for_dashboard
+from .exports import csv_download, entry_rows, outcome_rows, start_export
+from .forms import CohortFilterForm, DashboardForm
+
+logger = logging.getLogger(__name__)
+
+FHIR_JSON = "application/fhir+json; charset=utf-8"
+
+ENTRIES_PER_PAGE = 20
+PATIENTS_PER_PAGE = 25
+
+
+def _plain(message, status):
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _download(pieces, filename):
+    response = StreamingHttpResponse(pieces, content_type=FHIR_JSON)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache
+@require_GET
+@role_required(*CLINIC_STAFF)
+def patient_bundle(request, pk):
+    """One patient's record and pain diary as a FHIR Bundle."""
+    patient = get_patient_for_user(request.user, pk)
+    refused = start_export(request, "FHIR bundle of the patient", patient=patient)
+    if refused:
+        return refused
+    return _download(
+        fhir.bundle_json(Patient.objects.filter(pk=patient.pk)),
+        f"tmr-fhir-patient-{patient.pk}-{timezone.localdate():%Y-%m-%d}.json",
+    )
+
+
+def _cohort_filters(request):
+    """The export's filters, or the 400 answer that names the bad ones."""
+    form = CohortFilterForm(request.GET or None, clinics=clinics_of(request.user))
+    filters = form.filters()
+    if form.errors:
+        return None, _plain("Check the filters: " + "; ".join(form.errors.get_json_data()), 400)
+    return filters, None
+
+
+@never_cache
+@require_GET
+@role_required(*CLINIC_STAFF, send_patients_home=True)
+def clinic_bundle(request):
+    """The patients of the clinician's clinics (or the chosen one) as a FHIR Bundle."""
+    research = request.GET.get("research") == "1"
+    filters, refused = _cohort_filters(request)
+    refused = refused or start_export(request, "FHIR bundle", research=research, filters=filters)
+    if refused:
+        return refused
+    patients = patients_for(request.user, research=research, **filters)
+    suffix = "-research" if research else ""
+    return _download(
+        fhir.bundle_json(patients, research=research),
+        f"tmr-fhir{suffix}-{timezone.localdate():%Y-%m-%d}.json",
+    )
+
+
+@require_GET
+def intake_questionnaire(request):
+    """The intake Questionnaire, at the canonical URL the exported intakes point to."""
+    return HttpResponse(fhir.to_json(fhir.intake_questionnaire()), content_type=FHIR_JSON)
+
+
+@never_cache
+@role_required(*CLINIC_STAFF, send_patients_home=True)
+def dashboard(request):
+    """The clinician's morning list: who is getting worse, who stopped logging, how pain changed
+    since surgery. Patients needing attention come first."""
+    today = timezone.localdate()
+    clinics = clinics_of(request.user)
+    form = DashboardForm(request.GET or None, clinics=clinics)
+    patients = annotate_for_dashboard(patients_visible_to(request.user).active(), today)
+    sort, order_by = form.ordering()
+    patients = form.filter(patients).select_related("clinic", "intake").order_by(*order_by)
+    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = add_outcomes(
+        page.object_list.prefetch_related("amputations", "surgeries"), today
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    return render(
+        request,
+        "reports/dashboard.html",
+        {
+            "form": form,
+            "page": page,
+            "clinics": clinics,
+            "show_clinic_column": len(clinics) > 1,
+            "columns": _sortable_columns(sort, sort_query.urlencode(), len(clinics) > 1),
+            "filter_query": query.urlencode(),
+            "today": today,
+        },
+    )
+
+
+def _sortable_columns(sort, query, with_clinic):
+    """The dashboard's column headers: label, link that sorts by it (or reverses), aria-sort."""
+    columns = [
+        ("Patient", "name"),
+        ("MRN", "mrn"),
+        *([("Clinic", "clinic")] if with_clinic else []),
+        ("Amputation", None),
+        ("TMR surgery", "surgery"),
+        ("Latest phantom / residual", "phantom"),
+        ("7-day average phantom / residual", "phantom7"),
+        ("Change from baseline", None),
+        ("Last entry", "last_entry"),
+        ("Flags", None),
+    ]
+    prefix = f"?{query}&" if query else "?"
+    for label, key in columns:
+        if key is None:
+            yield {"label": label}
+            continue
+        ascending, descending = sort == key, sort == f"-{key}"
+        yield {
+            "label": label,
+            "href": f"{prefix}sort={'-' if ascending else ''}{key}",
+            "aria_sort": "ascending" if ascending else "descending" if descending else "",
+        }
+
+
+@never_cache
+@role_required(*CLINIC_STAFF)
+def patient_pain(request, pk):
+    """A clinician's view of one patient's pain log, deleted entries and corrections included."""
+    patient = get_patient_for_user(request.user, pk)
+    record_access(request, "view_pain", patient=patient, detail="pain log and outcomes")
+    entries = PainEntry.objects.filter(patient=patient).select_related("entered_by")
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    changes = PainEntryChange.objects.filter(entry__in=[e.pk for e in page.object_list])
+    history = {}
+    for change in changes.select_related("actor"):
+        history.setdefault(change.entry_id, []).append(change)
+    for entry in page.object_list:
+        entry.versions = history.get(entry.pk, [])
+    schedule = LoggingSchedule.objects.filter(patient=patient).first() or LoggingSchedule(
+        patient=patient
+    )
+    amputations = patient.amputations_with_surgeries()
+    intake = Intake.objects.filter(patient=patient).first()
+    outcome = outcomes.patient_outcome(
+        readings=outcomes.readings_from(
+            PainEntry.objects.live()
+            .filter(patient=patient)
+            .only("recorded_at", "phantom_pain", "residual_pain", "deleted_at")
+        ),
+        surgeries=[s for a in amputations for s in a.surgery_list],
+        intake=intake,
+    )
+    return render(
+        request,
+        "reports/patient_pain.html",
+        {
+            "patient": patient,
+            "page": page,
+            "chart": patient_chart(patient, amputations),
+            "schedule_form": ScheduleForm(instance=schedule),
+            "amputations": amputations,
+            "intake": intake,
+            "outcome": outcome,
+            "pain_outcomes": [o for o in (outcome.phantom, outcome.residual) if o],
+        },
+    )
+
+
+@never_cache
+@role_required(*CLINIC_STAFF, send_patients_home=True)
+def cohort_outcomes(request):
+    """The cohort's pain outcomes after TMR, for the clinician's clinics."""
+    clinics = list(clinics_of(request.user))
+    form = CohortFilterForm(request.GET or None, clinics=clinics)
+    filters = form.filters()
+    cohort = list(cohort_patients(patients_for(request.user, **filters)))
+    tables = pain_tables(cohort)
+    whole = {table.pain_type: table.sections[0].rows[0] for table in tables}
+    # The exports take the same filters, so a download matches the page.
+    query = request.GET.copy()
+    for name in list(query):
+        if name not in filters:
+            del query[name]
+    return render(
+        request,
+        "reports/cohort_outcomes.html",
+        {
+            "form": form,
+            "clinics": clinics,
+            "show_clinic_filter": len(clinics) > 1,
+            "patient_count": len(cohort),
+            "consenting_count": sum(1 for member in cohort if member.patient.research_consent),
+            "tables": tables,
+            "chart": cohort_chart(whole),
+            "time_points": outcomes.TIME_POINTS,
+            "filter_query": query.urlencode(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _csv_export(request, kind, header_and_rows):
+    research = request.GET.get("research") == "1"
+    filters, refused = _cohort_filters(request)
+    refused = refused or start_export(request, f"{kind} CSV", research=research, filters=filters)
+    if refused:
+        return refused
+    header, rows = header_and_rows(patients_for(request.user, research=research, **filters))
+    return csv_download(header, rows, kind=kind, research=research)
+
+
+@never_cache
+@require_GET
+@role_required(*CLINIC_STAFF, send_patients_home=True)
+def export_entries(request):
+    return _csv_export(request, "entries", entry_rows)
+
+
+@never_cache
+@require_GET
+@role_required(*CLINIC_STAFF, send_patients_home=True)
+def export_outcomes(request):
+    return _csv_export(request, "outcomes", outcome_rows)
