@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
-from patients.models import Amputation, Clinic, Patient, Sensation, Surgery
+from patients.models import Amputation, Clinic, Patient, Sensation
 
 from .models import EpisodeFrequency, EpisodeLength, LoggingSchedule, PainEntry, PainEntryChange
 from .services import entry_values
@@ -61,15 +61,12 @@ NOTES = [
 
 def _demo_patients():
     """The demo patients with what their diary hangs on, in one query."""
-    first_tmr = Surgery.objects.filter(
-        patient=OuterRef("pk"), procedure__in=Surgery.TMR_PROCEDURES
-    ).order_by("date")
     first_amputation = Amputation.objects.filter(patient=OuterRef("pk")).order_by("date")
     schedule = LoggingSchedule.objects.filter(patient=OuterRef("pk"))
     return list(
         Patient.objects.filter(mrn__startswith="DEMO-")
+        .with_first_tmr()
         .annotate(
-            day0=Subquery(first_tmr.values("date")[:1]),
             amputated_on=Subquery(first_amputation.values("date")[:1]),
             scheduled_interval=Subquery(schedule.values("interval_days")[:1]),
             has_schedule=Exists(schedule),
@@ -87,7 +84,9 @@ def _plans(patients, today):
     followed = [
         p
         for p in patients
-        if p.user_id is None and p.day0 and (today - p.day0).days >= FOLLOWED_FOR_DAYS
+        if p.user_id is None
+        and p.first_tmr_date
+        and (today - p.first_tmr_date).days >= FOLLOWED_FOR_DAYS
     ]
     rng.shuffle(followed)
     with_diary = [p for p in followed if _has_diary(p)]
@@ -109,26 +108,26 @@ def _plans(patients, today):
     for patient in others[4:6] + non_responders[2:3]:
         plans[patient.pk].interval_days = LoggingSchedule.Interval.EVERY_3_DAYS
     for patient in patients:
-        if patient.day0 is None:
+        if patient.first_tmr_date is None:
             plans[patient.pk].story = Story.NO_SURGERY
     return plans
 
 
 def _has_diary(patient):
     """A delayed TMR: the patient lived with the amputation before it, so kept a diary."""
-    return patient.day0 is not None and patient.amputated_on < patient.day0
+    return patient.first_tmr_date is not None and patient.amputated_on < patient.first_tmr_date
 
 
 def _first_day(patient, today):
-    if patient.day0 is None:
+    if patient.first_tmr_date is None:
         return today - datetime.timedelta(days=NO_SURGERY_DIARY_DAYS)
     if _has_diary(patient):
         return max(
-            patient.day0 - datetime.timedelta(days=30),
+            patient.first_tmr_date - datetime.timedelta(days=30),
             patient.amputated_on + datetime.timedelta(days=1),
         )
     # Primary TMR: the first entries in hospital, a couple of days after the operation.
-    return patient.day0 + datetime.timedelta(days=2)
+    return patient.first_tmr_date + datetime.timedelta(days=2)
 
 
 def _next_gap(rng, interval_days):
@@ -180,7 +179,7 @@ def _diary(patient, plan, *, today, now, entered_by_id):
     flare_from = today - datetime.timedelta(days=6)
     entries = []
     while day <= last_day:
-        days_after = (day - patient.day0).days if patient.day0 else -1
+        days_after = (day - patient.first_tmr_date).days if patient.first_tmr_date else -1
         phantom_level, residual_level = phantom_baseline, residual_baseline
         if days_after >= 0:
             easing = relief * (1 - math.exp(-days_after / days_to_relief))
@@ -229,8 +228,11 @@ def _diary(patient, plan, *, today, now, entered_by_id):
         if recorded_at <= now:
             entries.append(entry)
         day += datetime.timedelta(days=_next_gap(rng, plan.interval_days))
-        if patient.day0 and day in (patient.day0, patient.day0 + datetime.timedelta(days=1)):
-            day = patient.day0 + datetime.timedelta(days=2)  # in theatre, then recovering
+        if patient.first_tmr_date and day in (
+            patient.first_tmr_date,
+            patient.first_tmr_date + datetime.timedelta(days=1),
+        ):
+            day = patient.first_tmr_date + datetime.timedelta(days=2)  # in theatre, then recovering
     return entries
 
 

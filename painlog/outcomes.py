@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 from django.utils import timezone
 
+from patients.models import TMR_PROCEDURES
+
 PAIN_TYPES = (("phantom", "Phantom limb pain"), ("residual", "Residual limb pain"))
 
 
@@ -47,8 +49,6 @@ TIME_POINTS = (
 MIN_ENTRIES = 3
 BASELINE_FIRST_DAY = -30
 BASELINE_LAST_DAY = -1
-# The string values of Surgery.TMR_PROCEDURES, so that this module needs no model import.
-TMR_PROCEDURES = ("primary_tmr", "secondary_tmr", "tmr_rpni")
 
 # IMMPACT 2008: a reduction of at least 30% is clinically important, at least 50% substantial;
 # neither is judged below a baseline of 3.
@@ -98,10 +98,17 @@ def readings_from(entries, tz=None):
     return readings
 
 
+def first_tmr_surgery(surgeries):
+    """The first TMR surgery (primary, secondary or with RPNI), or None; on a tie (both limbs
+    the same day) the one recorded first, as Patient.objects.with_first_tmr() picks it."""
+    tmr = [surgery for surgery in surgeries if surgery.procedure in TMR_PROCEDURES]
+    return min(tmr, key=lambda surgery: (surgery.date, getattr(surgery, "pk", 0)), default=None)
+
+
 def day_zero(surgeries):
-    """The date of the first TMR surgery (primary, secondary or with RPNI), or None."""
-    dates = [surgery.date for surgery in surgeries if surgery.procedure in TMR_PROCEDURES]
-    return min(dates, default=None)
+    """Day 0 of every outcome: the date of the first TMR surgery, or None."""
+    first = first_tmr_surgery(surgeries)
+    return first.date if first else None
 
 
 @dataclass(frozen=True)

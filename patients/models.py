@@ -42,6 +42,17 @@ class PatientQuerySet(models.QuerySet):
         """Patients of the clinics this clinician belongs to."""
         return self.filter(clinic__in=user.clinics.values("pk"))
 
+    def with_first_tmr(self):
+        """Annotate `first_tmr_date` (day 0 of every outcome; None without a TMR surgery) and
+        `first_tmr_procedure`: the same surgery painlog.outcomes.first_tmr_surgery() picks."""
+        first_tmr = Surgery.objects.filter(
+            patient=models.OuterRef("pk"), procedure__in=TMR_PROCEDURES
+        ).order_by("date", "pk")
+        return self.annotate(
+            first_tmr_date=models.Subquery(first_tmr.values("date")[:1]),
+            first_tmr_procedure=models.Subquery(first_tmr.values("procedure")[:1]),
+        )
+
     def for_dashboard(self):
         return (
             self.active().select_related("clinic", "user").order_by("last_name", "first_name", "pk")
@@ -362,12 +373,16 @@ class Procedure(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# TMR in any form. The first of these surgeries is day 0 of every outcome.
+TMR_PROCEDURES = frozenset({Procedure.PRIMARY_TMR, Procedure.SECONDARY_TMR, Procedure.TMR_RPNI})
+
+
 class Surgery(models.Model):
     """A nerve operation on one residual limb: TMR, RPNI, neuroma excision, revision..."""
 
     Procedure = Procedure
 
-    TMR_PROCEDURES = [Procedure.PRIMARY_TMR, Procedure.SECONDARY_TMR, Procedure.TMR_RPNI]
+    TMR_PROCEDURES = TMR_PROCEDURES
     # The longest window the database accepts between amputation and a primary TMR; the clinic
     # setting CLINIC_PRIMARY_TMR_WINDOW_DAYS may only narrow it.
     PRIMARY_TMR_MAX_WINDOW_DAYS = 14

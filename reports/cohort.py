@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass
 from operator import itemgetter
 
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from painlog import outcomes
@@ -33,12 +33,7 @@ def patients_for(user, *, clinic=None, surgery_from=None, surgery_to=None, resea
     """The patients this user may see, each annotated with `first_tmr_date` (None without a TMR
     surgery): archived ones too, since what they logged is still their outcome. With
     `research`, only those who agreed to research use."""
-    first_tmr = Surgery.objects.filter(
-        patient=OuterRef("pk"), procedure__in=Surgery.TMR_PROCEDURES
-    ).order_by("date", "pk")
-    patients = patients_visible_to(user).annotate(
-        first_tmr_date=Subquery(first_tmr.values("date")[:1])
-    )
+    patients = patients_visible_to(user).with_first_tmr()
     if clinic is not None:
         patients = patients.filter(clinic_id=clinic)
     if surgery_from:
@@ -79,13 +74,6 @@ class CohortPatient:
 
 
 TIMINGS = (("primary", "Primary TMR (at the amputation)"), ("delayed", "Delayed TMR"))
-
-
-def first_tmr_surgery(surgeries):
-    """The first TMR surgery (primary, secondary or with RPNI): the one outcomes' day_zero()
-    dates. On a tie (both limbs the same day) the one recorded first."""
-    tmr = [surgery for surgery in surgeries if surgery.procedure in Surgery.TMR_PROCEDURES]
-    return min(tmr, key=lambda surgery: (surgery.date, surgery.pk), default=None)
 
 
 def cohort_patients(patients, *, today=None):
@@ -137,7 +125,7 @@ def cohort_patients(patients, *, today=None):
             intake=getattr(patient, "intake", None),
             today=today,
         )
-        yield CohortPatient(patient, first_tmr_surgery(surgeries), outcome)
+        yield CohortPatient(patient, outcomes.first_tmr_surgery(surgeries), outcome)
 
 
 def signed(value):

@@ -68,14 +68,9 @@ def annotate_for_dashboard(patients, today):
         today - datetime.timedelta(days=RECENT_DAYS + BEFORE_RECENT_DAYS - 1)
     )
     latest = PainEntry.objects.live().filter(patient=OuterRef("pk")).order_by("-recorded_at")
-    first_tmr = Surgery.objects.filter(
-        patient=OuterRef("pk"), procedure__in=Surgery.TMR_PROCEDURES
-    ).order_by("date", "pk")
     recent = _entries_between(recent_start, tomorrow)
     before = _entries_between(before_start, recent_start)
-    patients = patients.annotate(
-        first_tmr_date=Subquery(first_tmr.values("date")[:1]),
-        first_tmr_procedure=Subquery(first_tmr.values("procedure")[:1]),
+    patients = patients.with_first_tmr().annotate(
         last_entry_at=Subquery(latest.values("recorded_at")[:1]),
         latest_phantom=Subquery(latest.values("phantom_pain")[:1]),
         latest_residual=Subquery(latest.values("residual_pain")[:1]),
