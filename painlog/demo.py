@@ -20,8 +20,14 @@ from django.utils import timezone
 
 from patients.models import Amputation, Clinic, Patient, Sensation
 
-from .models import EpisodeFrequency, EpisodeLength, LoggingSchedule, PainEntry, PainEntryChange
-from .services import entry_values
+from .models import (
+    EpisodeFrequency,
+    EpisodeLength,
+    LoggingSchedule,
+    PainEntry,
+    PainEntryChange,
+    entry_values,
+)
 
 SEED = 20261125
 BATCH_SIZE = 1000

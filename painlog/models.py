@@ -196,27 +196,54 @@ class PainEntry(models.Model):
             raise ValidationError(errors)
 
 
+# What each version of an entry keeps: everything the person entered.
+VERSIONED_FIELDS = [
+    "recorded_at", "phantom_pain", "residual_pain", "phantom_frequency", "episode_length",
+    "sensations", "sleep_interference", "activity_interference", "medicine_taken",
+    "prosthesis_hours", "note", "source",
+]  # fmt: skip
+
+
+def entry_values(entry):
+    """The entry as one version of its history keeps it (JSON-ready)."""
+    values = {field: getattr(entry, field) for field in VERSIONED_FIELDS}
+    values["recorded_at"] = entry.recorded_at.isoformat()
+    return values
+
+
+class PainEntryChangeManager(models.Manager):
+    def log(self, *, entry, actor, action):
+        """Write one version of the entry: who, what they did, and its values as they stand
+        after it (a deleted entry keeps the values it had)."""
+        return self.create(entry=entry, actor=actor, action=action, values=entry_values(entry))
+
+
+class EntryChangeAction(models.TextChoices):
+    CREATED = "created", "Created"
+    CORRECTED = "corrected", "Corrected"
+    DELETED = "deleted", "Deleted"
+
+
 class PainEntryChange(models.Model):
     """Every version of a pain entry: created, corrected, deleted. Never edited."""
 
-    class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        CORRECTED = "corrected", "Corrected"
-        DELETED = "deleted", "Deleted"
+    Action = EntryChangeAction
 
     entry = models.ForeignKey(PainEntry, on_delete=models.PROTECT, related_name="changes")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
     action = models.CharField(max_length=10, choices=Action)
-    # The entry's values after this change ({} for a deletion): the history shows what
-    # changed by comparing each version with the one before it.
+    # The entry's values after this change (a deletion keeps the last values): the history
+    # shows what changed by comparing each version with the one before it.
     values = models.JSONField(default=dict)
+
+    objects = PainEntryChangeManager()
 
     class Meta:
         ordering = ["at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(action__in=["created", "corrected", "deleted"]),
+                condition=Q(action__in=EntryChangeAction.values),
                 name="pain_entry_change_action_valid",
             ),
         ]

@@ -5,17 +5,7 @@ from django.utils import timezone
 
 from .models import PainEntry, PainEntryChange
 
-VERSIONED_FIELDS = [
-    "recorded_at", "phantom_pain", "residual_pain", "phantom_frequency", "episode_length",
-    "sensations", "sleep_interference", "activity_interference", "medicine_taken",
-    "prosthesis_hours", "note", "source",
-]  # fmt: skip
-
-
-def entry_values(entry):
-    values = {field: getattr(entry, field) for field in VERSIONED_FIELDS}
-    values["recorded_at"] = entry.recorded_at.isoformat()
-    return values
+Action = PainEntryChange.Action
 
 
 def record_entry(*, entry, actor):
@@ -27,9 +17,7 @@ def record_entry(*, entry, actor):
     try:
         with transaction.atomic():
             entry.save()
-            PainEntryChange.objects.create(
-                entry=entry, actor=actor, action="created", values=entry_values(entry)
-            )
+            PainEntryChange.objects.log(entry=entry, actor=actor, action=Action.CREATED)
     except IntegrityError:
         existing = PainEntry.objects.filter(
             patient=entry.patient, submission_id=entry.submission_id
@@ -44,9 +32,7 @@ def record_entry(*, entry, actor):
 def correct_entry(*, entry, actor):
     entry.full_clean(exclude=["patient", "entered_by"], validate_constraints=False)
     entry.save()
-    PainEntryChange.objects.create(
-        entry=entry, actor=actor, action="corrected", values=entry_values(entry)
-    )
+    PainEntryChange.objects.log(entry=entry, actor=actor, action=Action.CORRECTED)
     return entry
 
 
@@ -55,4 +41,4 @@ def delete_entry(*, entry, actor):
     """Soft delete: the entry leaves every list and figure but stays in the history."""
     entry.deleted_at = timezone.now()
     entry.save(update_fields=["deleted_at", "updated_at"])
-    PainEntryChange.objects.create(entry=entry, actor=actor, action="deleted", values={})
+    PainEntryChange.objects.log(entry=entry, actor=actor, action=Action.DELETED)
