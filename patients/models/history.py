@@ -1,0 +1,116 @@
+"""What happened to a record: its change history, and the access log of who read it."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .record import Patient
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", "Created"
+    CHANGED = "changed", "Changed"
+    ARCHIVED = "archived", "Archived"
+    RESTORED = "restored", "Restored"
+
+
+class RecordChangeManager(models.Manager):
+    def log(self, *, actor, record, action, changes=None, reason="", **patient):
+        """Write one line of history. Through a patient's `record_changes` the patient is
+        filled in; otherwise pass patient=."""
+        change = self.model(
+            actor=actor,
+            record=str(record)[:200],
+            action=action,
+            changes=changes or {},
+            reason=reason,
+            **patient,
+        )
+        if hasattr(self, "instance"):  # a patient's own record_changes
+            change.patient = self.instance
+        change.save(force_insert=True)
+        return change
+
+
+class RecordChange(models.Model):
+    """Who changed a patient's clinical record, when, what, and why. Written by the services in
+    patients/services.py on every create and edit made through the app; never edited."""
+
+    Action = ChangeAction
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="record_changes")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    record = models.CharField(max_length=200, help_text="What was changed, in words.")
+    action = models.CharField(max_length=10, choices=Action)
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+
+    objects = RecordChangeManager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=ChangeAction.values), name="record_change_action_valid"
+            ),
+        ]
+        indexes = [
+            # The history panel on the patient's page: newest changes of one patient.
+            models.Index(fields=["patient", "-at"], name="record_change_patient_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.record} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class AccessAction(models.TextChoices):
+    VIEW_RECORD = "view_record", "Viewed the clinical record"
+    VIEW_PAIN = "view_pain", "Viewed the pain log"
+    VIEW_INTAKE = "view_intake", "Viewed the intake"
+    EXPORT = "export", "Exported data"
+    ADMIN_VIEW = "admin_view", "Opened in the admin"
+    DENIED = "denied", "Was refused"
+
+
+class AccessEvent(models.Model):
+    """One read of patient data or one export: who, which patient, what, when, from where.
+
+    Append-only: the app never updates or deletes a row, the admin offers neither, and on
+    PostgreSQL a trigger refuses UPDATE and DELETE (see migration 0005). The actor's username is
+    copied so that the line still reads right if the account is renamed later.
+    """
+
+    Action = AccessAction
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="access_events"
+    )
+    action = models.CharField(max_length=20, choices=Action)
+    # What was read or exported, in words and without PHI (e.g. "entries CSV, research").
+    detail = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=AccessAction.values), name="access_event_action_valid"
+            ),
+        ]
+        indexes = [
+            # The admin's "who looked at this patient" search: one patient's events, newest first.
+            models.Index(fields=["patient", "-at"], name="access_event_patient_at_idx"),
+        ]
+
+    def __str__(self):
+        who = self.actor_username or "anonymous"
+        return f"{who}: {self.get_action_display()} ({self.at:%Y-%m-%d %H:%M})"
