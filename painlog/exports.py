@@ -21,7 +21,7 @@ than a file with more than was asked for.
 
 ?research=1 on either: only patients who agreed to research use; no names, MRN, date of birth
 (birth year only), contact details or free-text note; patient_id replaced by a pseudonym, an
-HMAC of the id under the SECRET_KEY, the same in every export so rows link up, and not
+HMAC of the id under CLINIC_PSEUDONYM_KEY, the same in every export so rows link up, and not
 reversible by anyone without the key. Dates of entries and surgery remain (a limited data set,
 not a HIPAA Safe Harbor one).
 
@@ -89,10 +89,13 @@ def csv_lines(header, rows):
 
 
 def pseudonym(patient_pk):
-    """A stable research id for a patient: the same in every export, meaningless without the
-    SECRET_KEY."""
+    """A stable research id for a patient: the same in every export, CSV and FHIR, meaningless
+    without CLINIC_PSEUDONYM_KEY. A key of its own, so that rotating SECRET_KEY leaves research
+    releases linkable; a new pseudonym key makes a new release that cannot be linked to the old
+    (README, "Keys and rotation")."""
     message = f"research:{patient_pk}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:12]
+    key = settings.CLINIC_PSEUDONYM_KEY.encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:12]
 
 
 def _rounded(value, digits):

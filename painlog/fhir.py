@@ -17,8 +17,8 @@ entries.
 Ids are uuid5 of our row ids (urn:uuid: in fullUrl and references), so references resolve
 inside the bundle and the same data always exports to the same ids. The research variant (only
 patients who agreed to research use, no names, MRN, contact details, free text or exact birth
-date) derives them from keyed hashes instead (painlog.exports.pseudonym, under the
-SECRET_KEY), so that no database id can be recovered by trying ids.
+date) derives them from keyed hashes instead (painlog.exports.pseudonym, under
+CLINIC_PSEUDONYM_KEY), so that no database id can be recovered by trying ids.
 
 Patient, Condition, Procedure... below are the FHIR classes; our models are reached through
 the querysets passed in.

@@ -3,7 +3,9 @@ Questionnaire. Every resource valid for fhir.resources R4B, references resolving
 Bundle, scores and times exactly the database's, scoped like every other page, and a research
 variant with nothing that names the patient."""
 
+import csv
 import datetime
+import io
 import json
 import tracemalloc
 import zoneinfo
@@ -771,6 +773,29 @@ def test_research_pseudonym_is_the_csv_exports(client, clinician, consenting):
     data = validated(download(client, CLINIC_BUNDLE, {"research": "1"}))
     rows = b"".join(client.get(reverse("export_entries"), {"research": "1"}).streaming_content)
     assert resources(data, "Patient")[0]["identifier"][0]["value"] in rows.decode()
+
+
+def test_csv_and_fhir_research_pseudonyms_change_together_with_the_pseudonym_key(
+    client, clinician, consenting, settings
+):
+    client.force_login(clinician)
+
+    def pseudonyms():
+        bundle = json.loads(download(client, CLINIC_BUNDLE, {"research": "1"}))
+        (person,) = resources(bundle, "Patient")
+        response = client.get(reverse("export_entries"), {"research": "1"})
+        lines = b"".join(response.streaming_content).decode().removeprefix("\ufeff")
+        in_csv = {row["patient"] for row in csv.DictReader(io.StringIO(lines))}
+        return person["identifier"][0]["value"], in_csv, person["id"]
+
+    fhir_before, csv_before, id_before = pseudonyms()
+    assert {fhir_before} == csv_before == {exports.pseudonym(consenting.pk)}
+    settings.CLINIC_PSEUDONYM_KEY = "new-release-" + "Qy7hS4" * 8
+    fhir_after, csv_after, id_after = pseudonyms()
+    assert {fhir_after} == csv_after == {exports.pseudonym(consenting.pk)}
+    # A new release: neither the pseudonym nor the resource ids derived from it link back.
+    assert fhir_after != fhir_before
+    assert id_after != id_before
 
 
 def test_research_leaves_out_everyone_who_did_not_consent(client, clinician, declined):
