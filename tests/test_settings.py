@@ -346,7 +346,7 @@ def test_production_refuses_a_short_or_laptop_fallback_key(monkeypatch, name, va
 
 
 def test_the_readmes_upgrade_keeps_old_codes_and_pseudonyms_with_a_new_secret_key(monkeypatch):
-    """README, "Upgrading to separate keys": the key of the version before becomes the pseudonym
+    """README, "Keys and rotation", upgrading: the key of the version before becomes the pseudonym
     key and a recovery-code fallback, and Django gets a new key, the old one as its fallback."""
     before = GOOD_SECRET
     new_secret = "n3w-" + "Ly6cF" * 12
