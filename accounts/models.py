@@ -20,12 +20,21 @@ def normalize_recovery_code(token):
     return "".join(ch for ch in str(token).upper() if ch.isalnum())
 
 
-def hash_recovery_code(code):
-    """Codes are stored only as an HMAC under the SECRET_KEY: a stolen database backup does not
-    give them away, and a random 48-bit code needs no slow hash to resist guessing online
-    (verification is throttled)."""
+def hash_recovery_code(code, key=None):
+    """Codes are stored only as an HMAC under CLINIC_RECOVERY_CODE_KEY (by default): a stolen
+    database backup does not give them away, and a random 48-bit code needs no slow hash to
+    resist guessing online (verification is throttled). A key of their own, not SECRET_KEY, so
+    that rotating Django's key does not void every printed code."""
+    key = settings.CLINIC_RECOVERY_CODE_KEY if key is None else key
     message = f"recovery-code:{normalize_recovery_code(code)}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def recovery_code_hashes(code):
+    """The hashes a stored code may have: under the current key, then under each fallback key,
+    so that codes printed before a rotation keep working (README, "Keys and rotation")."""
+    keys = [settings.CLINIC_RECOVERY_CODE_KEY, *settings.CLINIC_RECOVERY_CODE_KEY_FALLBACKS]
+    return [hash_recovery_code(code, key) for key in keys]
 
 
 class RecoveryCodeDevice(ThrottlingMixin, Device):
@@ -59,8 +68,10 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
         if len(normalized) != 10:
             self.throttle_increment()
             return False
+        # One UPDATE whatever the number of keys: the code is used up in the same statement that
+        # finds it, so two sign-ins racing with one code cannot both succeed.
         used = RecoveryCode.objects.filter(
-            device=self, code_hash=hash_recovery_code(normalized), used_at__isnull=True
+            device=self, code_hash__in=recovery_code_hashes(normalized), used_at__isnull=True
         ).update(used_at=timezone.now())
         if used:
             self.throttle_reset()

@@ -9,7 +9,7 @@ through gunicorn on PostgreSQL, each against a bare Django view in the same run.
 Needs a database filled by bench/generate.py, gunicorn (requirements.txt) and wrk (Debian:
 `apt-get install -y wrk`). Serves on 127.0.0.1 only and stops by itself.
 
-Production settings (DJANGO_DEBUG=0, a fresh 50+ character secret key, DJANGO_ALLOWED_HOSTS=
+Production settings (DJANGO_DEBUG=0, fresh 50+ character keys, DJANGO_ALLOWED_HOSTS=
 127.0.0.1, no SSL redirect, not behind a proxy, static files collected), with bench/settings.py
 adding the bare views' URLs. gunicorn runs with production's gunicorn.conf.py and --workers
 sync workers (the access log goes to a temporary file); wrk (one thread,
@@ -102,6 +102,8 @@ def production_environment(workdir):
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "CLINIC_PSEUDONYM_KEY": secrets.token_urlsafe(50),
+        "CLINIC_RECOVERY_CODE_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_BEHIND_PROXY": "0",

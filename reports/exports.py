@@ -22,7 +22,7 @@ than a file with more than was asked for.
 
 ?research=1 on either: only patients who agreed to research use; no names, MRN, date of birth
 (birth year only), contact details or free-text note; patient_id replaced by a pseudonym, an
-HMAC of the id under the SECRET_KEY, the same in every export so rows link up, and not
+HMAC of the id under CLINIC_PSEUDONYM_KEY, the same in every export so rows link up, and not
 reversible by anyone without the key. Dates of entries and surgery remain (a limited data set,
 not a HIPAA Safe Harbor one).
 
@@ -31,11 +31,8 @@ are written as numbers. UTF-8 with a BOM, so that Excel reads accents correctly.
 """
 
 import csv
-import hashlib
-import hmac
 import logging
 
-from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
@@ -46,6 +43,7 @@ from patients.audit import export_detail, record_access
 from patients.models import Sensation
 
 from .cohort import cohort_patients
+from .research import for_research
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +83,6 @@ def csv_lines(header, rows):
         yield writer.writerow([safe_cell(value) for value in row])
 
 
-def pseudonym(patient_pk):
-    """A stable research id for a patient: the same in every export, meaningless without the
-    SECRET_KEY."""
-    message = f"research:{patient_pk}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:12]
-
-
 def _rounded(value, digits):
     return None if value is None else round(value, digits)
 
@@ -129,7 +120,7 @@ def start_export(request, what, *, research=False, filters=None, patient=None):
 def csv_download(header, rows, *, kind, research):
     """The streamed CSV answer; research downloads drop the identifying columns first."""
     if research:
-        header, rows = _for_research(header, rows)
+        header, rows = for_research(header, rows)
     response = StreamingHttpResponse(
         csv_lines(header, rows), content_type="text/csv; charset=utf-8"
     )
@@ -137,31 +128,6 @@ def csv_download(header, rows, *, kind, research):
     filename = f"tmr-{kind}{suffix}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-# Left out of research exports, and what replaces them.
-IDENTIFYING = {"mrn", "last_name", "first_name", "date_of_birth", "note"}
-
-
-def _for_research(header, rows):
-    """The research variant of an export: pseudonym for the id, birth year for the date of
-    birth, identifying columns dropped."""
-    keep = [i for i, name in enumerate(header) if name not in IDENTIFYING]
-    id_column = header.index("patient_id")
-    birth_column = header.index("date_of_birth") if "date_of_birth" in header else None
-
-    def research_row(row):
-        values = [row[i] for i in keep]
-        values[keep.index(id_column)] = pseudonym(row[id_column])
-        if birth_column is not None:
-            values.append(row[birth_column].year)
-        return values
-
-    research_header = ["patient" if name == "patient_id" else name for name in header]
-    research_header = [research_header[i] for i in keep]
-    if birth_column is not None:
-        research_header.append("birth_year")
-    return research_header, (research_row(row) for row in rows)
 
 
 ENTRY_HEADER = [

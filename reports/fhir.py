@@ -17,8 +17,8 @@ entries.
 Ids are uuid5 of our row ids (urn:uuid: in fullUrl and references), so references resolve
 inside the bundle and the same data always exports to the same ids. The research variant (only
 patients who agreed to research use, no names, MRN, contact details, free text or exact birth
-date) derives them from keyed hashes instead (reports.exports.pseudonym, under the
-SECRET_KEY), so that no database id can be recovered by trying ids.
+date) derives them from keyed hashes instead (reports.research.pseudonym, under
+CLINIC_PSEUDONYM_KEY), so that no database id can be recovered by trying ids.
 
 Patient, Condition, Procedure... below are the FHIR classes; our models are reached through
 the querysets passed in.
@@ -54,7 +54,7 @@ from patients.models import (
     Surgery,
 )
 
-from .exports import pseudonym
+from .research import pseudonym
 
 # Fixed for good: every id in every export is derived from it.
 NAMESPACE = uuid.UUID("32fbee21-f7bd-4d38-b376-1cdc8500c625")

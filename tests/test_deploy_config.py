@@ -208,6 +208,9 @@ def test_every_env_example_variable_has_a_comment_line_above_it():
             assert above.startswith("# ") and "=" not in above.split()[1], line
 
 
-def test_env_example_leaves_the_secret_key_empty():
+@pytest.mark.parametrize(
+    "key", ["DJANGO_SECRET_KEY", "CLINIC_PSEUDONYM_KEY", "CLINIC_RECOVERY_CODE_KEY"]
+)
+def test_env_example_leaves_every_key_empty(key):
     # A placeholder long enough to pass the length check would end up in production.
-    assert re.search(r"^DJANGO_SECRET_KEY=$", (REPO / ".env.example").read_text(), re.MULTILINE)
+    assert re.search(rf"^{key}=$", (REPO / ".env.example").read_text(), re.MULTILINE)

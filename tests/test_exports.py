@@ -193,7 +193,7 @@ def test_numbers_are_written_as_numbers_even_when_negative(client, clinician, di
 
 
 def pseudonym_of(patient):
-    key = settings.SECRET_KEY.encode()
+    key = settings.CLINIC_PSEUDONYM_KEY.encode()
     return hmac.new(key, f"research:{patient.pk}".encode(), "sha256").hexdigest()[:12]
 
 
@@ -234,6 +234,34 @@ def test_research_pseudonym_is_stable_and_links_both_exports(client, clinician, 
     assert first == again == {row["patient"] for row in outcomes} == {pseudonym_of(consenting)}
     assert str(consenting.pk) not in first
     assert not {"mrn", "last_name", "first_name"} & set(outcomes[0])
+
+
+def research_patients(client):
+    """The patient column of both research exports, which must agree."""
+    entries = {row["patient"] for row in download(client, ENTRIES, {"research": "1"})}
+    assert {row["patient"] for row in download(client, OUTCOMES, {"research": "1"})} == entries
+    return entries
+
+
+def test_research_pseudonyms_stay_the_same_when_the_secret_key_rotates(
+    client, clinician, consenting, settings
+):
+    client.force_login(clinician)
+    before = research_patients(client)
+    settings.SECRET_KEY = "rotated-secret-" + "Fw2jD8" * 8
+    client.force_login(clinician)  # the session was signed under the old key
+    assert research_patients(client) == before == {pseudonym_of(consenting)}
+
+
+def test_a_new_pseudonym_key_makes_new_pseudonyms_that_do_not_link_to_the_old(
+    client, clinician, consenting, settings
+):
+    client.force_login(clinician)
+    before = research_patients(client)
+    settings.CLINIC_PSEUDONYM_KEY = "new-release-" + "Qy7hS4" * 8
+    after = research_patients(client)
+    assert after == {pseudonym_of(consenting)}
+    assert after.isdisjoint(before)
 
 
 def test_research_exports_leave_out_patients_who_did_not_consent(

@@ -3,7 +3,9 @@ Questionnaire. Every resource valid for fhir.resources R4B, references resolving
 Bundle, scores and times exactly the database's, scoped like every other page, and a research
 variant with nothing that names the patient."""
 
+import csv
 import datetime
+import io
 import json
 import tracemalloc
 import zoneinfo
@@ -19,7 +21,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 
 from painlog.models import PainEntry
 from patients.models import AccessEvent, Amputation, Intake, Patient, Surgery
-from reports import exports, fhir
+from reports import exports, fhir, research
 from tests.conftest import make_amputation, make_clinician, make_patient, make_surgery, make_user
 
 CLINIC_BUNDLE = reverse("reports:export_fhir")
@@ -726,7 +728,7 @@ def test_research_bundle_names_nobody(client, clinician, consenting, declined):
     data = validated(text)
     (person,) = resources(data, "Patient")
     assert person["identifier"] == [
-        {"system": "urn:tmrclinic:research:patient", "value": exports.pseudonym(consenting.pk)}
+        {"system": "urn:tmrclinic:research:patient", "value": research.pseudonym(consenting.pk)}
     ]
     assert person["birthDate"] == "1970"
     assert not {"name", "telecom", "communication"} & set(person)
@@ -771,6 +773,29 @@ def test_research_pseudonym_is_the_csv_exports(client, clinician, consenting):
     data = validated(download(client, CLINIC_BUNDLE, {"research": "1"}))
     rows = b"".join(client.get(reverse("reports:export_entries"), {"research": "1"}).streaming_content)
     assert resources(data, "Patient")[0]["identifier"][0]["value"] in rows.decode()
+
+
+def test_csv_and_fhir_research_pseudonyms_change_together_with_the_pseudonym_key(
+    client, clinician, consenting, settings
+):
+    client.force_login(clinician)
+
+    def pseudonyms():
+        bundle = json.loads(download(client, CLINIC_BUNDLE, {"research": "1"}))
+        (person,) = resources(bundle, "Patient")
+        response = client.get(reverse("reports:export_entries"), {"research": "1"})
+        lines = b"".join(response.streaming_content).decode().removeprefix("\ufeff")
+        in_csv = {row["patient"] for row in csv.DictReader(io.StringIO(lines))}
+        return person["identifier"][0]["value"], in_csv, person["id"]
+
+    fhir_before, csv_before, id_before = pseudonyms()
+    assert {fhir_before} == csv_before == {research.pseudonym(consenting.pk)}
+    settings.CLINIC_PSEUDONYM_KEY = "new-release-" + "Qy7hS4" * 8
+    fhir_after, csv_after, id_after = pseudonyms()
+    assert {fhir_after} == csv_after == {research.pseudonym(consenting.pk)}
+    # A new release: neither the pseudonym nor the resource ids derived from it link back.
+    assert fhir_after != fhir_before
+    assert id_after != id_before
 
 
 def test_research_leaves_out_everyone_who_did_not_consent(client, clinician, declined):

@@ -16,7 +16,7 @@ from painlog.demo import seed_demo_pain_entries
 from painlog.models import PainEntry
 from patients.demo import seed_demo_clinics
 from patients.models import AccessEvent, Amputation, Clinic, Intake, Patient, Surgery
-from reports.exports import pseudonym
+from reports.research import pseudonym
 from tests.conftest import make_amputation, make_surgery
 
 NOW = datetime.datetime(2025, 6, 15, 17, tzinfo=datetime.UTC)

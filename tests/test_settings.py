@@ -1,6 +1,7 @@
 """Settings come from environment variables; a bad value stops the start and names the variable."""
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +13,14 @@ from tmrclinic import settings as clinic_settings
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "k3y-" + "x7Qa9" * 12
+GOOD_PSEUDONYM_KEY = "ps3udo-" + "Rt5mW" * 12
+GOOD_RECOVERY_CODE_KEY = "rec0very-" + "Jd8nK" * 12
 
 PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": GOOD_SECRET,
+    "CLINIC_PSEUDONYM_KEY": GOOD_PSEUDONYM_KEY,
+    "CLINIC_RECOVERY_CODE_KEY": GOOD_RECOVERY_CODE_KEY,
     "DJANGO_ALLOWED_HOSTS": "clinic.example.org",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://clinic.example.org",
 }
@@ -126,6 +131,8 @@ def test_laptop_defaults_start_with_debug_on():
     [
         ({"DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY"),
         ({"DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY"),
+        ({"CLINIC_PSEUDONYM_KEY": ""}, "CLINIC_PSEUDONYM_KEY"),
+        ({"CLINIC_RECOVERY_CODE_KEY": ""}, "CLINIC_RECOVERY_CODE_KEY"),
         ({"DJANGO_ALLOWED_HOSTS": ""}, "DJANGO_ALLOWED_HOSTS"),
         ({"DJANGO_DEBUG": "perhaps"}, "DJANGO_DEBUG"),
         ({"CLINIC_TIME_ZONE": "Nowhere/Town"}, "CLINIC_TIME_ZONE"),
@@ -233,3 +240,127 @@ def test_postgresql_cancels_a_statement_longer_than_the_timeout():
     name, seconds = result.stdout.split()
     assert name == "QueryCanceled"
     assert float(seconds) < 3
+
+
+# --- The three keys (README, "Keys and rotation") ---
+
+LAPTOP_KEYS = [
+    "dev-only-not-secret-tmrclinic-laptop-key-never-use-in-production-0123",
+    "dev-only-not-secret-tmrclinic-laptop-pseudonyms-never-in-production",
+    "dev-only-not-secret-tmrclinic-laptop-recovery-codes-never-in-prod",
+]
+
+
+def settings_from(monkeypatch, **env):
+    """tmrclinic/settings.py run afresh in this process with only these app variables set: the
+    whole module, as a start would read it, in milliseconds rather than a manage.py run."""
+    for name in list(os.environ):
+        if name.startswith(("DJANGO_", "CLINIC_")):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(clinic_settings.__file__)
+
+
+def test_a_laptop_gets_three_different_public_keys(monkeypatch):
+    laptop = settings_from(monkeypatch)
+    keys = [
+        laptop[name] for name in ("SECRET_KEY", "CLINIC_PSEUDONYM_KEY", "CLINIC_RECOVERY_CODE_KEY")
+    ]
+    assert keys == LAPTOP_KEYS
+    assert laptop["SECRET_KEY_FALLBACKS"] == laptop["CLINIC_RECOVERY_CODE_KEY_FALLBACKS"] == []
+
+
+def test_production_reads_each_key_from_its_own_variable(monkeypatch):
+    production = settings_from(monkeypatch, **PRODUCTION)
+    assert production["SECRET_KEY"] == GOOD_SECRET
+    assert production["CLINIC_PSEUDONYM_KEY"] == GOOD_PSEUDONYM_KEY
+    assert production["CLINIC_RECOVERY_CODE_KEY"] == GOOD_RECOVERY_CODE_KEY
+
+
+@pytest.mark.parametrize("name", ["CLINIC_PSEUDONYM_KEY", "CLINIC_RECOVERY_CODE_KEY"])
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (None, "must be set when DJANGO_DEBUG is off"),
+        ("", "must be set when DJANGO_DEBUG is off"),
+        ("x7Qa9" * 9, "at least 50 random characters"),  # 45
+        *[(key, "not a laptop key") for key in LAPTOP_KEYS],
+    ],
+)
+def test_production_refuses_a_missing_short_or_laptop_key_and_says_how_to_make_one(
+    monkeypatch, name, value, says
+):
+    env = {k: v for k, v in PRODUCTION.items() if k != name}
+    if value is not None:
+        env[name] = value
+    with pytest.raises(ImproperlyConfigured, match=says) as refused:
+        settings_from(monkeypatch, **env)
+    message = str(refused.value)
+    assert message.startswith(name)
+    assert "secrets.token_urlsafe(50)" in message
+    # The message goes to terminals and logs: it never quotes a key.
+    assert not value or value not in message
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"CLINIC_PSEUDONYM_KEY": GOOD_SECRET}, "DJANGO_SECRET_KEY and CLINIC_PSEUDONYM_KEY"),
+        (
+            {"CLINIC_RECOVERY_CODE_KEY": GOOD_SECRET},
+            "DJANGO_SECRET_KEY and CLINIC_RECOVERY_CODE_KEY",
+        ),
+        (
+            {"CLINIC_RECOVERY_CODE_KEY": GOOD_PSEUDONYM_KEY},
+            "CLINIC_PSEUDONYM_KEY and CLINIC_RECOVERY_CODE_KEY",
+        ),
+    ],
+)
+def test_production_refuses_one_key_for_two_purposes(monkeypatch, change, named):
+    with pytest.raises(ImproperlyConfigured, match=f"{named} must be different keys") as refused:
+        settings_from(monkeypatch, **{**PRODUCTION, **change})
+    assert GOOD_SECRET not in str(refused.value)
+    assert GOOD_PSEUDONYM_KEY not in str(refused.value)
+
+
+def test_fallback_keys_are_read_as_comma_separated_lists(monkeypatch):
+    old, older = "0ld-" + "Wq3e" * 13, "0lder-" + "Pz8u" * 13
+    production = settings_from(
+        monkeypatch,
+        **PRODUCTION,
+        DJANGO_SECRET_KEY_FALLBACKS=f"{old}, {older}",
+        CLINIC_RECOVERY_CODE_KEY_FALLBACKS=older,
+    )
+    assert production["SECRET_KEY_FALLBACKS"] == [old, older]
+    assert production["CLINIC_RECOVERY_CODE_KEY_FALLBACKS"] == [older]
+
+
+@pytest.mark.parametrize(
+    "name", ["DJANGO_SECRET_KEY_FALLBACKS", "CLINIC_RECOVERY_CODE_KEY_FALLBACKS"]
+)
+@pytest.mark.parametrize("value", ["x7Qa9" * 9, f"{GOOD_SECRET[::-1]},short", LAPTOP_KEYS[0]])
+def test_production_refuses_a_short_or_laptop_fallback_key(monkeypatch, name, value):
+    with pytest.raises(ImproperlyConfigured, match=f"Every key in {name} must be at least 50"):
+        settings_from(monkeypatch, **PRODUCTION, **{name: value})
+
+
+def test_the_readmes_upgrade_keeps_old_codes_and_pseudonyms_with_a_new_secret_key(monkeypatch):
+    """README, "Keys and rotation", upgrading: the key of the version before becomes the pseudonym
+    key and a recovery-code fallback, and Django gets a new key, the old one as its fallback."""
+    before = GOOD_SECRET
+    new_secret = "n3w-" + "Ly6cF" * 12
+    upgraded = settings_from(
+        monkeypatch,
+        **{
+            **PRODUCTION,
+            "DJANGO_SECRET_KEY": new_secret,
+            "DJANGO_SECRET_KEY_FALLBACKS": before,
+            "CLINIC_PSEUDONYM_KEY": before,
+            "CLINIC_RECOVERY_CODE_KEY_FALLBACKS": before,
+        },
+    )
+    assert upgraded["SECRET_KEY"] == new_secret
+    assert upgraded["SECRET_KEY_FALLBACKS"] == [before]
+    assert upgraded["CLINIC_PSEUDONYM_KEY"] == before
+    assert upgraded["CLINIC_RECOVERY_CODE_KEY_FALLBACKS"] == [before]

@@ -2,6 +2,8 @@
 for patients, with one-time recovery codes stored only as hashes."""
 
 import base64
+import hashlib
+import hmac
 import re
 import time
 
@@ -41,9 +43,7 @@ def test_a_clinician_without_an_authenticator_must_set_one_up_before_anything(cl
         assert client.get(url)["Location"].startswith(SETUP)
 
 
-def test_setting_up_an_authenticator_confirms_it_and_shows_recovery_codes_once(
-    client, clinician
-):
+def test_setting_up_an_authenticator_confirms_it_and_shows_recovery_codes_once(client, clinician):
     password_login(client, "alice")
     page = client.get(SETUP + "?next=/dashboard/")
     assert b"QR code for your authenticator app" in page.content
@@ -69,9 +69,7 @@ def test_setting_up_an_authenticator_confirms_it_and_shows_recovery_codes_once(
     assert client.get(reverse("reports:dashboard")).status_code == 200
 
 
-def test_a_clinician_with_an_authenticator_gives_its_code_after_the_password(
-    client, clinician
-):
+def test_a_clinician_with_an_authenticator_gives_its_code_after_the_password(client, clinician):
     device = authenticator(clinician)
     response = password_login(client, "alice", next_url="/dashboard/")
     assert response.redirect_chain[-1][0].startswith(VERIFY)
@@ -196,3 +194,103 @@ def test_anonymous_visitors_are_sent_to_log_in(client, endpoint):
     response = client.post(reverse(endpoint))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+# Keys and rotation (README): recovery codes have a key of their own, with fallbacks.
+
+OLD_RECOVERY_KEY = "old-recovery-" + "Gh2kP9" * 8
+NEW_RECOVERY_KEY = "new-recovery-" + "Ts4wE7" * 8
+
+
+def signs_in_with(client, code):
+    """Whether a password login followed by this recovery code reaches the dashboard."""
+    password_login(client, "alice")
+    response = client.post(VERIFY, {"otp_token": code}, follow=True)
+    # A refused code shows the form again: no redirect at all.
+    return [url for url, _ in response.redirect_chain[-1:]] == [reverse("reports:dashboard")]
+
+
+@pytest.fixture
+def printed_under_old_key(settings, clinician):
+    """An authenticator and a set of recovery codes printed while OLD_RECOVERY_KEY was current."""
+    authenticator(clinician)
+    settings.CLINIC_RECOVERY_CODE_KEY = OLD_RECOVERY_KEY
+    settings.CLINIC_RECOVERY_CODE_KEY_FALLBACKS = []
+    recovery = RecoveryCodeDevice.objects.create(user=clinician, name="codes", confirmed=True)
+    return recovery, recovery.replace_codes()
+
+
+def test_recovery_codes_keep_working_after_the_secret_key_rotates(
+    client, settings, printed_under_old_key
+):
+    _, codes = printed_under_old_key
+    settings.SECRET_KEY = "rotated-secret-" + "Bv5nX3" * 8
+    settings.SECRET_KEY_FALLBACKS = []
+    assert signs_in_with(client, codes[0])
+
+
+def test_a_code_stored_under_a_fallback_key_verifies_once(client, settings, printed_under_old_key):
+    recovery, codes = printed_under_old_key
+    settings.CLINIC_RECOVERY_CODE_KEY = NEW_RECOVERY_KEY
+    settings.CLINIC_RECOVERY_CODE_KEY_FALLBACKS = [OLD_RECOVERY_KEY]
+    assert signs_in_with(client, codes[0])
+    assert recovery.remaining() == 9
+    with later(60):  # past any pause, so only its being used up can refuse it
+        assert not signs_in_with(Client(), codes[0])
+    assert recovery.remaining() == 9
+
+
+def test_without_its_key_among_the_fallbacks_an_old_code_is_refused(
+    client, settings, printed_under_old_key
+):
+    recovery, codes = printed_under_old_key
+    settings.CLINIC_RECOVERY_CODE_KEY = NEW_RECOVERY_KEY
+    assert not signs_in_with(client, codes[0])
+    assert recovery.remaining() == 10
+
+
+def test_checking_the_fallback_keys_costs_no_query_and_keeps_the_pause_after_a_wrong_code(
+    settings, django_assert_num_queries, printed_under_old_key
+):
+    recovery, codes = printed_under_old_key
+    settings.CLINIC_RECOVERY_CODE_KEY = NEW_RECOVERY_KEY
+    settings.CLINIC_RECOVERY_CODE_KEY_FALLBACKS = ["older-" + "Mk3" * 17, OLD_RECOVERY_KEY]
+    with django_assert_num_queries(2):  # the UPDATE that finds and uses the code, the failure count
+        assert not recovery.verify_token("ZZZZZ-ZZZZZ")
+    # Within the pause that follows a wrong code even a right one is refused, and not used up.
+    assert not recovery.verify_token(codes[1])
+    assert recovery.remaining() == 10
+    with later(60), django_assert_num_queries(2):  # the UPDATE, the failure count reset
+        assert recovery.verify_token(codes[1])
+    assert recovery.remaining() == 9
+
+
+def test_new_codes_are_stored_under_the_current_key(settings, printed_under_old_key):
+    recovery, _ = printed_under_old_key
+    settings.CLINIC_RECOVERY_CODE_KEY = NEW_RECOVERY_KEY
+    settings.CLINIC_RECOVERY_CODE_KEY_FALLBACKS = [OLD_RECOVERY_KEY]
+    codes = recovery.replace_codes()
+    settings.CLINIC_RECOVERY_CODE_KEY_FALLBACKS = []  # the old key retired
+    assert recovery.verify_token(codes[0])
+
+
+def test_an_upgrade_keeps_codes_stored_under_the_secret_key_by_listing_it_as_a_fallback(
+    client, settings, clinician
+):
+    """Versions before CLINIC_RECOVERY_CODE_KEY stored HMAC-SHA256 under SECRET_KEY; the README
+    tells an upgrading site to list that key in CLINIC_RECOVERY_CODE_KEY_FALLBACKS."""
+    authenticator(clinician)
+    recovery = RecoveryCodeDevice.objects.create(user=clinician, name="codes", confirmed=True)
+    code = "ABCDE23456"
+    as_stored_before = hmac.new(
+        settings.SECRET_KEY.encode(), f"recovery-code:{code}".encode(), hashlib.sha256
+    ).hexdigest()
+    RecoveryCode.objects.create(device=recovery, code_hash=as_stored_before)
+    settings.CLINIC_RECOVERY_CODE_KEY = NEW_RECOVERY_KEY
+    settings.CLINIC_RECOVERY_CODE_KEY_FALLBACKS = []
+    # No implicit fallback: SECRET_KEY keys nothing of the codes unless listed.
+    assert not recovery.verify_token(code)
+    settings.CLINIC_RECOVERY_CODE_KEY_FALLBACKS = [settings.SECRET_KEY]
+    with later(60):
+        assert signs_in_with(client, "abcde-23456")
+    assert recovery.remaining() == 0

@@ -1,12 +1,14 @@
 """
 TMR Clinic settings, driven by environment variables.
 
-A laptop needs none of them (SQLite, DEBUG on). A real deployment sets DJANGO_DEBUG=0,
-DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL; with DEBUG off the app refuses
-to start without the first two. Every bad value stops the start with a message naming the
-variable, because a silently ignored setting is how PHI ends up on plain HTTP.
+A laptop needs none of them (SQLite, DEBUG on). A real deployment sets DJANGO_DEBUG=0, its
+three keys (DJANGO_SECRET_KEY, CLINIC_PSEUDONYM_KEY, CLINIC_RECOVERY_CODE_KEY),
+DJANGO_ALLOWED_HOSTS and DATABASE_URL; with DEBUG off the app refuses to start without the keys
+and the hosts. Every bad value stops the start with a message naming the variable, because a
+silently ignored setting is how PHI ends up on plain HTTP.
 """
 
+import itertools
 import os
 import zoneinfo
 from datetime import timedelta
@@ -116,20 +118,75 @@ def clinic_time_zone(name, default):
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
-_DEV_SECRET_KEY = "dev-only-not-secret-tmrclinic-laptop-key-never-use-in-production-0123"  # noqa: S105
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
-if not SECRET_KEY:
-    if not DEBUG:
+# Three keys, each from its own variable, so that each can be rotated without breaking what the
+# others protect (README, "Keys and rotation"): Django's SECRET_KEY signs sessions and
+# password-reset links; CLINIC_RECOVERY_CODE_KEY keys the stored two-factor recovery codes;
+# CLINIC_PSEUDONYM_KEY keys the research exports' pseudonyms. Their laptop values are public, so
+# production refuses them, and refuses one key serving two purposes.
+_LAPTOP_KEYS = {
+    "DJANGO_SECRET_KEY": "dev-only-not-secret-tmrclinic-laptop-key-never-use-in-production-0123",
+    "CLINIC_PSEUDONYM_KEY": "dev-only-not-secret-tmrclinic-laptop-pseudonyms-never-in-production",
+    "CLINIC_RECOVERY_CODE_KEY": "dev-only-not-secret-tmrclinic-laptop-recovery-codes-never-in-prod",
+}
+_MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+
+
+def _refuse_weak_key(name, key):
+    # The message never quotes the key: it ends up in logs and terminals.
+    if len(key) < 50 or key in _LAPTOP_KEYS.values():
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off "
-            '(50+ random characters, e.g. from `python -c "import secrets; '
-            'print(secrets.token_urlsafe(50))"`).'
+            f"{name} must be at least 50 random characters and not a laptop key "
+            f"(make one with `{_MAKE_A_KEY}`)."
         )
-    SECRET_KEY = _DEV_SECRET_KEY
-elif not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET_KEY):
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY must be at least 50 random characters and not the laptop key."
-    )
+
+
+def env_key(name):
+    """The secret key in the variable `name`. With DEBUG on, unset means the laptop key; with
+    DEBUG off, it must be set, 50+ characters and not a laptop key."""
+    key = os.environ.get(name, "").strip()
+    if DEBUG:
+        return key or _LAPTOP_KEYS[name]
+    if not key:
+        raise ImproperlyConfigured(
+            f"{name} must be set when DJANGO_DEBUG is off "
+            f"(50+ random characters, e.g. from `{_MAKE_A_KEY}`)."
+        )
+    _refuse_weak_key(name, key)
+    return key
+
+
+def env_key_fallbacks(name):
+    """Retired keys that still verify what was made under them, comma-separated, newest first;
+    with DEBUG off each must pass the same checks as a current key."""
+    keys = env_list(name)
+    if not DEBUG:
+        for key in keys:
+            _refuse_weak_key(f"Every key in {name}", key)
+    return keys
+
+
+SECRET_KEY = env_key("DJANGO_SECRET_KEY")
+# Django's own rotation: sessions and links signed under these still work until they are removed.
+SECRET_KEY_FALLBACKS = env_key_fallbacks("DJANGO_SECRET_KEY_FALLBACKS")
+CLINIC_PSEUDONYM_KEY = env_key("CLINIC_PSEUDONYM_KEY")
+CLINIC_RECOVERY_CODE_KEY = env_key("CLINIC_RECOVERY_CODE_KEY")
+# Codes stored under these still verify (and are used up); new codes are stored under the
+# current key. An upgrade from a version that keyed them with SECRET_KEY lists that key here.
+CLINIC_RECOVERY_CODE_KEY_FALLBACKS = env_key_fallbacks("CLINIC_RECOVERY_CODE_KEY_FALLBACKS")
+if not DEBUG:
+    _current_keys = {
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "CLINIC_PSEUDONYM_KEY": CLINIC_PSEUDONYM_KEY,
+        "CLINIC_RECOVERY_CODE_KEY": CLINIC_RECOVERY_CODE_KEY,
+    }
+    for (_name, _key), (_other_name, _other_key) in itertools.combinations(
+        _current_keys.items(), 2
+    ):
+        if _key == _other_key:
+            raise ImproperlyConfigured(
+                f"{_name} and {_other_name} must be different keys: rotating one would "
+                f"break what the other protects (make one with `{_MAKE_A_KEY}`)."
+            )
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
