@@ -241,7 +241,8 @@ class Cell:
         figures = self.figures
         if not figures.judged:
             # Judging needs a baseline of 3 or more: say which is lacking.
-            return "none judged, " + ("baseline below 3" if self.changes else "no baseline")
+            lacking = f"baseline below {outcomes.MIN_JUDGED_BASELINE}"
+            return "none judged, " + (lacking if self.changes else "no baseline")
         return f"{figures.responders} of {figures.judged} ({figures.responder_rate:.0f}%)"
 
     @property
