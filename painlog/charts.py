@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from django.utils import dateformat, timezone
 
+from . import outcomes
 from .models import PainEntry
 
-# The viewBox. Text is sized in the same units, so it shrinks with the chart: sizes suit a
-# phone (chart about 360px wide) and pain-chart.css makes text smaller when the chart is wider.
-# The label layout below assumes this, the largest, size.
+# The viewBox, shared with the cohort chart (reports/charts.py). Text is sized in the same
+# units, so it shrinks with the chart: sizes suit a phone (chart about 360px wide) and the CSS
+# makes text smaller when the chart is wider. The label layout below assumes this, the largest.
 WIDTH = 640
 FONT_SIZE = 22
 # Rough width of a character as a share of the font size: enough to keep labels apart.
@@ -44,31 +45,38 @@ MARKER_RADIUS = 5
 SQUARE_SIZE = 14
 TABLE_ROWS = 60
 # An event near the entries widens the chart to show it. One far away (an amputation years
-# before the first entry) would squash the entries into a sliver, so it is pinned to the edge
-# with its date instead.
+# before) would squash the entries into a sliver: it is pinned to the edge with its date.
 EVENT_REACH_DAYS = 14
-
+# The patient's chart: the last months, and a month before surgery, at most two years.
+CHART_SPAN = datetime.timedelta(days=180)
+BEFORE_SURGERY = datetime.timedelta(days=30)
+LONGEST_SPAN = datetime.timedelta(days=2 * 365)
 SERIES = (
     ("phantom", "Phantom limb pain", "phantom_pain"),
     ("residual", "Residual limb pain", "residual_pain"),
 )
 
 
+class SquareMarker:
+    """A point whose square marker (of side `square_size`) is drawn from its corner."""
+
+    square_size = SQUARE_SIZE
+
+    @property
+    def corner_x(self):
+        return round(self.x - self.square_size / 2, 1)
+
+    @property
+    def corner_y(self):
+        return round(self.y - self.square_size / 2, 1)
+
+
 @dataclass(frozen=True)
-class Point:
+class Point(SquareMarker):
     x: float
     y: float
     day: datetime.date
     value: float  # pain 0-10, or a mean of several entries
-
-    # A square marker is drawn from its corner.
-    @property
-    def corner_x(self):
-        return round(self.x - SQUARE_SIZE / 2, 1)
-
-    @property
-    def corner_y(self):
-        return round(self.y - SQUARE_SIZE / 2, 1)
 
 
 @dataclass(frozen=True)
@@ -159,12 +167,6 @@ class _Reading:
         return self.when.date()
 
 
-CHART_DAYS = 180
-# Before surgery too: the chart should show pain before and after the first operation.
-BEFORE_SURGERY_DAYS = 30
-LONGEST_CHART_DAYS = 2 * 365
-
-
 def patient_chart(patient, amputations=None):
     """The pain chart of the last months, reaching back to a month before the first surgery
     (two years at most), with the patient's amputations and surgeries marked."""
@@ -172,22 +174,20 @@ def patient_chart(patient, amputations=None):
     if amputations is None:
         amputations = patient.amputations_with_surgeries()
     surgeries = [s for a in amputations for s in a.surgery_list]
-    first_day = today - datetime.timedelta(days=CHART_DAYS)
+    first_day = today - CHART_SPAN
     if surgeries:
-        before_surgery = min(s.date for s in surgeries) - datetime.timedelta(BEFORE_SURGERY_DAYS)
-        first_day = max(
-            min(first_day, before_surgery), today - datetime.timedelta(LONGEST_CHART_DAYS)
-        )
-    since = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time()))
+        before_surgery = min(s.date for s in surgeries) - BEFORE_SURGERY
+        first_day = max(min(first_day, before_surgery), today - LONGEST_SPAN)
+    since = outcomes.local_midnight(first_day)
     entries = PainEntry.objects.live().filter(patient=patient, recorded_at__gte=since)
     events = [(s.date, s.get_procedure_display()) for s in surgeries]
     events += [(a.date, f"Amputation ({a.limb_label})") for a in amputations]
     return pain_chart(
         entries.only("recorded_at", "phantom_pain", "residual_pain"),
-        events=[(day, label) for day, label in events if day >= first_day],
+        events=[event for event in events if event[0] >= first_day],
         start=first_day,
         end=today,
-        rolling_days=7,
+        rolling_days=outcomes.RECENT_DAYS,
     )
 
 

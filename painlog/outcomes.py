@@ -1,6 +1,7 @@
 """
-Did pain go down after TMR? The outcome rules of ../shared/DOMAIN.md ("Outcome rules"), in one
-place, for one patient and for a cohort.
+Did pain go down after TMR, and who needs attention today? The outcome rules of
+../shared/DOMAIN.md ("Outcome rules") and its triage flags ("Triage rules"), in one place, for one
+patient and for a cohort.
 
 Plain functions over what the caller has already fetched: no database access here. Callers pass
 live entries only (`PainEntry.objects.live()`); a deleted entry is refused, never counted.
@@ -58,12 +59,22 @@ MIN_JUDGED_BASELINE = 3
 MIN_POINTS_REDUCTION = 2
 RESPONDER_STATUSES = ("substantial", "moderate")
 TOO_LOW_TO_JUDGE = "baseline too low to judge"
+# What pages print for each verdict, built from the thresholds so that no template retypes them.
+RESPONDER_LABELS = {
+    "substantial": f"Substantial (≥ {SUBSTANTIAL_REDUCTION}%)",
+    "moderate": f"Moderate (≥ {MODERATE_REDUCTION}%)",
+    "no": "No",
+    TOO_LOW_TO_JUDGE: TOO_LOW_TO_JUDGE.capitalize(),
+}
 
+# Triage (DOMAIN.md "Triage rules"): the last RECENT_DAYS days (today included) against the
+# EARLIER_DAYS days before them.
 WORSENING_POINTS = 2
 RECENT_DAYS = 7
 EARLIER_DAYS = 28
 # Grace on top of the logging interval before a patient counts as having stopped.
 LOGGING_GRACE_DAYS = 2
+PAIN_TYPE_ABBREVIATIONS = {"phantom": "PLP", "residual": "RLP"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,11 @@ class Reading:
     day: datetime.date
     phantom: int
     residual: int
+
+
+def local_midnight(day, tz=None):
+    """The instant a clinic-local calendar day starts: entries are counted by these days."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()), tz)
 
 
 def readings_from(entries, tz=None):
@@ -131,6 +147,11 @@ class FollowUp:
     percent_change: float | None
     responder: str | None  # "substantial", "moderate", "no", TOO_LOW_TO_JUDGE or None
     at_least_2_points: bool | None
+
+    @property
+    def responder_label(self):
+        """The verdict as pages print it ("Moderate (≥ 30%)"); "" when there is none."""
+        return RESPONDER_LABELS.get(self.responder, "")
 
 
 @dataclass(frozen=True)
@@ -256,31 +277,144 @@ def patient_outcome(*, readings, surgeries, intake=None, today=None):
     return PatientOutcome(day_zero=start, **outcomes)
 
 
-def worsening(readings, today):
-    """Per pain type: the last 7 days' mean at least 2 points above the 28 days before them."""
-    recent_first = today - datetime.timedelta(days=RECENT_DAYS - 1)
-    earlier_last = recent_first - datetime.timedelta(days=1)
-    earlier_first = recent_first - datetime.timedelta(days=EARLIER_DAYS)
-    flags = {}
-    for pain_type, _label in PAIN_TYPES:
-        recent = _scores(readings, pain_type, recent_first, today)
-        earlier = _scores(readings, pain_type, earlier_first, earlier_last)
-        flags[pain_type] = (
-            len(recent) >= MIN_ENTRIES
-            and len(earlier) >= MIN_ENTRIES
-            and _exact_mean(recent) - _exact_mean(earlier) >= WORSENING_POINTS
+# ---- Triage ----------------------------------------------------------------------------------
+# The dashboard asks the database for sums and counts over these spans and hands them to
+# triage_flags(); worsening() works them out from readings. Both go through getting_worse(), so
+# the flag has one rule and one arithmetic wherever it is shown.
+
+
+class Span(NamedTuple):
+    """Clinic-local calendar days from first to last, both included."""
+
+    first: datetime.date
+    last: datetime.date
+
+
+def recent_span(today):
+    """The last RECENT_DAYS days: today and the days before it."""
+    return Span(today - datetime.timedelta(days=RECENT_DAYS - 1), today)
+
+
+def earlier_span(today):
+    """The EARLIER_DAYS days before the recent span."""
+    recent_first = recent_span(today).first
+    return Span(
+        recent_first - datetime.timedelta(days=EARLIER_DAYS),
+        recent_first - datetime.timedelta(days=1),
+    )
+
+
+class Scores(NamedTuple):
+    """One pain type's scores over a span as their sum and count: a mean kept exact."""
+
+    total: int
+    count: int
+
+    @property
+    def mean(self):
+        return Fraction(self.total, self.count) if self.count else None
+
+
+class Trend(NamedTuple):
+    """One pain type's scores in the recent span and in the earlier span."""
+
+    recent: Scores
+    earlier: Scores
+
+    @property
+    def getting_worse(self):
+        return getting_worse(
+            self.recent.total, self.recent.count, self.earlier.total, self.earlier.count
         )
-    return flags
+
+
+def worsening_excess(recent_sum, recent_count, earlier_sum, earlier_count):
+    """(recent mean - earlier mean - WORSENING_POINTS) x recent_count x earlier_count.
+
+    At least 0 exactly when the recent mean is at least WORSENING_POINTS above the earlier one
+    (counts above 0). Only +, - and x on the four numbers, no division: it is exact on integers,
+    and the dashboard passes its SQL aggregates to build the very same expression in the query.
+    """
+    return (
+        recent_sum * earlier_count
+        - earlier_sum * recent_count
+        - WORSENING_POINTS * recent_count * earlier_count
+    )
+
+
+def getting_worse(recent_sum, recent_count, earlier_sum, earlier_count):
+    """The recent mean at least 2 points above the earlier one, 3+ entries in each span."""
+    return (
+        recent_count >= MIN_ENTRIES
+        and earlier_count >= MIN_ENTRIES
+        and worsening_excess(recent_sum, recent_count, earlier_sum, earlier_count) >= 0
+    )
+
+
+def earliest_day_on_schedule(interval_days, today):
+    """The earliest day whose entry still keeps a patient on schedule: with the last entry on an
+    earlier day, they have logged nothing for longer than the interval plus the grace days."""
+    return today - datetime.timedelta(days=interval_days + LOGGING_GRACE_DAYS)
 
 
 def stopped_logging(last_day, interval_days, today):
     """No entry for longer than the schedule interval plus 2 days.
 
-    False for a patient who never logged: callers report that separately.
+    False for a patient who never logged: that is never_logged().
     """
     if last_day is None:
         return False
-    return (today - last_day).days > interval_days + LOGGING_GRACE_DAYS
+    return last_day < earliest_day_on_schedule(interval_days, today)
+
+
+def never_logged(last_day):
+    return last_day is None
+
+
+@dataclass(frozen=True)
+class TriageFlags:
+    """The flags of one patient on one day. A flag about one pain type lists the pain types."""
+
+    getting_worse: tuple[str, ...]  # "phantom", "residual", in PAIN_TYPES order
+    stopped_logging: bool
+    never_logged: bool
+
+    @property
+    def getting_worse_label(self):
+        """The pain types getting worse as a badge names them: PLP, RLP, or PLP and RLP."""
+        return " and ".join(PAIN_TYPE_ABBREVIATIONS[pain_type] for pain_type in self.getting_worse)
+
+
+def triage_flags(*, trends, last_day, interval_days, today):
+    """The flags of one patient from their Trend per pain type and the day of their last entry."""
+    return TriageFlags(
+        getting_worse=tuple(
+            pain_type for pain_type, _label in PAIN_TYPES if trends[pain_type].getting_worse
+        ),
+        stopped_logging=stopped_logging(last_day, interval_days, today),
+        never_logged=never_logged(last_day),
+    )
+
+
+def trends_from(readings, today):
+    """Trend per pain type from readings, over the spans that end today."""
+    recent, earlier = recent_span(today), earlier_span(today)
+    result = {}
+    for pain_type, _label in PAIN_TYPES:
+        recent_scores = _scores(readings, pain_type, recent.first, recent.last)
+        earlier_scores = _scores(readings, pain_type, earlier.first, earlier.last)
+        result[pain_type] = Trend(
+            Scores(sum(recent_scores), len(recent_scores)),
+            Scores(sum(earlier_scores), len(earlier_scores)),
+        )
+    return result
+
+
+def worsening(readings, today):
+    """Per pain type: the last 7 days' mean at least 2 points above the 28 days before them."""
+    return {
+        pain_type: trend.getting_worse for pain_type, trend in trends_from(readings, today).items()
+    }
 
 
 # Two-sided 95% critical values of Student's t for df 1-30, to six decimals (computed from the

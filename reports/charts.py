@@ -5,14 +5,15 @@ import math
 from dataclasses import dataclass
 
 from painlog import outcomes
+from painlog.charts import FONT_SIZE, PAIN_MAX, WIDTH, SquareMarker
 
 from .cohort import signed
 
 # The chart: mean change with its 95% CI per time point, both pain types side by side. SVG in a
 # fixed viewBox, sized for a phone (text about 12px at 360px wide); cohort.css makes text
 # smaller on wider charts.
-CHART_WIDTH = 640
-CHART_FONT = 22
+CHART_WIDTH = WIDTH
+CHART_FONT = FONT_SIZE
 CHART_LEFT = 84
 CHART_RIGHT = 624
 CHART_TOP = 16
@@ -21,11 +22,11 @@ CHART_BOTTOM_MARGIN = 72  # month numbers and the axis title
 SERIES_OFFSET = 16  # each pain type to one side of its time point
 CAP_HALF_WIDTH = 7
 MARKER_SIZE = 12  # residual pain's open square; phantom pain's dot has this diameter
-PAIN_RANGE = 10  # a change is at most 10 points either way
+PAIN_RANGE = PAIN_MAX  # a change is at most 10 points either way
 
 
 @dataclass(frozen=True)
-class ChartPoint:
+class ChartPoint(SquareMarker):
     x: float
     y: float | None  # None when there is no mean change
     y_low: float | None
@@ -33,6 +34,8 @@ class ChartPoint:
     cap_low: bool  # False where the interval runs off the chart: no cap, it goes on
     cap_high: bool
     text: str  # for the tooltip and the description
+
+    square_size = MARKER_SIZE
 
     # Precomputed: the template's |add truncates floats.
     @property
@@ -42,14 +45,6 @@ class ChartPoint:
     @property
     def cap_right(self):
         return round(self.x + CAP_HALF_WIDTH, 1)
-
-    @property
-    def corner_x(self):
-        return round(self.x - MARKER_SIZE / 2, 1)
-
-    @property
-    def corner_y(self):
-        return round(self.y - MARKER_SIZE / 2, 1)
 
 
 @dataclass(frozen=True)

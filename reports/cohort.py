@@ -93,9 +93,7 @@ def cohort_patients(patients, *, today=None):
         return
     day_zeros = [patient.first_tmr_date for patient in cohort]
     tz = timezone.get_current_timezone()
-
-    def local_midnight(day):
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time()), tz)
+    local_midnight = outcomes.local_midnight
 
     rows = (
         PainEntry.objects.live()
@@ -161,7 +159,8 @@ class Cell:
         figures = self.figures
         if not figures.judged:
             # Judging needs a baseline of 3 or more: say which is lacking.
-            return "none judged, " + ("baseline below 3" if self.changes else "no baseline")
+            lacking = f"baseline below {outcomes.MIN_JUDGED_BASELINE}"
+            return "none judged, " + (lacking if self.changes else "no baseline")
         return f"{figures.responders} of {figures.judged} ({figures.responder_rate:.0f}%)"
 
     @property

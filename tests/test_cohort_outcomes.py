@@ -139,6 +139,10 @@ def test_whole_cohort_phantom_pain_at_three_months_matches_the_hand_computed_fig
     body = response.content.decode()
     assert "Responders: 3 of 4 (75%)" in body
     assert (
+        "pain at least 30% lower than at baseline, of the patients judged (a baseline of 3 or "
+        "more)" in body
+    )
+    assert (
         'Change (n = 4): \u22122.8 <span class="text-nowrap">(\u22124.8 to \u22120.7)</span>'
         in body
     )

@@ -91,9 +91,11 @@ def test_latest_scores_and_seven_day_average(client, clinician, patient):
     row = rows(client.get(URL))["Reyes"]
     assert (row.latest_phantom, row.latest_residual) == (2, 1)
     # days 0..6 count (today and the 6 before); day 7 does not
-    assert row.recent_phantom == pytest.approx(4.0)
+    assert row.trends["phantom"].recent == (12, 3)
+    assert row.trends["residual"].recent == (3, 3)
     assert row.recent_count == 3
     assert row.days_since_entry == 0
+    assert "<td>4.0 / 1.0</td>" in client.get(URL).content.decode()
 
 
 def test_worsening_flag_needs_two_points_and_three_entries_each_side(client, clinician, clinic):
@@ -106,8 +108,11 @@ def test_worsening_flag_needs_two_points_and_three_entries_each_side(client, cli
     client.force_login(clinician)
     found = rows(client.get(URL))
     assert found["Worse"].is_worsening is True
+    assert found["Worse"].flags.getting_worse == ("phantom", "residual")
     assert found["Steady"].is_worsening is False  # 4.67 vs 3: 1.67 points
+    assert found["Steady"].flags.getting_worse == ()
     assert found["Few"].is_worsening is False
+    assert found["Few"].flags.getting_worse == ()
 
 
 def test_stopped_logging_follows_the_patients_schedule(client, clinician, clinic):
@@ -121,10 +126,11 @@ def test_stopped_logging_follows_the_patients_schedule(client, clinician, clinic
     never = make_patient(clinic, "N-1", last_name="Never")
     client.force_login(clinician)
     found = rows(client.get(URL))
-    assert found["Daily"].has_stopped is True
-    assert found["Dailyok"].has_stopped is False
-    assert found["Weekly"].has_stopped is False
+    assert found["Daily"].has_stopped is True and found["Daily"].flags.stopped_logging
+    assert found["Dailyok"].has_stopped is False and not found["Dailyok"].flags.stopped_logging
+    assert found["Weekly"].has_stopped is False and not found["Weekly"].flags.stopped_logging
     assert found["Never"].never_logged is True and found["Never"].has_stopped is False
+    assert found["Never"].flags.never_logged and not found["Never"].flags.stopped_logging
     del never
 
 
@@ -152,6 +158,10 @@ def test_change_from_baseline_and_responder(client, clinician, clinic):
     assert row.days_since_surgery == 91
     body = client.get(URL).content.decode()
     assert "Responder (substantial, 3 months)" in body
+    # Its page names the verdict with the threshold it met (IMMPACT: a reduction of 50% or more).
+    page = client.get(reverse("reports:patient_pain", args=[operated.pk])).content.decode()
+    assert "<td>Substantial (≥ 50%)</td>" in page
+    assert "≥ 2 points better" in page and "at least 3 entries in its window" in page
 
 
 @pytest.mark.parametrize(
@@ -187,6 +197,17 @@ def test_sort_by_a_column_and_back(client, clinician, clinic):
     assert names_on(client.get(URL, {"sort": "-phantom"})) == ["High", "Mid", "Low"]
     header = client.get(URL, {"sort": "phantom"}).content.decode()
     assert 'aria-sort="ascending"' in header and "sort=-phantom" in header
+
+
+def test_sort_by_seven_day_average_orders_exact_means(client, clinician, clinic):
+    # 5/2 < 8/3 < 19/7: close means, each from a different number of entries.
+    diary(make_patient(clinic, "M-1", last_name="Mid"), [(1, 3), (2, 3), (3, 2)])
+    diary(make_patient(clinic, "H-1", last_name="High"), [(d, 3) for d in range(5)] + [(5, 2)] * 2)
+    diary(make_patient(clinic, "L-1", last_name="Low"), [(1, 3), (2, 2)])
+    make_patient(clinic, "N-1", last_name="None")
+    client.force_login(clinician)
+    assert names_on(client.get(URL, {"sort": "phantom7"})) == ["Low", "Mid", "High", "None"]
+    assert names_on(client.get(URL, {"sort": "-phantom7"})) == ["High", "Mid", "Low", "None"]
 
 
 @pytest.mark.parametrize(

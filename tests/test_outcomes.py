@@ -432,6 +432,20 @@ def test_readings_from_never_queries_for_a_deleted_at_left_out_by_only():
     assert readings_from([entry], tz=UTC) == [Reading(day(0), 5, 2)]
 
 
+def test_responder_labels_name_the_thresholds_met():
+    # Example A is substantial, B moderate, D too low to judge, C has no verdict.
+    earlier = readings(range(-30, 0), phantom=8, residual=2)
+    later = readings([76, 90, 106], phantom=5, residual=1) + readings([80], phantom=2, residual=1)
+    outcome = patient_outcome(readings=earlier + later, surgeries=[surgery()], today=LATER)
+    labels = [
+        follow_up(outcome.phantom, "3 months").responder_label,
+        follow_up(outcome.residual, "3 months").responder_label,
+        follow_up(outcome.phantom, "12 months").responder_label,
+    ]
+    assert labels == ["Moderate (≥ 30%)", "Baseline too low to judge", ""]
+    assert outcomes.RESPONDER_LABELS["substantial"] == "Substantial (≥ 50%)"
+
+
 # ---- Flags -----------------------------------------------------------------------------------
 
 TODAY = datetime.date(2025, 6, 30)
@@ -493,6 +507,57 @@ def test_stopped_logging_after_the_interval_plus_2_days(days_since, interval, st
 
 def test_never_logged_is_not_stopped_logging():
     assert stopped_logging(None, 1, TODAY) is False
+    assert outcomes.never_logged(None) is True
+    assert outcomes.never_logged(TODAY) is False
+
+
+@pytest.mark.parametrize(
+    ("recent_sum", "recent_count", "earlier_sum", "earlier_count", "worse"),
+    [
+        (15, 3, 9, 3, True),  # 5 against 3: exactly 2 points
+        (41, 10, 21, 10, True),  # 4.1 against 2.1: exactly 2, where floats fall short
+        (8, 3, 5, 7, False),  # 2 - 1/21
+        (10, 3, 9, 7, True),  # 2 + 1/21
+        (18, 2, 9, 3, False),  # 2 recent entries
+        (15, 3, 6, 2, False),  # 2 earlier entries
+        (0, 0, 0, 0, False),  # nothing logged
+    ],
+)
+def test_getting_worse_on_sums_and_counts(
+    recent_sum, recent_count, earlier_sum, earlier_count, worse
+):
+    assert outcomes.getting_worse(recent_sum, recent_count, earlier_sum, earlier_count) is worse
+
+
+def test_the_spans_are_the_last_7_days_and_the_28_before_them():
+    assert outcomes.recent_span(TODAY) == (datetime.date(2025, 6, 24), TODAY)
+    assert outcomes.earlier_span(TODAY) == (datetime.date(2025, 5, 27), datetime.date(2025, 6, 23))
+
+
+def test_triage_flags_of_one_patient_name_the_pain_types_getting_worse():
+    scores = outcomes.Scores
+    flags = outcomes.triage_flags(
+        trends={
+            "phantom": outcomes.Trend(recent=scores(15, 3), earlier=scores(9, 3)),
+            "residual": outcomes.Trend(recent=scores(14, 3), earlier=scores(9, 3)),
+        },
+        last_day=TODAY - datetime.timedelta(days=4),
+        interval_days=1,
+        today=TODAY,
+    )
+    assert flags == outcomes.TriageFlags(
+        getting_worse=("phantom",), stopped_logging=True, never_logged=False
+    )
+    assert flags.getting_worse_label == "PLP"
+
+
+def test_trends_from_readings_are_sums_and_counts_of_each_span():
+    entries = [on(35, 9), on(34, 2), on(7, 4), on(6, 5, 1), on(0, 6, 2)]
+
+    assert outcomes.trends_from(entries, TODAY) == {
+        "phantom": outcomes.Trend(recent=(11, 2), earlier=(6, 2)),
+        "residual": outcomes.Trend(recent=(3, 2), earlier=(0, 2)),
+    }
 
 
 # ---- Statistics ------------------------------------------------------------------------------
