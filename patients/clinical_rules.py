@@ -9,14 +9,27 @@ triggers refuse what skips them (QuerySet.update, bulk_create, raw SQL, loaddata
 Triggers on the referenced side also fire on INSERT: with deferred foreign keys, a row may be
 written before the row it refers to (loaddata), and would otherwise never be checked.
 
-A migration that alters these four tables must uninstall the triggers first and install them
-last: SQLite rebuilds a table for most schema changes and refuses while another table's trigger
-names it, and PostgreSQL will not change the type of a column listed in update_of.
+Generated here, frozen in migrations. A migration must do the same on every database whenever
+it runs, so each migration that installs these triggers carries its statements written out
+(`CLINICAL_RULES_SQL` in patients/migrations/0004_clinical_rule_triggers.py); nothing it runs
+comes from this module. The rules are still written once, in Python: as SQL each condition would
+be typed four times (two databases, insert and update), and the nerve lists and the primary TMR
+window belong to the models. So this module is where a new migration's SQL is printed from
+(`python manage.py clinical_rules_migration NAME`), and what tests/test_clinical_rules_db.py
+checks the latest migration and the migrated database against.
+
+A migration that alters these four tables must drop the triggers first and install them last
+(the command writes both steps): SQLite rebuilds a table for most schema changes and refuses
+while another table's trigger names it, and PostgreSQL will not change the type of a column
+listed in update_of.
 """
 
 # ruff: noqa: S608  (the SQL is built from constants here and in the models, never from input)
 
+import sys
 from dataclasses import dataclass
+
+from django.db.migrations.loader import MigrationLoader
 
 from patients.models import Limb, NerveTransfer, Procedure, Surgery
 
@@ -203,33 +216,53 @@ def _postgresql_drop(trigger):
     yield f"DROP FUNCTION IF EXISTS {trigger.name}()"
 
 
-def _generators(vendor):
-    generators = {
-        "sqlite": (_sqlite_create, _sqlite_drop),
-        "postgresql": (_postgresql_create, _postgresql_drop),
+GENERATORS = {
+    "sqlite": (_sqlite_create, _sqlite_drop),
+    "postgresql": (_postgresql_create, _postgresql_drop),
+}
+
+
+def sql():
+    """The statements that install and remove the rules' triggers, per database, in the shape of
+    a migration's `CLINICAL_RULES_SQL`."""
+    return {
+        vendor: {
+            "create": [
+                statement
+                for rule, triggers in RULES.items()
+                for trigger in triggers
+                for statement in create(rule, trigger)
+            ],
+            "drop": [
+                statement
+                for triggers in RULES.values()
+                for trigger in triggers
+                for statement in drop(trigger)
+            ],
+        }
+        for vendor, (create, drop) in GENERATORS.items()
     }
-    if vendor not in generators:
-        raise NotImplementedError(
-            f"The clinical rule triggers exist for SQLite and PostgreSQL only, not {vendor}."
-        )
-    return generators[vendor]
 
 
-def create_sql(vendor):
-    create, _ = _generators(vendor)
-    return [sql for rule, triggers in RULES.items() for t in triggers for sql in create(rule, t)]
+def trigger_tables(vendor):
+    """{name of a trigger in the database: its table}. SQLite has no INSERT OR UPDATE trigger, so
+    each rule trigger there is two, suffixed _ins and _upd."""
+    suffixes = ("_ins", "_upd") if vendor == "sqlite" else ("",)
+    return {
+        trigger.name + suffix: trigger.table
+        for triggers in RULES.values()
+        for trigger in triggers
+        for suffix in suffixes
+    }
 
 
-def drop_sql(vendor):
-    _, drop = _generators(vendor)
-    return [sql for triggers in RULES.values() for t in triggers for sql in drop(t)]
-
-
-def install(schema_editor):
-    for sql in create_sql(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
-
-
-def uninstall(schema_editor):
-    for sql in drop_sql(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
+def frozen_sql():
+    """(name, CLINICAL_RULES_SQL) of the latest patients migration that installs the triggers:
+    the SQL a fully migrated database runs with."""
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    (leaf,) = graph.leaf_nodes("patients")
+    for app, name in reversed(graph.forwards_plan(leaf)):
+        module = sys.modules[type(graph.nodes[app, name]).__module__]
+        if app == "patients" and hasattr(module, "CLINICAL_RULES_SQL"):
+            return name, module.CLINICAL_RULES_SQL
+    raise LookupError("No patients migration installs the clinical rule triggers.")

@@ -6,12 +6,18 @@ must catch it, and name the rule that was broken.
 """
 
 import datetime
+import importlib.util
+import re
 from contextlib import contextmanager
+from importlib import import_module
+from io import StringIO
 from types import SimpleNamespace
 
 import pytest
 from django.core import serializers
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.db.migrations.loader import MigrationLoader
 
 from patients import clinical_rules
 from patients.models import Amputation, NerveTransfer, Patient, Surgery
@@ -306,40 +312,187 @@ def test_a_surgery_3_days_ahead_is_refused(leg, surgery):
         Surgery.objects.filter(pk=surgery.pk).update(date=in_days(3))
 
 
-# installing and uninstalling
+def test_a_birth_date_moved_3_days_ahead_is_refused(patient):
+    with refused("clinical_date_not_in_future"):
+        Patient.objects.filter(pk=patient.pk).update(date_of_birth=in_days(3))
+
+
+# A row written before the row it refers to, as loaddata may (foreign keys are checked at
+# commit), is checked when that row arrives: by the trigger on the referenced table's INSERT.
+
+# The row written later: `Patient(pk=LATER)` refers to it before it exists.
+LATER = 9001
+
+
+@contextmanager
+def dangling():
+    """Undo, once the test has looked, rows whose foreign keys would fail the check at commit."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def test_a_patient_loaded_after_an_amputation_before_their_birth_is_refused(clinic):
+    with dangling():
+        make_amputation(Patient(pk=LATER), date=AMPUTATED)
+        with refused("amputation_not_before_birth"):
+            make_patient(clinic, "MRN-6", pk=LATER, date_of_birth=AMPUTATED + DAY)
+
+
+def test_an_amputation_loaded_after_a_surgery_before_it_is_refused(patient):
+    with dangling():
+        make_surgery(Amputation(pk=LATER, patient=patient), date=AMPUTATED - DAY)
+        with refused("surgery_not_before_amputation"):
+            make_amputation(patient, pk=LATER)
+
+
+def test_an_amputation_loaded_after_a_late_primary_tmr_is_refused(patient):
+    late = AMPUTATED + WINDOW + DAY
+    with dangling():
+        make_surgery(Amputation(pk=LATER, patient=patient), date=late, procedure=PRIMARY_TMR)
+        with refused("surgery_primary_tmr_at_amputation"):
+            make_amputation(patient, pk=LATER)
+
+
+def test_a_surgery_loaded_after_transfers_of_the_other_limb_is_refused(leg):
+    with dangling():
+        transfer(Surgery(pk=LATER), NerveTransfer.Nerve.MEDIAN).save()
+        with refused("nerve_transfer_fits_limb"):
+            make_surgery(leg, pk=LATER)
+
+
+def test_an_amputation_loaded_after_transfers_of_the_other_limb_is_refused(patient):
+    with dangling():
+        surgery = make_surgery(Amputation(pk=LATER, patient=patient), date=AMPUTATED)
+        transfer(surgery, NerveTransfer.Nerve.MEDIAN).save()
+        with refused("nerve_transfer_fits_limb"):
+            make_amputation(patient, pk=LATER)
+
+
+# The triggers a migrated database holds. pytest-django builds the test database by running
+# every migration, so a later migration that drops the triggers, or rebuilds one of their tables
+# on SQLite (which drops the triggers on it), and does not reinstall them fails here.
+
+# patients/migrations/0005_access_log.py: the access log is append-only.
+OTHER_TRIGGERS = {"access_event_append_only": "patients_accessevent"}
 
 
 def installed_triggers():
+    """{name: (table, definition)} of every trigger in the database. PostgreSQL keeps a trigger
+    and its function apart: the definition is the function's body as written, and the trigger
+    as pg_get_triggerdef words it, without the schema it adds to the table."""
     sql = {
-        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger'",
-        "postgresql": "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal",
+        "sqlite": "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'",
+        "postgresql": """
+            SELECT t.tgname, t.tgrelid::regclass::text, p.prosrc, pg_get_triggerdef(t.oid)
+            FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+            WHERE NOT t.tgisinternal
+        """,
     }[connection.vendor]
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        return {name for (name,) in cursor.fetchall()}
-
-
-def rule_triggers():
-    names = {t.name for triggers in clinical_rules.RULES.values() for t in triggers}
+        rows = cursor.fetchall()
     if connection.vendor == "sqlite":
-        return {f"{name}_{event}" for name in names for event in ("ins", "upd")}
-    return names
+        return {name: (table, definition) for name, table, definition in rows}
+    return {
+        name: (table, (body, re.sub(r" ON \w+\.", " ON ", trigger)))
+        for name, table, body, trigger in rows
+    }
 
 
-@pytest.mark.django_db(transaction=True)
-def test_uninstalling_removes_every_rule_trigger_and_installing_restores_them():
-    assert rule_triggers() <= installed_triggers()
-    try:
-        with connection.schema_editor() as editor:
-            clinical_rules.uninstall(editor)
-        assert not rule_triggers() & installed_triggers()
-    finally:
-        with connection.schema_editor() as editor:
-            clinical_rules.install(editor)
-    assert rule_triggers() <= installed_triggers()
+def generated_definitions(sql):
+    """{trigger name: its definition as installed_triggers reads it} for these statements."""
+    if connection.vendor == "sqlite":
+        return {re.match(r"CREATE TRIGGER (\w+)", s)[1]: s for s in sql["sqlite"]["create"]}
+    bodies, triggers = {}, {}
+    for statement in sql["postgresql"]["create"]:
+        if function := re.search(r"CREATE FUNCTION (\w+)\(\).*?\$\$(.*)\$\$", statement, re.S):
+            bodies[function[1]] = function[2]
+        else:
+            triggers[re.match(r"CREATE TRIGGER (\w+)", statement)[1]] = statement
+    return {name: (bodies[name], trigger) for name, trigger in triggers.items()}
+
+
+def installed_rule_definitions():
+    return {
+        name: definition
+        for name, (_, definition) in installed_triggers().items()
+        if name not in OTHER_TRIGGERS
+    }
+
+
+def test_every_rule_trigger_is_on_its_table_after_migrating(db):
+    tables = {name: table for name, (table, _) in installed_triggers().items()}
+    assert tables == {**clinical_rules.trigger_tables(connection.vendor), **OTHER_TRIGGERS}
+
+
+def test_the_migrated_triggers_are_the_ones_clinical_rules_generates(db):
+    assert installed_rule_definitions() == generated_definitions(clinical_rules.sql())
+
+
+def test_the_latest_rule_migration_holds_the_sql_clinical_rules_generates():
+    migration, frozen = clinical_rules.frozen_sql()
+    assert frozen == clinical_rules.sql(), (
+        f"patients/clinical_rules.py no longer generates the SQL of migration {migration}: "
+        "write a migration with `python manage.py clinical_rules_migration NAME`."
+    )
 
 
 def test_other_databases_are_refused_with_a_clear_error():
+    migration = import_module("patients.migrations.0004_clinical_rule_triggers").Migration
     editor = SimpleNamespace(connection=SimpleNamespace(vendor="mysql"))
     with pytest.raises(NotImplementedError, match="SQLite and PostgreSQL only, not mysql"):
-        clinical_rules.install(editor)
+        migration.operations[0].code(None, editor)
+
+
+# manage.py clinical_rules_migration: the migration it writes, run here step by step (the test's
+# transaction undoes it). RunPython's code uses only the editor's connection and execute().
+
+
+def written_migration(tmp_path):
+    output = StringIO()
+    call_command("clinical_rules_migration", "reinstall_rules", dry_run=True, stdout=output)
+    path = tmp_path / "written_migration.py"
+    path.write_text(output.getvalue())
+    spec = importlib.util.spec_from_file_location("written_migration", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_steps(*steps):
+    with connection.cursor() as cursor:
+        editor = SimpleNamespace(connection=connection, execute=cursor.execute)
+        for step in steps:
+            step(None, editor)
+
+
+def test_the_written_migration_reinstalls_unchanged_rules_around_a_schema_change(db, tmp_path):
+    module = written_migration(tmp_path)
+    (leaf,) = MigrationLoader(None).graph.leaf_nodes("patients")
+    assert module.Migration.dependencies == [leaf]
+    assert module.PREVIOUS_SQL is module.CLINICAL_RULES_SQL == clinical_rules.sql()
+    before = installed_triggers()
+    drop, create = module.Migration.operations
+
+    run_steps(drop.code)
+    assert set(installed_triggers()) == set(OTHER_TRIGGERS)
+    run_steps(create.code)
+    assert installed_triggers() == before
+    run_steps(create.reverse_code, drop.reverse_code)
+    assert installed_triggers() == before
+
+
+def test_the_written_migration_replaces_the_triggers_of_a_changed_rule(db, tmp_path, monkeypatch):
+    frozen = clinical_rules.frozen_sql()[1]
+    monkeypatch.delitem(clinical_rules.RULES, "clinical_date_not_in_future")
+    module = written_migration(tmp_path)
+    assert frozen == module.PREVIOUS_SQL
+    assert module.CLINICAL_RULES_SQL == clinical_rules.sql() != frozen
+    before = installed_triggers()
+    drop, create = module.Migration.operations
+
+    run_steps(drop.code, create.code)
+    assert installed_rule_definitions() == generated_definitions(clinical_rules.sql())
+    run_steps(create.reverse_code, drop.reverse_code)
+    assert installed_triggers() == before
