@@ -31,6 +31,10 @@ class InvitationAdmin(admin.ModelAdmin):
     exclude = ["token_hash"]
     readonly_fields = ["patient", "created_by", "created_at", "emailed_to", "used_at"]
 
+    def has_add_permission(self, request):
+        # Made from the patient's page, which shows the link once; a row added here has none.
+        return False
+
     def has_delete_permission(self, request, obj=None):
         # An invitation is part of the record's history: revoke it, never delete it.
         return False

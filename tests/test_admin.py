@@ -189,3 +189,11 @@ def test_a_patient_edited_in_the_admin_keeps_who_and_what(client, site_admin, pa
     change = RecordChange.objects.get(patient=patient)
     assert change.actor == site_admin
     assert "phone" in change.changes
+
+
+def test_an_invitation_is_made_from_the_patients_page_never_added_or_deleted_in_the_admin(
+    client, site_admin
+):
+    client.force_login(site_admin)
+    assert client.get(reverse("admin:accounts_invitation_add")).status_code == 403
+    assert client.get(reverse("admin:accounts_invitation_changelist")).status_code == 200
