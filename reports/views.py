@@ -48,64 +48,6 @@ ENTRIES_PER_PAGE = 20
 PATIENTS_PER_PAGE = 25
 
 
-def _plain(message, status):
-    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
-
-
-def _download(pieces, filename):
-    response = StreamingHttpResponse(pieces, content_type=FHIR_JSON)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-@never_cache
-@require_GET
-@role_required(*CLINIC_STAFF)
-def patient_bundle(request, pk):
-    """One patient's record and pain diary as a FHIR Bundle."""
-    patient = get_patient_for_user(request.user, pk)
-    refused = start_export(request, "FHIR bundle of the patient", patient=patient)
-    if refused:
-        return refused
-    return _download(
-        fhir.bundle_json(Patient.objects.filter(pk=patient.pk)),
-        f"tmr-fhir-patient-{patient.pk}-{timezone.localdate():%Y-%m-%d}.json",
-    )
-
-
-def _cohort_filters(request):
-    """The export's filters, or the 400 answer that names the bad ones."""
-    form = CohortFilterForm(request.GET or None, clinics=clinics_of(request.user))
-    filters = form.filters()
-    if form.errors:
-        return None, _plain("Check the filters: " + "; ".join(form.errors.get_json_data()), 400)
-    return filters, None
-
-
-@never_cache
-@require_GET
-@role_required(*CLINIC_STAFF, send_patients_home=True)
-def clinic_bundle(request):
-    """The patients of the clinician's clinics (or the chosen one) as a FHIR Bundle."""
-    research = request.GET.get("research") == "1"
-    filters, refused = _cohort_filters(request)
-    refused = refused or start_export(request, "FHIR bundle", research=research, filters=filters)
-    if refused:
-        return refused
-    patients = patients_for(request.user, research=research, **filters)
-    suffix = "-research" if research else ""
-    return _download(
-        fhir.bundle_json(patients, research=research),
-        f"tmr-fhir{suffix}-{timezone.localdate():%Y-%m-%d}.json",
-    )
-
-
-@require_GET
-def intake_questionnaire(request):
-    """The intake Questionnaire, at the canonical URL the exported intakes point to."""
-    return HttpResponse(fhir.to_json(fhir.intake_questionnaire()), content_type=FHIR_JSON)
-
-
 @never_cache
 @role_required(*CLINIC_STAFF, send_patients_home=True)
 def dashboard(request):
@@ -244,6 +186,15 @@ def cohort_outcomes(request):
     )
 
 
+def _cohort_filters(request):
+    """The export's filters, or the 400 answer that names the bad ones."""
+    form = CohortFilterForm(request.GET or None, clinics=clinics_of(request.user))
+    filters = form.filters()
+    if form.errors:
+        return None, _plain("Check the filters: " + "; ".join(form.errors.get_json_data()), 400)
+    return filters, None
+
+
 def _csv_export(request, kind, header_and_rows):
     research = request.GET.get("research") == "1"
     filters, refused = _cohort_filters(request)
@@ -266,3 +217,52 @@ def export_entries(request):
 @role_required(*CLINIC_STAFF, send_patients_home=True)
 def export_outcomes(request):
     return _csv_export(request, "outcomes", outcome_rows)
+
+
+def _plain(message, status):
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _download(pieces, filename):
+    response = StreamingHttpResponse(pieces, content_type=FHIR_JSON)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache
+@require_GET
+@role_required(*CLINIC_STAFF)
+def patient_bundle(request, pk):
+    """One patient's record and pain diary as a FHIR Bundle."""
+    patient = get_patient_for_user(request.user, pk)
+    refused = start_export(request, "FHIR bundle of the patient", patient=patient)
+    if refused:
+        return refused
+    return _download(
+        fhir.bundle_json(Patient.objects.filter(pk=patient.pk)),
+        f"tmr-fhir-patient-{patient.pk}-{timezone.localdate():%Y-%m-%d}.json",
+    )
+
+
+@never_cache
+@require_GET
+@role_required(*CLINIC_STAFF, send_patients_home=True)
+def clinic_bundle(request):
+    """The patients of the clinician's clinics (or the chosen one) as a FHIR Bundle."""
+    research = request.GET.get("research") == "1"
+    filters, refused = _cohort_filters(request)
+    refused = refused or start_export(request, "FHIR bundle", research=research, filters=filters)
+    if refused:
+        return refused
+    patients = patients_for(request.user, research=research, **filters)
+    suffix = "-research" if research else ""
+    return _download(
+        fhir.bundle_json(patients, research=research),
+        f"tmr-fhir{suffix}-{timezone.localdate():%Y-%m-%d}.json",
+    )
+
+
+@require_GET
+def intake_questionnaire(request):
+    """The intake Questionnaire, at the canonical URL the exported intakes point to."""
+    return HttpResponse(fhir.to_json(fhir.intake_questionnaire()), content_type=FHIR_JSON)
