@@ -1,6 +1,7 @@
 """
 Builders and the cast every view test needs: the owner, a colleague with the same role,
-and an outsider (healthchecks' alice / bob / charlie).
+and an outsider (healthchecks' alice / bob / charlie); the demo data, built once per session;
+the test tiers and the hypothesis profiles.
 """
 
 import base64
@@ -9,21 +10,42 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
+from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import settings as hypothesis_settings
 
 from patients.access import CLINICIANS_GROUP
 from patients.models import Clinic, Patient
+from tests.seeded_demo import take_snapshot
 
 PASSWORD = "correct horse battery staple"
 
+# Fuzzing (tests/test_form_fuzzing.py): a few dozen examples a form in the everyday tier, the
+# full run in `make test-all` and CI (`pytest --hypothesis-profile=thorough`).
+hypothesis_settings.register_profile("everyday", max_examples=40)
+hypothesis_settings.register_profile("thorough", max_examples=150)
+hypothesis_settings.load_profile("everyday")
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    # Argon2 costs ~100 MiB and tens of ms per hash; tests need neither.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The slow tier (`make test-all`, CI), left out of `make test`: tests that start browsers,
+# servers or scratch databases. A test joins it by carrying one of these markers.
+SLOW_TIER = ("browser", "deploy", "bench")
+
+
+@pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has marked its tests
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(item.get_closest_marker(name) for name in SLOW_TIER):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hasher():
+    # Argon2 costs ~100 MiB and tens of ms per hash; tests need neither. For the whole session,
+    # so that the users of data built once per session (the demo) have MD5 hashes too.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -58,6 +80,21 @@ def force_login_passes_the_second_factor(monkeypatch):
             session.save()
 
     monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup, django_db_blocker):
+    """`seed_demo`'s rows, seeded once per session (tests/seeded_demo.py)."""
+    with django_db_blocker.unblock():
+        return take_snapshot()
+
+
+@pytest.fixture
+def demo(db, demo_snapshot):
+    """The demo data (`seed_demo` at tests.seeded_demo.SEEDED_AT) in this test's database.
+    Ask for it before any fixture that creates rows."""
+    demo_snapshot.restore()
+    return demo_snapshot
 
 
 def current_code(device=None, *, secret=None):
