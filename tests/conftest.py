@@ -6,6 +6,7 @@ the test tiers and the hypothesis profiles.
 
 import base64
 import datetime
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -29,13 +30,17 @@ hypothesis_settings.register_profile("thorough", max_examples=150)
 hypothesis_settings.load_profile("everyday")
 
 # The slow tier (`make test-all`, CI), left out of `make test`: tests that start browsers,
-# servers or scratch databases. A test joins it by carrying one of these markers.
+# servers or scratch databases. A test joins it by carrying one of these markers; every test in
+# tests/browser/ carries `browser`.
 SLOW_TIER = ("browser", "deploy", "bench")
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
 
 
-@pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has marked its tests
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects tests by their markers
 def pytest_collection_modifyitems(items):
     for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.browser)
         if any(item.get_closest_marker(name) for name in SLOW_TIER):
             item.add_marker(pytest.mark.slow)
 
