@@ -67,6 +67,18 @@ def private_cache(settings):
     cache.clear()
 
 
+def pass_the_second_factor(client, user):
+    """Mark the client's session as if the user, just logged in, had entered their
+    authenticator's code: staff and clinicians get a confirmed device if they have none."""
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+    if device is None and (user.is_staff or user.groups.filter(name=CLINICIANS_GROUP).exists()):
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
 @pytest.fixture(autouse=True)
 def force_login_passes_the_second_factor(monkeypatch):
     """`client.force_login` skips the password; here it skips the second factor too, as if the
@@ -76,13 +88,7 @@ def force_login_passes_the_second_factor(monkeypatch):
 
     def force_login(self, user, backend=None):
         original(self, user, backend)
-        device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
-        if device is None and (user.is_staff or user.groups.filter(name=CLINICIANS_GROUP).exists()):
-            device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
-        if device is not None:
-            session = self.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session.save()
+        pass_the_second_factor(self, user)
 
     monkeypatch.setattr(Client, "force_login", force_login)
 
