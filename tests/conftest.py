@@ -46,10 +46,14 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(autouse=True, scope="session")
-def fast_password_hasher():
-    # Argon2 costs ~100 MiB and tens of ms per hash; tests need neither. For the whole session,
-    # so that the users of data built once per session (the demo) have MD5 hashes too.
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+def test_settings():
+    """For the whole session, so that data built once per session (the demo) has them too:
+    - the MD5 hasher: Argon2 costs ~100 MiB and tens of ms per hash; tests need neither;
+    - the clinic in UTC whatever CLINIC_TIME_ZONE says in the shell that runs the tests (tests
+      of other zones set their own)."""
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], TIME_ZONE="UTC"
+    ):
         yield
 
 
