@@ -1,4 +1,5 @@
-# TMR Clinic: `make run` serves the demo app, `make test` runs every check.
+# TMR Clinic: `make run` serves the demo app, `make test` runs the everyday checks (lint and the
+# everyday test tier, in about a minute), `make test-all` every check, as CI does.
 # Needs only Python 3.11+ and make; everything else goes into .venv.
 
 PYTHON ?= python3
@@ -6,7 +7,7 @@ PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run test test-slow test-all lint clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "TMR Clinic needs Python 3.11 or newer; this is " + sys.version.split()[0])'
@@ -29,10 +30,21 @@ run: $(VENV)/.run-installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# The everyday tier: every test but the slow tier's (marked `slow`: browser, deployment,
+# backup/restore, two-server, outage and benchmark tests), hypothesis with few examples.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow"
+
+# The slow tier alone. pytest exits with 5 when it selects no test at all: not a failure.
+test-slow: $(VENV)/.dev-installed
+	$(BIN)/pytest -m slow || [ $$? -eq 5 ]
+
+# Both tiers in one run, hypothesis with its thorough profile: what CI runs.
+test-all: lint
+	$(BIN)/pytest --hypothesis-profile=thorough
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,29 +1,60 @@
 """
 Builders and the cast every view test needs: the owner, a colleague with the same role,
-and an outsider (healthchecks' alice / bob / charlie).
+and an outsider (healthchecks' alice / bob / charlie); the demo data, built once per session;
+the test tiers and the hypothesis profiles.
 """
 
 import base64
 import datetime
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
+from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import CLINICIANS_GROUP
 from patients.models import Clinic, Patient
+from tests.seeded_demo import take_snapshot
 
 PASSWORD = "correct horse battery staple"
 
+# Fuzzing (tests/test_form_fuzzing.py): a few dozen examples a form in the everyday tier, the
+# full run in `make test-all` and CI (`pytest --hypothesis-profile=thorough`).
+hypothesis_settings.register_profile("everyday", max_examples=40)
+hypothesis_settings.register_profile("thorough", max_examples=150)
+hypothesis_settings.load_profile("everyday")
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    # Argon2 costs ~100 MiB and tens of ms per hash; tests need neither.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The slow tier (`make test-all`, CI), left out of `make test`: tests that start browsers,
+# servers or scratch databases. A test joins it by carrying one of these markers; every test in
+# tests/browser/ carries `browser`.
+SLOW_TIER = ("browser", "deploy", "bench")
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects tests by their markers
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+        if any(item.get_closest_marker(name) for name in SLOW_TIER):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def test_settings():
+    """For the whole session, so that data built once per session (the demo) has them too:
+    - the MD5 hasher: Argon2 costs ~100 MiB and tens of ms per hash; tests need neither;
+    - the clinic in UTC whatever CLINIC_TIME_ZONE says in the shell that runs the tests (tests
+      of other zones set their own)."""
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], TIME_ZONE="UTC"
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +71,18 @@ def private_cache(settings):
     cache.clear()
 
 
+def pass_the_second_factor(client, user):
+    """Mark the client's session as if the user, just logged in, had entered their
+    authenticator's code: staff and clinicians get a confirmed device if they have none."""
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+    if device is None and (user.is_staff or user.groups.filter(name=CLINICIANS_GROUP).exists()):
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+
 @pytest.fixture(autouse=True)
 def force_login_passes_the_second_factor(monkeypatch):
     """`client.force_login` skips the password; here it skips the second factor too, as if the
@@ -49,15 +92,24 @@ def force_login_passes_the_second_factor(monkeypatch):
 
     def force_login(self, user, backend=None):
         original(self, user, backend)
-        device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
-        if device is None and (user.is_staff or user.groups.filter(name=CLINICIANS_GROUP).exists()):
-            device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
-        if device is not None:
-            session = self.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session.save()
+        pass_the_second_factor(self, user)
 
     monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup, django_db_blocker):
+    """`seed_demo`'s rows, seeded once per session (tests/seeded_demo.py)."""
+    with django_db_blocker.unblock():
+        return take_snapshot()
+
+
+@pytest.fixture
+def demo(db, demo_snapshot):
+    """The demo data (`seed_demo` at tests.seeded_demo.SEEDED_AT) in this test's database.
+    Ask for it before any fixture that creates rows."""
+    demo_snapshot.restore()
+    return demo_snapshot
 
 
 def current_code(device=None, *, secret=None):

@@ -285,7 +285,12 @@ def test_moving_a_surgery_with_transfers_to_the_other_limb_is_refused(surgery, a
 
 
 def in_days(days):
-    return datetime.date.today() + datetime.timedelta(days=days)
+    """A date `days` after today as the database counts it: the rule compares with the
+    database's own clock, in UTC (not this machine's zone, and no clock a test pins)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CURRENT_DATE")
+        (today,) = cursor.fetchone()
+    return datetime.date.fromisoformat(str(today)) + datetime.timedelta(days=days)
 
 
 def test_todays_birth_amputation_and_surgery_are_accepted(clinic):

@@ -188,9 +188,7 @@ def test_the_app_rides_out_a_real_database_outage(tmp_path, static_root):  # noq
                 "csrfmiddlewaretoken": re.search(
                     r'name="csrfmiddlewaretoken" value="([^"]+)"', home
                 ).group(1),
-                "submission_id": re.search(r'name="submission_id" value="([^"]+)"', home).group(
-                    1
-                ),
+                "submission_id": re.search(r'name="submission_id" value="([^"]+)"', home).group(1),
                 "phantom_pain": "6",
                 "residual_pain": "2",
             }

@@ -10,7 +10,8 @@ it, sometimes any text at all or several values, sometimes nothing. Whatever arr
 
 The database is the oracle: a rule that the form forgot and the database enforces shows up
 as an IntegrityError here instead of a 500 in the clinic. Runs are derandomized, so that a
-failure is the same on every machine and every run.
+failure is the same on every machine and every run. How many examples a form gets is the
+hypothesis profile's (tests/conftest.py): a few dozen in `make test`, 150 in `make test-all`.
 """
 
 import datetime
@@ -31,14 +32,13 @@ from patients.models import Amputation, Clinic, Intake, Level, Patient, Sensatio
 from tests.conftest import make_amputation, make_patient, make_surgery
 
 NOW = datetime.datetime(2026, 6, 15, 14, tzinfo=datetime.UTC)
-EXAMPLES = 150
 FUZZ = settings(
-    max_examples=EXAMPLES,
     deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+EXAMPLES = FUZZ.max_examples
 
 SCORES = [str(score) for score in range(-1, 12)]
 

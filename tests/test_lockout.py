@@ -10,9 +10,7 @@ LOGIN = reverse("login")
 
 
 def attempt(client, username, password="wrong password 123", address="203.0.113.7"):
-    return client.post(
-        LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address
-    )
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def test_five_wrong_passwords_lock_the_account_from_that_address(client, patient):

@@ -56,7 +56,8 @@ def test_the_429_page_says_what_to_do(db, settings):
 
 def test_invitation_links_cannot_be_guessed_in_bulk(db, settings):
     settings.CLINIC_RATE_LIMITS = {
-        **settings.CLINIC_RATE_LIMITS, "accounts:invitation_accept": (5, 3600)
+        **settings.CLINIC_RATE_LIMITS,
+        "accounts:invitation_accept": (5, 3600),
     }
     codes = flood(reverse("accounts:invitation_accept", args=["guess"]), 6, method="get")
     assert codes[-1] == 429
@@ -65,7 +66,8 @@ def test_invitation_links_cannot_be_guessed_in_bulk(db, settings):
 
 def test_a_real_invitation_still_opens_from_another_address(db, patient, clinician, settings):
     settings.CLINIC_RATE_LIMITS = {
-        **settings.CLINIC_RATE_LIMITS, "accounts:invitation_accept": (2, 3600)
+        **settings.CLINIC_RATE_LIMITS,
+        "accounts:invitation_accept": (2, 3600),
     }
     patient.user = None
     patient.save()
@@ -79,7 +81,10 @@ def test_a_real_invitation_still_opens_from_another_address(db, patient, clinici
 
 
 def test_two_factor_codes_are_capped(client, clinician, settings):
-    settings.CLINIC_RATE_LIMITS = {**settings.CLINIC_RATE_LIMITS, "accounts:two_factor_verify": (2, 600)}
+    settings.CLINIC_RATE_LIMITS = {
+        **settings.CLINIC_RATE_LIMITS,
+        "accounts:two_factor_verify": (2, 600),
+    }
     client.force_login(clinician)
     # force_login passed the second factor; a fresh password login has not.
     session = client.session

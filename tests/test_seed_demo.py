@@ -1,18 +1,19 @@
-"""`manage.py seed_demo`: demo data for a laptop, idempotent, refused in production."""
+"""`manage.py seed_demo`: demo data for a laptop, idempotent, refused in production.
+
+The demo is seeded once per test session (tests/seeded_demo.py); the tests of what it holds
+read that one copy, each in a savepoint rolled back after it."""
 
 import datetime
 import statistics
-import time
 from collections import defaultdict
 
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Min
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
 from patients.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo_clinics
 from patients.models import Clinic, Patient, Sensation, Surgery
 from tests.conftest import current_code
+from tests.seeded_demo import SEEDED_AT
 
 
 @pytest.fixture
@@ -44,39 +46,96 @@ def snapshot():
     )
 
 
-def test_seed_creates_two_clinics_five_accounts_and_about_twenty_more_patients(db, debug_on):
-    call_command("seed_demo")
-    assert Clinic.objects.count() == 2
-    assert set(get_user_model().objects.values_list("username", flat=True)) == {
-        "admin",
-        "clinician",
-        "clinician2",
-        "patient",
-        "patient2",
-    }
-    assert Patient.objects.filter(user__isnull=True).count() >= 20
-    per_clinic = {c.name: c.patients.count() for c in Clinic.objects.all()}
-    assert min(per_clinic.values()) >= 10
+@pytest.fixture(autouse=True)
+def frozen_at_the_seed():
+    """The clock stops where the session seeded the demo (14:00 in the default UTC clinic zone):
+    the tests below are independent of the date, and "today" is the seed's today."""
+    with time_machine.travel(SEEDED_AT, tick=False):
+        yield
 
 
-def test_seed_twice_changes_nothing(db, debug_on, capsys):
-    call_command("seed_demo")
-    first = snapshot()
-    assert PainEntry.objects.exists()
-    assert LoggingSchedule.objects.exists()
-    call_command("seed_demo")
-    assert snapshot() == first
-    assert "nothing changed" in capsys.readouterr().out
+@pytest.fixture(scope="class")
+def seeded_demo(django_db_setup, django_db_blocker, demo_snapshot):
+    """The session's demo in the database for one class of tests, in a transaction rolled back
+    after the class. Each test runs in a savepoint inside it, rolled back after the test."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        demo_snapshot.restore()
+        yield demo_snapshot
+        transaction.set_rollback(True)
 
 
-def test_seed_keeps_a_password_someone_changed(db, debug_on):
-    call_command("seed_demo")
-    user = get_user_model().objects.get(username="clinician")
-    user.set_password("a new private password")
-    user.save()
-    call_command("seed_demo")
-    user.refresh_from_db()
-    assert user.check_password("a new private password")
+@pytest.mark.django_db
+@pytest.mark.usefixtures("seeded_demo")
+class TestTheSeededDemo:
+    """What `seed_demo` leaves in an empty database, and what a second run changes."""
+
+    def test_seed_creates_two_clinics_five_accounts_and_about_twenty_more_patients(self):
+        assert Clinic.objects.count() == 2
+        assert set(get_user_model().objects.values_list("username", flat=True)) == {
+            "admin",
+            "clinician",
+            "clinician2",
+            "patient",
+            "patient2",
+        }
+        assert Patient.objects.filter(user__isnull=True).count() >= 20
+        per_clinic = {c.name: c.patients.count() for c in Clinic.objects.all()}
+        assert min(per_clinic.values()) >= 10
+
+    def test_seed_twice_changes_nothing(self, debug_on, capsys):
+        first = snapshot()
+        assert PainEntry.objects.exists()
+        assert LoggingSchedule.objects.exists()
+        call_command("seed_demo")
+        assert snapshot() == first
+        assert "nothing changed" in capsys.readouterr().out
+
+    def test_seed_keeps_a_password_someone_changed(self, debug_on):
+        user = get_user_model().objects.get(username="clinician")
+        user.set_password("a new private password")
+        user.save()
+        call_command("seed_demo")
+        user.refresh_from_db()
+        assert user.check_password("a new private password")
+
+    @pytest.mark.parametrize(
+        ("username", "home"),
+        [
+            ("admin", "admin:index"),
+            ("clinician", "reports:dashboard"),
+            ("clinician2", "reports:dashboard"),
+            ("patient", "painlog:home"),
+            ("patient2", "painlog:home"),
+        ],
+    )
+    def test_each_demo_account_logs_in_to_its_home(self, username, home):
+        browser = Client()
+        response = browser.post(
+            reverse("login"), {"username": username, "password": DEMO_PASSWORD}, follow=True
+        )
+        if username in ("admin", "clinician", "clinician2"):
+            # Staff give the second factor: the demo's published authenticator secret.
+            assert response.redirect_chain[-1][0].startswith(reverse("accounts:two_factor_verify"))
+            response = browser.post(
+                response.redirect_chain[-1][0],
+                {"otp_token": current_code(secret=DEMO_TOTP_SECRET)},
+                follow=True,
+            )
+        assert response.redirect_chain[-1][0] == reverse(home)
+        assert response.status_code == 200
+
+    def test_demo_clinicians_each_see_only_their_own_clinic(self):
+        first, second = Clinic.objects.order_by("pk")
+        for username, clinic in [("clinician", first), ("clinician2", second)]:
+            browser = Client()
+            browser.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD})
+            browser.post(
+                reverse("accounts:two_factor_verify"),
+                {"otp_token": current_code(secret=DEMO_TOTP_SECRET)},
+            )
+            page = browser.get(reverse("reports:dashboard")).context["page"]
+            assert page.paginator.count == clinic.patients.count()
+            assert {p.clinic_id for p in page.object_list} == {clinic.pk}
 
 
 def test_seed_refuses_to_run_with_debug_off(db, settings):
@@ -86,52 +145,7 @@ def test_seed_refuses_to_run_with_debug_off(db, settings):
     assert not get_user_model().objects.exists()
 
 
-@pytest.mark.parametrize(
-    ("username", "home"),
-    [
-        ("admin", "admin:index"),
-        ("clinician", "reports:dashboard"),
-        ("clinician2", "reports:dashboard"),
-        ("patient", "painlog:home"),
-        ("patient2", "painlog:home"),
-    ],
-)
-def test_each_demo_account_logs_in_to_its_home(db, debug_on, username, home):
-    call_command("seed_demo")
-    browser = Client()
-    response = browser.post(
-        reverse("login"), {"username": username, "password": DEMO_PASSWORD}, follow=True
-    )
-    if username in ("admin", "clinician", "clinician2"):
-        # Staff give the second factor: the demo's published authenticator secret.
-        assert response.redirect_chain[-1][0].startswith(reverse("accounts:two_factor_verify"))
-        response = browser.post(
-            response.redirect_chain[-1][0],
-            {"otp_token": current_code(secret=DEMO_TOTP_SECRET)},
-            follow=True,
-        )
-    assert response.redirect_chain[-1][0] == reverse(home)
-    assert response.status_code == 200
-
-
-def test_demo_clinicians_each_see_only_their_own_clinic(db, debug_on):
-    call_command("seed_demo")
-    first, second = Clinic.objects.order_by("pk")
-    for username, clinic in [("clinician", first), ("clinician2", second)]:
-        browser = Client()
-        browser.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD})
-        browser.post(
-            reverse("accounts:two_factor_verify"), {"otp_token": current_code(secret=DEMO_TOTP_SECRET)}
-        )
-        page = browser.get(reverse("reports:dashboard")).context["page"]
-        assert page.paginator.count == clinic.patients.count()
-        assert {p.clinic_id for p in page.object_list} == {clinic.pk}
-
-
 # The demo pain diaries
-
-# A fixed "now" (14:00 in the default UTC clinic zone) keeps these tests independent of the date.
-SEEDED_AT = datetime.datetime(2026, 6, 15, 14, 0, tzinfo=datetime.UTC)
 
 
 def diaries():
@@ -161,22 +175,9 @@ def days_from(day0, first, last):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("seeded_demo")
 class TestDemoPainDiaries:
-    """Read-only checks of one seeded database: seeding for each test would cost a second.
-    Each test runs in a savepoint inside the class's transaction, rolled back at the end."""
-
-    @pytest.fixture(scope="class", autouse=True)
-    @classmethod
-    def seeded(cls, django_db_setup, django_db_blocker):
-        with (
-            time_machine.travel(SEEDED_AT),
-            django_db_blocker.unblock(),
-            transaction.atomic(),
-        ):
-            seed_demo_clinics()
-            seed_demo_pain_entries()
-            yield
-            transaction.set_rollback(True)
+    """Read-only checks of the demo's diaries."""
 
     @pytest.fixture
     def today(self):
@@ -292,13 +293,10 @@ def test_no_entry_is_in_the_future_late_in_the_evening(db, settings):
         assert latest <= timezone.now()
 
 
-def test_the_seed_loads_entries_in_batches_and_takes_a_few_seconds(db, debug_on):
-    started = time.perf_counter()
-    with CaptureQueriesContext(connection) as queries:
-        call_command("seed_demo")
-    elapsed = time.perf_counter() - started
-    # Batches of inserts, never a query per entry: about 8,000 entries and their 8,000
-    # versions take a few hundred queries on SQLite (which caps a batch at 999 parameters),
-    # a few dozen on PostgreSQL.
-    assert len(queries) < PainEntry.objects.count() / 20
-    assert elapsed < 10
+def test_the_seed_loads_entries_in_batches_and_takes_a_few_seconds(demo_snapshot):
+    # Counted and timed when the session seeded the demo into an empty database (the seed's
+    # own transaction included). Batches of inserts, never a query per entry: about 8,000
+    # entries and their 8,000 versions take a few hundred queries on SQLite (which caps a
+    # batch at 999 parameters), a few dozen on PostgreSQL.
+    assert demo_snapshot.queries < demo_snapshot.count(PainEntry) / 20
+    assert demo_snapshot.seconds < 10

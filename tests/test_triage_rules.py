@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from painlog import outcomes
-from reports.dashboard import annotate_for_dashboard
 from painlog.models import LoggingSchedule, PainEntry
 from patients.models import Patient
+from reports.dashboard import annotate_for_dashboard
 from tests.conftest import make_patient
 
 CLINIC_ZONE = "America/Chicago"

@@ -182,14 +182,18 @@ def test_next_never_leaves_the_site(client, clinician):
     assert response["Location"] == reverse("home")
 
 
-@pytest.mark.parametrize("endpoint", ["accounts:two_factor_new_codes", "accounts:two_factor_disable"])
+@pytest.mark.parametrize(
+    "endpoint", ["accounts:two_factor_new_codes", "accounts:two_factor_disable"]
+)
 def test_a_session_without_a_second_factor_cannot_manage_one(client, patient, endpoint):
     client.force_login(patient.user)  # a patient who never set up an authenticator
     assert client.post(reverse(endpoint)).status_code == 404
     assert not RecoveryCodeDevice.objects.exists()
 
 
-@pytest.mark.parametrize("endpoint", ["accounts:two_factor_new_codes", "accounts:two_factor_disable"])
+@pytest.mark.parametrize(
+    "endpoint", ["accounts:two_factor_new_codes", "accounts:two_factor_disable"]
+)
 def test_anonymous_visitors_are_sent_to_log_in(client, endpoint):
     response = client.post(reverse(endpoint))
     assert response.status_code == 302

@@ -6,6 +6,9 @@ missing these tests skip with a message, so `make test` passes on a fresh laptop
 
 Shared by every journey: `log_in` (password, then the one-time code where two-factor asks for
 it), `assert_accessible` (axe-core, WCAG 2.2 A and AA) and `screenshot`.
+
+Every test runs on a pinned clock (`pinned_clock`), and so does the live server: it serves from
+a thread of this process, and time-machine moves the clock of the whole process.
 """
 
 import os
@@ -14,8 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+
+from tests.seeded_demo import SEEDED_AT
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -25,10 +30,14 @@ DESKTOP = {"width": 1280, "height": 900}
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.browser)
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """The demo's "now" (14:00 UTC, the clinic's zone), ticking on from there: a journey that
+    builds a diary from today and reads the dashboard's 7-day window a minute later never
+    sees the date change under it, whenever it runs. Ticking, because two-factor codes are
+    accepted once per 30-second step and a journey may log the same person in again."""
+    with time_machine.travel(SEEDED_AT, tick=True):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -142,13 +151,12 @@ def log_in(page, base_url, username, password):
 
 
 @pytest.fixture
-def demo_data(transactional_db, settings):
-    """The demo clinic (`seed_demo`); its clinicians and admins have an authenticator."""
+def demo_data(transactional_db, demo_snapshot):
+    """The demo clinic (`seed_demo`, seeded once per session: tests/seeded_demo.py), committed
+    for the live server to see; its clinicians and admins have an authenticator."""
     from accounts.roles import CLINICIANS_GROUP
 
-    settings.DEBUG = True
-    call_command("seed_demo")
-    settings.DEBUG = False
+    demo_snapshot.restore()
     User = get_user_model()
     staff = User.objects.filter(is_staff=True) | User.objects.filter(groups__name=CLINICIANS_GROUP)
     for user in staff.distinct():

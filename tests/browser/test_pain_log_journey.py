@@ -1,6 +1,10 @@
 """Journey 1: the patient logs pain on a phone in three taps and sees it in their history and
 chart; the clinician sees it too. Every page on the way passes axe-core (WCAG 2.2 A and AA)."""
 
+import datetime
+
+from django.utils import timezone
+
 from painlog.models import PainEntry
 from patients.demo import DEMO_PASSWORD
 from patients.models import Patient
@@ -11,6 +15,7 @@ from tests.browser.conftest import (
     phone_context,
     screenshot,
 )
+from tests.seeded_demo import SEEDED_AT
 
 
 def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(
@@ -46,6 +51,9 @@ def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(
     assert PainEntry.objects.filter(patient=patient).count() == before + 1
     newest = PainEntry.objects.filter(patient=patient).order_by("-recorded_at").first()
     assert (newest.phantom_pain, newest.residual_pain) == (2, 1)
+    # Saved by the live server's thread at "now": the tests' pinned clock reaches it.
+    assert abs(newest.recorded_at - timezone.now()) < datetime.timedelta(minutes=5)
+    assert newest.recorded_at.date() == SEEDED_AT.date()
     first_entry = phone.locator("#entries-heading ~ ul li").first
     assert "Phantom limb pain 2" in first_entry.inner_text()
     chart = phone.locator("svg[role=img]").first
