@@ -439,7 +439,7 @@ def report(results, queries, workers_mb, master_mb, args):
     )
     print(
         f"Queries per request: pain-entry POST {len(queries['pain_entry_post'])}, "
-        f"dashboard {len(queries['reports:dashboard'])}"
+        f"dashboard {len(queries['dashboard'])}"
         + (
             f" ({queries['dashboard_not_select']} not SELECT, left out of the bare SQL)"
             if queries["dashboard_not_select"]
@@ -470,7 +470,7 @@ def report(results, queries, workers_mb, master_mb, args):
                 "dashboard_p50_ratio": dashboard_p50,
                 "queries": {
                     "pain_entry_post": len(queries["pain_entry_post"]),
-                    "dashboard": len(queries["reports:dashboard"]),
+                    "dashboard": len(queries["dashboard"]),
                     "dashboard_not_select": queries["dashboard_not_select"],
                 },
                 "workers_mb": workers_mb,
