@@ -133,6 +133,7 @@ class Baseline:
     n: int  # diary entries behind it: 0 for an intake or a missing baseline
     source: str | None  # "diary", "intake", or None when missing
     label: str
+    exact: Fraction | None = None  # the value for arithmetic; `value` is for display
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,9 @@ class FollowUp:
     percent_change: float | None
     responder: str | None  # "substantial", "moderate", "no", TOO_LOW_TO_JUDGE or None
     at_least_2_points: bool | None
+    # As pages print them: truncated toward zero at one decimal, signed ("" when none).
+    change_shown: str = ""
+    percent_change_shown: str = ""
 
     @property
     def responder_label(self):
@@ -195,14 +199,36 @@ def _baseline(readings, pain_type, start, intake):
     )
     if len(diary) >= MIN_ENTRIES:
         mean, n = _exact_mean(diary), len(diary)
-        return mean, Baseline(float(mean), n, "diary", f"baseline from diary ({n} entries)")
+        return mean, Baseline(float(mean), n, "diary", f"baseline from diary ({n} entries)", mean)
     score = getattr(intake, f"{pain_type}_pain", None) if intake is not None else None
     completed_at = getattr(intake, "completed_at", None)
+    completed_on = timezone.localtime(completed_at).date() if completed_at else None
     # Completed on day 0 itself may already be after the operation: only an earlier day is
     # surely before it. Never a later value: that is the bug of calling a follow-up baseline.
-    if score is not None and completed_at and timezone.localtime(completed_at).date() < start:
-        return Fraction(score), Baseline(float(score), 0, "intake", "baseline from intake")
-    return None, Baseline(None, 0, None, "missing")
+    if score is not None and completed_on and completed_on < start:
+        return Fraction(score), Baseline(
+            float(score), 0, "intake", "baseline from intake", Fraction(score)
+        )
+    return None, Baseline(None, 0, None, _missing_reason(len(diary), intake, completed_on, start))
+
+
+def _missing_reason(diary_entries, intake, completed_on, start):
+    """Exactly why there is no baseline, e.g. "1 diary entry before surgery; intake completed
+    after surgery"."""
+    entries = "entry" if diary_entries == 1 else "entries"
+    days = f"days {BASELINE_FIRST_DAY} to {BASELINE_LAST_DAY}"
+    diary = f"{diary_entries or 'no'} diary {entries} in {days}"
+    if intake is None:
+        told = "no intake"
+    elif completed_on is None:
+        told = "intake not completed"
+    elif completed_on > start:
+        told = "intake completed after surgery"
+    elif completed_on == start:
+        told = "intake completed on the day of surgery"
+    else:
+        told = "intake has no score for this pain"
+    return f"missing: {diary}; {told}"
 
 
 def _responder(change, baseline):
@@ -225,14 +251,14 @@ def _follow_up(readings, pain_type, start, time_point, baseline, today):
         start + datetime.timedelta(days=time_point.last_day),
     )
     n = len(scores)
+    closes = start + datetime.timedelta(days=time_point.last_day)
     fields = {
         "label": time_point.label,
         "first_day": time_point.first_day,
         "last_day": time_point.last_day,
         "n": n,
         "value": None,
-        # A window that has not opened yet is not a shortfall of the patient's.
-        "status": f"not due until {opens:%-d %b %Y}" if opens > today else f"too few entries ({n})",
+        "status": window_status(opens, closes, n, today),
         "change": None,
         "percent_change": None,
         "responder": None,
@@ -245,13 +271,35 @@ def _follow_up(readings, pain_type, start, time_point, baseline, today):
     if baseline is None:
         return FollowUp(**fields)
     change = value - baseline
+    percent = change / baseline * 100 if baseline else None
     fields.update(
         change=float(change),
-        percent_change=float(change / baseline * 100) if baseline else None,
+        percent_change=float(percent) if percent is not None else None,
         responder=_responder(change, baseline),
         at_least_2_points=change <= -MIN_POINTS_REDUCTION,
+        change_shown=shown_change(change),
+        percent_change_shown=shown_change(percent) if percent is not None else "",
     )
     return FollowUp(**fields)
+
+
+def window_status(opens, closes, n, today):
+    """What a time point without a value says (DOMAIN, "Presenting figures"): a window that
+    has not opened is no shortfall of the patient's, and an open one can still fill."""
+    if today < opens:
+        return f"due from {opens:%-d %b %Y}"
+    if today <= closes:
+        return f"open until {closes:%-d %b %Y}, {n} so far"
+    return f"too few entries ({n})"
+
+
+def shown_change(exact):
+    """A change as printed beside its verdict: truncated toward zero at one decimal and signed
+    ("+1.2", "-29.9", "0.0"), from the exact value, so that the figure never crosses a
+    threshold its verdict did not (-29.95% is not shown as -30.0%)."""
+    tenths = math.trunc(Fraction(exact) * 10)
+    sign = "+" if tenths > 0 else "-" if tenths < 0 else ""
+    return f"{sign}{abs(tenths) // 10}.{abs(tenths) % 10}"
 
 
 def patient_outcome(*, readings, surgeries, intake=None, today=None):

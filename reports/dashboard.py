@@ -13,6 +13,7 @@ are worked out by the outcome module for the rows of the page being shown only.
 
 import datetime
 import logging
+from fractions import Fraction
 
 from django.db.models import (
     BooleanField,
@@ -228,10 +229,11 @@ def _log_disagreement(row):
         )
 
 
-def _change(pain_outcome, recent_average):
-    """The 7-day average against the baseline: (points, percent) or None."""
-    if pain_outcome is None or recent_average is None or pain_outcome.baseline.value is None:
+def _change(pain_outcome, recent_mean):
+    """The 7-day mean against the baseline, as printed: (points, percent or "") or None."""
+    if pain_outcome is None or recent_mean is None or pain_outcome.baseline.exact is None:
         return None
-    baseline = pain_outcome.baseline.value
-    points = recent_average - baseline
-    return points, (points / baseline * 100 if baseline else None)
+    baseline = pain_outcome.baseline.exact
+    points = Fraction(recent_mean) - baseline
+    percent = outcomes.shown_change(points / baseline * 100) if baseline else ""
+    return outcomes.shown_change(points), percent

@@ -14,8 +14,8 @@ months), for patients with a TMR surgery; the baseline is repeated on every row 
 columns (value, source, n), so that each row stands alone in a spreadsheet or in R. Figures are
 painlog.outcomes' (DOMAIN.md, "Outcome rules"): value and change rounded to 2 decimals, percent
 change to 1; window_first_day/window_last_day are days from day 0; window_closed says whether
-the window has ended (an open one may still gain entries); status is "ok" or "too few entries
-(n)".
+the window has ended (an open one may still gain entries); status is "ok", "due from <date>"
+(not opened), "open until <date>, n so far" or "too few entries (n)" (closed), as on the pages.
 
 Both take the cohort page's filters (clinic, surgery_from, surgery_to); a bad one is a 400 rather
 than a file with more than was asked for.

@@ -153,11 +153,12 @@ def test_change_from_baseline_and_responder(client, clinician, clinic):
     client.force_login(clinician)
     row = rows(client.get(URL))["Tmr"]
     points, percent = row.phantom_change
-    assert points == pytest.approx(-4.0) and percent == pytest.approx(-50.0)
+    assert (points, percent) == ("-4.0", "-50.0")  # as printed: truncated, signed
     assert row.responder == "substantial" and row.responder_at == "3 months"
     assert row.days_since_surgery == 91
     body = client.get(URL).content.decode()
-    assert "Responder (substantial, 3 months)" in body
+    # The badge names its pain type: the verdict is about phantom limb pain only.
+    assert "PLP responder (substantial, 3 months)" in body
     # Its page names the verdict with the threshold it met (IMMPACT: a reduction of 50% or more).
     page = client.get(reverse("reports:patient_pain", args=[operated.pk])).content.decode()
     assert "<td>Substantial (≥ 50%)</td>" in page
@@ -264,3 +265,29 @@ def test_dashboard_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(11):
         response = client.get(URL)
     assert len(response.context["page"].object_list) == min(patients, PATIENTS_PER_PAGE)
+
+
+def test_a_printed_change_never_crosses_a_threshold_its_verdict_did_not(
+    client, clinician, colleague, outsider, clinic
+):
+    # Baseline 8; a 3-month mean of 5.604 is a change of -2.396, -29.95%: not a moderate
+    # responder (30%). Rounded it would print "-30.0%" beside "No"; it prints -29.9%.
+    operated = make_patient(clinic, "T-2", last_name="Nearly")
+    surgery_day = TODAY - datetime.timedelta(days=91)
+    amputation = make_amputation(operated, date=surgery_day - datetime.timedelta(days=200))
+    make_surgery(amputation, date=surgery_day, procedure="secondary_tmr")
+    before = [(91 + d, 8) for d in range(1, 31)]
+    scores = [6] * 151 + [5] * 99
+    after = [(15 - i % 16, score) for i, score in enumerate(scores)]  # days 76..91
+    diary(operated, before + after)
+    url = reverse("reports:patient_pain", args=[operated.pk])
+    client.force_login(clinician)
+    page = client.get(url).content.decode()
+    three_months = page[page.index('<th scope="row">3 months</th>') :].split("</tr>")[0]
+    assert "<td>-2.3</td>" in three_months and "<td>-29.9%</td>" in three_months
+    assert "<td>No</td>" in three_months and "-30.0" not in three_months
+    # A colleague of the clinic sees the same page; an outsider gets nothing.
+    client.force_login(colleague)
+    assert client.get(url).status_code == 200
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404

@@ -145,5 +145,5 @@ def test_a_follow_up_window_opens_on_its_first_local_day(client, clinician, clin
         return " ".join(re.sub(r"<[^>]+>", " ", row).split())
 
     tomorrow = today + datetime.timedelta(days=1)
-    assert f"not due until {tomorrow:%-d %b %Y}" in one_month(opens_tomorrow)
+    assert f"due from {tomorrow:%-d %b %Y}" in one_month(opens_tomorrow)
     assert "5.0" in one_month(opened_today)  # 4, 5 and 6 today; not the 10 of the day before

@@ -321,7 +321,7 @@ def test_outcomes_export_has_a_row_per_pain_type_and_time_point(client, clinicia
     # 12 months: the window (days 335-395 after 10 January) is still to come on 15 June.
     twelve = rows[3]
     assert (twelve["status"], twelve["window_closed"], twelve["value"]) == (
-        "not due until 11 Dec 2025",
+        "due from 11 Dec 2025",
         "false",
         "",
     )

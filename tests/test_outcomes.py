@@ -7,6 +7,7 @@ passes `today`, so nothing depends on the date the tests run.
 import datetime
 import math
 import zoneinfo
+from fractions import Fraction
 from types import SimpleNamespace
 
 import pytest
@@ -164,7 +165,8 @@ def test_example_e_a_missing_baseline_shows_follow_ups_without_change_or_respond
     assert phantom.baseline.value is None
     assert phantom.baseline.source is None
     assert phantom.baseline.n == 0
-    assert phantom.baseline.label == "missing"
+    # Exactly why: one diary entry before surgery is not enough, and there is no intake.
+    assert phantom.baseline.label == "missing: 1 diary entry in days -30 to -1; no intake"
     three_months = follow_up(phantom, "3 months")
     assert three_months.value == 3.0
     assert three_months.change is None
@@ -213,6 +215,13 @@ def test_an_open_window_reports_what_it_has_so_far():
     # On day 100 the 3-month window (days 76-106) is still open.
     two = readings([76, 90], phantom=4)
     assert follow_up(outcome_of(two, today=day(100)).phantom, "3 months").status == (
+        f"open until {day(106):%-d %b %Y}, 2 so far"
+    )
+    # On its last day it is still open; the day after, two entries are too few.
+    assert follow_up(outcome_of(two, today=day(106)).phantom, "3 months").status.startswith(
+        "open until"
+    )
+    assert follow_up(outcome_of(two, today=day(107)).phantom, "3 months").status == (
         "too few entries (2)"
     )
 
@@ -270,7 +279,9 @@ def test_the_module_knows_the_same_tmr_procedures_as_the_model():
 def test_an_intake_completed_on_day_0_is_not_a_baseline():
     on_the_day = intake(phantom=8, residual=6, completed_at=local_noon(0))
 
-    assert outcome_of([], intake=on_the_day).phantom.baseline.label == "missing"
+    assert outcome_of([], intake=on_the_day).phantom.baseline.label == (
+        "missing: no diary entries in days -30 to -1; intake completed on the day of surgery"
+    )
 
 
 def test_an_intake_completed_after_surgery_is_not_a_baseline():
@@ -678,4 +689,60 @@ def test_a_time_point_whose_window_has_not_opened_says_when_it_is_due():
     outcome = patient_outcome(readings=[], surgeries=[_Surgery()], today=datetime.date(2026, 3, 1))
     statuses = [f.status for f in outcome.phantom.follow_ups]
     assert statuses[0] == "too few entries (0)"  # 1 month: days 20-40 have passed
-    assert statuses[2] == "not due until 2 Jun 2026"  # 6 months opens on day 152
+    assert statuses[2] == "due from 2 Jun 2026"  # 6 months opens on day 152
+
+
+# ---- Figures as printed (DOMAIN, "Presenting figures") ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exact", "shown"),
+    [
+        (Fraction(-2995, 100), "-29.9"),  # never "-30.0%" beside "not a moderate responder"
+        (Fraction(-196, 100), "-1.9"),  # never "-2.0" beside "not 2 points better"
+        (Fraction(-3, 10), "-0.3"),  # exact tenths stay exact (float would give -0.29999...)
+        (Fraction(3, 10), "+0.3"),
+        (Fraction(12, 10), "+1.2"),
+        (Fraction(14), "+14.0"),
+        (Fraction(-1, 30), "0.0"),
+        (Fraction(0), "0.0"),
+        (Fraction(-30), "-30.0"),
+    ],
+)
+def test_a_change_is_printed_truncated_toward_zero_with_its_sign(exact, shown):
+    assert outcomes.shown_change(exact) == shown
+
+
+def test_a_nearly_30_percent_reduction_reads_as_what_it_is():
+    # Baseline 10 from the intake; a 3-month mean of 7.005 would round to -30.0%: it is
+    # -29.9% and not a responder, on the page as in the verdict.
+    surgery_day_intake = intake(phantom=10, residual=0, completed_at=local_noon(-1))
+    scores = [7] * 199 + [8]  # mean 7.005
+    diary = [
+        outcomes.Reading(day=day(76 + i % 31), phantom=score, residual=0)
+        for i, score in enumerate(scores)
+    ]
+    three_months = follow_up(outcome_of(diary, intake=surgery_day_intake).phantom, "3 months")
+    assert three_months.responder == "no"
+    assert three_months.percent_change_shown == "-29.9"
+    assert three_months.change_shown == "-2.9"
+    assert three_months.at_least_2_points is True
+
+
+@pytest.mark.parametrize(
+    ("diary_days", "completed", "reason"),
+    [
+        ([], None, "no diary entries in days -30 to -1; no intake"),
+        ([-10, -5], "after", "2 diary entries in days -30 to -1; intake completed after surgery"),
+        ([-3], "unsent", "1 diary entry in days -30 to -1; intake not completed"),
+    ],
+)
+def test_a_missing_baseline_says_exactly_why(diary_days, completed, reason):
+    taken = {
+        None: None,
+        "after": intake(phantom=8, residual=6, completed_at=local_noon(3)),
+        "unsent": intake(phantom=8, residual=6, completed_at=None),
+    }[completed]
+    baseline = outcome_of(readings(diary_days, phantom=5), intake=taken).phantom.baseline
+    assert baseline.value is None
+    assert baseline.label == f"missing: {reason}"
