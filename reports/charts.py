@@ -23,6 +23,9 @@ SERIES_OFFSET = 16  # each pain type to one side of its time point
 CAP_HALF_WIDTH = 7
 MARKER_SIZE = 12  # residual pain's open square; phantom pain's dot has this diameter
 PAIN_RANGE = PAIN_MAX  # a change is at most 10 points either way
+# Fewer patients than this behind a mean change: drawn faint, with its n beside it, and left out
+# when the scale is chosen, so that a 2-patient interval cannot dwarf the rest.
+FEW_PATIENTS = 5
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,11 @@ class ChartPoint(SquareMarker):
     y: float | None  # None when there is no mean change
     y_low: float | None
     y_high: float | None
-    cap_low: bool  # False where the interval runs off the chart: no cap, it goes on
+    cap_low: bool  # False where the interval runs off the chart: an arrow marks the cut
     cap_high: bool
     text: str  # for the tooltip and the description
+    n: int = 0  # patients behind the mean change
+    few: bool = False  # fewer than FEW_PATIENTS: drawn faint, with "n = 2" beside it
 
     square_size = MARKER_SIZE
 
@@ -45,6 +50,19 @@ class ChartPoint(SquareMarker):
     @property
     def cap_right(self):
         return round(self.x + CAP_HALF_WIDTH, 1)
+
+    @property
+    def clipped_high_arrow(self):
+        """The points of the arrowhead where the interval runs off the top of the chart."""
+        return _arrow(self.x, self.y_high, -1)
+
+    @property
+    def clipped_low_arrow(self):
+        return _arrow(self.x, self.y_low, 1)
+
+    @property
+    def n_label_y(self):
+        return round(self.y + CHART_FONT * 0.35, 1)
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,7 @@ class CohortChart:
     series: tuple
     summary: str
     has_data: bool
+    few_patients: int = FEW_PATIENTS
 
     @property
     def y_title_y(self):
@@ -94,13 +113,24 @@ def _point_text(time_point, cell):
     return f"{time_point}: {signed(figures.mean_change)} points ({interval}; n = {cell.changes})"
 
 
+def _arrow(x, y, direction):
+    """An arrowhead at (x, y) pointing up (-1) or down (1): the interval goes on past here."""
+    tip = round(y + direction * CAP_HALF_WIDTH, 1)
+    return f"{x - CAP_HALF_WIDTH},{y} {x + CAP_HALF_WIDTH},{y} {x},{tip}"
+
+
 def cohort_chart(rows):
     """The chart of the whole cohort's rows: {pain_type: GroupRow}."""
-    figures = [cell.figures for row in rows.values() for cell in row.cells]
+    cells = [cell for row in rows.values() for cell in row.cells]
+    # The scale fits every mean, and the intervals of the points with enough patients; a
+    # wider interval is cut at the edge of the chart with an arrow.
     values = [
         value
-        for cell in figures
-        for value in (cell.mean_change, cell.ci_low, cell.ci_high)
+        for cell in cells
+        for value in (
+            (cell.figures.mean_change,)
+            + ((cell.figures.ci_low, cell.figures.ci_high) if cell.changes >= FEW_PATIENTS else ())
+        )
         if value is not None
     ]
     # Zero always shows, with at least two points either side; never beyond the scale.
@@ -139,6 +169,8 @@ def cohort_chart(rows):
                     cap_low=ci_low is not None and ci_low >= low,
                     cap_high=ci_high is not None and ci_high <= high,
                     text=_point_text(time_point.label, cell),
+                    n=cell.changes,
+                    few=cell.changes < FEW_PATIENTS,
                 )
             )
         series.append(ChartSeries(pain_type, label, tuple(points)))

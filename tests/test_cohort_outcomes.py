@@ -3,6 +3,7 @@ clinics, split by limb, timing and level, filters, access, and a fixed number of
 
 import datetime
 import math
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -13,6 +14,7 @@ from django.utils import timezone
 from painlog import outcomes
 from painlog.models import PainEntry
 from patients.models import Clinic, Intake
+from reports.charts import cohort_chart
 from tests.conftest import make_amputation, make_clinician, make_patient, make_surgery, make_user
 
 URL = reverse("reports:cohort_outcomes")
@@ -456,3 +458,35 @@ def test_clinic_names_are_escaped(client, clinician, clinic):
     client.force_login(clinician)
     body = client.get(URL).content.decode()
     assert "<b>Lakeside</b>" not in body and "&lt;b&gt;Lakeside&lt;/b&gt;" in body
+
+
+def chart_cell(mean=None, low=None, high=None, n=0):
+    figures = SimpleNamespace(mean_change=mean, ci_low=low, ci_high=high)
+    return SimpleNamespace(figures=figures, changes=n, empty_reason="", ci_text=f"{low} to {high}")
+
+
+def test_a_small_groups_wide_interval_neither_sets_the_scale_nor_hides_that_it_goes_on():
+    # 3 months: 12 patients, a tight interval; 6 months: 2 patients, an interval of +-25 points.
+    empty = [chart_cell() for _ in range(5)]
+    cells = list(empty)
+    cells[1] = chart_cell(-3.0, -4.0, -2.0, n=12)
+    cells[2] = chart_cell(-1.0, -26.0, 24.0, n=2)
+    chart = cohort_chart(
+        {"phantom": SimpleNamespace(cells=cells), "residual": SimpleNamespace(cells=empty)}
+    )
+    labels = [label for _, label in chart.y_ticks]
+    assert (labels[0], labels[-1]) == ("\u22124", "+2")  # the scale the 12 patients need
+    many, few = chart.series[0].points[1], chart.series[0].points[2]
+    assert not many.few and many.cap_low and many.cap_high
+    assert few.few and few.n == 2
+    # Cut at both edges of the chart, with an arrow where the interval goes on.
+    assert not few.cap_low and not few.cap_high
+    assert few.y_high == chart.plot_top and few.y_low == chart.plot_bottom
+
+
+def test_the_page_draws_a_small_group_faint_with_its_n(client, clinician, cohort):
+    client.force_login(clinician)
+    body = client.get(URL).content.decode()
+    # The fixture's 3-month figure rests on 4 patients.
+    assert 'opacity="0.45" class="cohort-chart-few"' in body
+    assert ">n = 4</text>" in body
