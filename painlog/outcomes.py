@@ -444,6 +444,30 @@ def triage_flags(*, trends, last_day, interval_days, today):
     )
 
 
+def flag_reasons(flags, *, trends, last_day, interval_days, today):
+    """Why each of today's flags is raised, in words with its numbers, e.g. "Getting worse
+    (PLP): 7-day mean 6.3 vs 4.1 in the 28 days before: +2.2". Means are rounded as usual; the
+    difference is truncated like every printed change, so it never reads as more than it is."""
+    reasons = []
+    for pain_type in flags.getting_worse:
+        recent, earlier = trends[pain_type].recent.mean, trends[pain_type].earlier.mean
+        reasons.append(
+            f"Getting worse ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): {RECENT_DAYS}-day mean "
+            f"{float(recent):.1f} vs {float(earlier):.1f} in the {EARLIER_DAYS} days before: "
+            f"{shown_change(recent - earlier)}"
+        )
+    if flags.stopped_logging:
+        days = (today - last_day).days
+        every = "every day" if interval_days == 1 else f"every {interval_days} days"
+        reasons.append(
+            f"Stopped logging: last entry {last_day:%-d %b %Y}, {days} days ago; asked to log "
+            f"{every}, with {LOGGING_GRACE_DAYS} days' grace"
+        )
+    if flags.never_logged:
+        reasons.append("Never logged: no entry yet")
+    return reasons
+
+
 def trends_from(readings, today):
     """Trend per pain type from readings, over the spans that end today."""
     recent, earlier = recent_span(today), earlier_span(today)

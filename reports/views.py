@@ -128,15 +128,22 @@ def patient_pain(request, pk):
     )
     amputations = patient.amputations_with_surgeries()
     intake = Intake.objects.filter(patient=patient).first()
+    readings = outcomes.readings_from(
+        PainEntry.objects.live()
+        .filter(patient=patient)
+        .only("recorded_at", "phantom_pain", "residual_pain", "deleted_at")
+    )
     outcome = outcomes.patient_outcome(
-        readings=outcomes.readings_from(
-            PainEntry.objects.live()
-            .filter(patient=patient)
-            .only("recorded_at", "phantom_pain", "residual_pain", "deleted_at")
-        ),
+        readings=readings,
         surgeries=[s for a in amputations for s in a.surgery_list],
         intake=intake,
     )
+    # Today's flags, from the same rules and the same readings as the dashboard's, with why.
+    today = timezone.localdate()
+    trends = outcomes.trends_from(readings, today)
+    last_day = max((reading.day for reading in readings if reading.day <= today), default=None)
+    triage = {"trends": trends, "last_day": last_day, "interval_days": schedule.interval_days}
+    flags = outcomes.triage_flags(**triage, today=today)
     return render(
         request,
         "reports/patient_pain.html",
@@ -149,6 +156,7 @@ def patient_pain(request, pk):
             "intake": intake,
             "outcome": outcome,
             "pain_outcomes": [o for o in (outcome.phantom, outcome.residual) if o],
+            "flag_reasons": outcomes.flag_reasons(flags, **triage, today=today),
         },
     )
 

@@ -291,3 +291,24 @@ def test_a_printed_change_never_crosses_a_threshold_its_verdict_did_not(
     assert client.get(url).status_code == 200
     client.force_login(outsider)
     assert client.get(url).status_code == 404
+
+
+def test_the_patients_page_says_why_each_flag_is_raised(client, clinician, clinic):
+    worse = make_patient(clinic, "W-1", last_name="Worse")
+    # 7-day mean 6 against 4 in the 28 days before: exactly 2 points, so flagged, for PLP only.
+    diary(worse, [(d, 6) for d in (0, 2, 4)] + [(d, 4) for d in (10, 20, 30)], residual=3)
+    stopped = make_patient(clinic, "S-1", last_name="Stopped")
+    diary(stopped, [(12, 3)])
+    client.force_login(clinician)
+    page = client.get(reverse("reports:patient_pain", args=[worse.pk])).content.decode()
+    assert "Getting worse (PLP): 7-day mean 6.0 vs 4.0 in the 28 days before: +2.0" in page
+    assert "Getting worse (RLP)" not in page and "Stopped logging:" not in page
+    page = client.get(reverse("reports:patient_pain", args=[stopped.pk])).content.decode()
+    last = TODAY - datetime.timedelta(days=12)
+    assert (
+        f"Stopped logging: last entry {last:%-d %b %Y}, 12 days ago; asked to log every day, "
+        "with 2 days&#x27; grace"
+    ) in page
+    never = make_patient(clinic, "N-1", last_name="Never")
+    page = client.get(reverse("reports:patient_pain", args=[never.pk])).content.decode()
+    assert "Never logged: no entry yet" in page
