@@ -93,15 +93,18 @@ def cohort_patients(patients, *, today=None):
         return
     day_zeros = [patient.first_tmr_date for patient in cohort]
     tz = timezone.get_current_timezone()
-    local_midnight = outcomes.local_midnight
 
     rows = (
         PainEntry.objects.live()
         .filter(
             # A subquery, not a list of ids: the SQL stays the same size for any cohort.
             patient__in=patients.values("pk"),
-            recorded_at__gte=local_midnight(min(day_zeros) + datetime.timedelta(FIRST_DAY_READ)),
-            recorded_at__lt=local_midnight(max(day_zeros) + datetime.timedelta(LAST_DAY_READ)),
+            recorded_at__gte=outcomes.local_midnight(
+                min(day_zeros) + datetime.timedelta(FIRST_DAY_READ), tz
+            ),
+            recorded_at__lt=outcomes.local_midnight(
+                max(day_zeros) + datetime.timedelta(LAST_DAY_READ), tz
+            ),
         )
         .order_by("patient_id", "recorded_at")
         .values_list("patient_id", "recorded_at", "phantom_pain", "residual_pain", named=True)

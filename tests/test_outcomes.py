@@ -269,8 +269,25 @@ def test_day_zero_reads_real_surgeries_with_their_procedure_choices():
     assert day_zero(surgeries) == day(3)
 
 
-def test_the_module_knows_the_same_tmr_procedures_as_the_model():
-    assert set(outcomes.TMR_PROCEDURES) == set(Surgery.TMR_PROCEDURES)
+@pytest.mark.django_db
+def test_day_0_is_the_same_surgery_in_sql_and_in_python(patient):
+    # Both legs on the same day, a neuroma excision earlier: day 0 is the first TMR, and on a
+    # tie both lookups pick the surgery recorded first.
+    from patients.models import Patient
+    from tests.conftest import make_amputation, make_surgery
+
+    left = make_amputation(patient, side="left", date=day(-400))
+    right = make_amputation(patient, side="right", date=day(-400))
+    make_surgery(left, date=day(-100), procedure="neuroma_excision")
+    first = make_surgery(left, date=day(0), procedure="secondary_tmr")
+    make_surgery(right, date=day(0), procedure="tmr_rpni")
+    annotated = Patient.objects.with_first_tmr().get(pk=patient.pk)
+    chosen = outcomes.first_tmr_surgery(list(patient.surgeries.all()))
+    assert chosen == first
+    assert (annotated.first_tmr_date, annotated.first_tmr_procedure) == (
+        first.date,
+        "secondary_tmr",
+    )
 
 
 # ---- Baseline sources ----------------------------------------------------------------------
