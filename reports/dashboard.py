@@ -36,13 +36,6 @@ from patients.models import Surgery
 from .models import FlagReview
 from .sql import LocalMidnight
 
-# The days around day 0 that outcomes look at (baseline and every follow-up window), as
-# [first, last) offsets; the exact edges are applied by the outcome module on local days.
-OUTCOME_WINDOWS = [
-    (datetime.timedelta(days=first - 1), datetime.timedelta(days=last + 2))
-    for first, last in [(outcomes.BASELINE_FIRST_DAY, outcomes.BASELINE_LAST_DAY)]
-    + [(time_point.first_day, time_point.last_day) for time_point in outcomes.TIME_POINTS]
-]
 PAIN_TYPE_NAMES = [pain_type for pain_type, _label in outcomes.PAIN_TYPES]
 
 
@@ -58,13 +51,18 @@ def _entries_between(start, end):
     )
 
 
-def _around_day_zero(first_day, last_day):
-    """Live entries of the outer patient on clinic days first_day to last_day after day 0."""
+def _around_day_zero(first_day, last_day, tomorrow):
+    """Live entries of the outer patient on clinic days first_day to last_day after day 0, up
+    to today."""
     day_zero = OuterRef("first_tmr_date")
-    return PainEntry.objects.live().filter(
-        patient=OuterRef("pk"),
-        recorded_at__gte=LocalMidnight(day_zero, first_day),
-        recorded_at__lt=LocalMidnight(day_zero, last_day + 1),
+    return (
+        PainEntry.objects.live()
+        .filter(
+            patient=OuterRef("pk"),
+            recorded_at__gte=LocalMidnight(day_zero, first_day),
+            recorded_at__lt=LocalMidnight(day_zero, last_day + 1),
+        )
+        .filter(recorded_at__lt=tomorrow)
     )
 
 
@@ -78,12 +76,30 @@ def _per_patient(entries, expression, output_field):
 def _scores(entries):
     """{"n": count, "phantom": sum, "residual": sum} of the entries, or None without any: one
     lookup per span gives both pain types (both scores are required on every entry)."""
-    sums = JSONObject(n=Count("pk"), phantom=Sum("phantom_pain"), residual=Sum("residual_pain"))
+    sums = JSONObject(
+        n=Count("recorded_at"), phantom=Sum("phantom_pain"), residual=Sum("residual_pain")
+    )
     return _per_patient(entries, sums, JSONField())
 
 
-def _count(entries):
-    return Coalesce(_per_patient(entries, Count("pk"), IntegerField()), 0)
+def _spans_ending_today(today):
+    """The sums and counts of the last 7 days, the 28 days before them and the last 28 days,
+    from one lookup of the 35 days: {"recent": {"n", "phantom", "residual"}, ...}."""
+    recent, earlier, month = (
+        _instants(span)
+        for span in (
+            outcomes.recent_span(today),
+            outcomes.earlier_span(today),
+            outcomes.last_month_span(today),
+        )
+    )
+    fields = {}
+    for name, (start, end) in (("recent", recent), ("earlier", earlier), ("month", month)):
+        within = Q(recorded_at__gte=start, recorded_at__lt=end)
+        fields[f"{name}_n"] = Count("recorded_at", filter=within)
+        fields[f"{name}_phantom"] = Sum("phantom_pain", filter=within)
+        fields[f"{name}_residual"] = Sum("residual_pain", filter=within)
+    return _per_patient(_entries_between(earlier[0], recent[1]), JSONObject(**fields), JSONField())
 
 
 def annotate_for_dashboard(patients, today):
@@ -101,9 +117,7 @@ def annotate_for_dashboard(patients, today):
         last_entry_at=Subquery(latest.values("recorded_at")[:1]),
         latest_phantom=Subquery(latest.values("phantom_pain")[:1]),
         latest_residual=Subquery(latest.values("residual_pain")[:1]),
-        recent_scores=_scores(_entries_between(*_instants(outcomes.recent_span(today)))),
-        earlier_scores=_scores(_entries_between(*_instants(outcomes.earlier_span(today)))),
-        last_month_scores=_scores(_entries_between(*_instants(outcomes.last_month_span(today)))),
+        spans=_spans_ending_today(today),
         interval_days=Coalesce(
             Subquery(
                 LoggingSchedule.objects.filter(patient=OuterRef("pk")).values("interval_days")[:1]
@@ -116,20 +130,22 @@ def annotate_for_dashboard(patients, today):
     )
     return patients.annotate(
         baseline_scores=_scores(
-            _around_day_zero(outcomes.BASELINE_FIRST_DAY, outcomes.BASELINE_LAST_DAY)
+            _around_day_zero(outcomes.BASELINE_FIRST_DAY, outcomes.BASELINE_LAST_DAY, tomorrow)
         ),
         **{
-            f"window_count_{index}": _count(_around_day_zero(t.first_day, t.last_day))
+            f"window_scores_{index}": _scores(_around_day_zero(t.first_day, t.last_day, tomorrow))
             for index, t in enumerate(outcomes.TIME_POINTS)
         },
     )
 
 
-def _scores_of(sums, pain_type):
-    """Scores of one pain type from a _scores() value (None: no entries)."""
+def _scores_of(sums, pain_type, span=None):
+    """Scores of one pain type from a _scores() value, or of one span of a
+    _spans_ending_today() value (None: no entries)."""
+    prefix = f"{span}_" if span else ""
     if not sums:
         return outcomes.Scores(0, 0)
-    return outcomes.Scores(sums[pain_type] or 0, sums["n"])
+    return outcomes.Scores(sums[prefix + pain_type] or 0, sums[prefix + "n"])
 
 
 def triage_facts(row, today):
@@ -152,11 +168,12 @@ def triage_facts(row, today):
         today=today,
         day_zero=day_zero,
         baselines=baselines,
-        recent={p: _scores_of(row.recent_scores, p) for p in PAIN_TYPE_NAMES},
-        earlier={p: _scores_of(row.earlier_scores, p) for p in PAIN_TYPE_NAMES},
-        last_month={p: _scores_of(row.last_month_scores, p) for p in PAIN_TYPE_NAMES},
+        recent={p: _scores_of(row.spans, p, "recent") for p in PAIN_TYPE_NAMES},
+        earlier={p: _scores_of(row.spans, p, "earlier") for p in PAIN_TYPE_NAMES},
+        last_month={p: _scores_of(row.spans, p, "month") for p in PAIN_TYPE_NAMES},
         window_counts=tuple(
-            getattr(row, f"window_count_{index}") for index in range(len(outcomes.TIME_POINTS))
+            (getattr(row, f"window_scores_{index}") or {"n": 0})["n"]
+            for index in range(len(outcomes.TIME_POINTS))
         )
         if day_zero
         else (),
@@ -217,40 +234,22 @@ def attention_order(row):
 
 
 def add_outcomes(rows, today):
-    """Each shown row's outcome tables and its latest responder verdict per pain type, the
-    history beside today's flags (one query for their entries, two for their records)."""
+    """Each shown row's outcome (baseline, follow-ups, responder status), from the sums and
+    counts the worklist's query fetched, and its latest responder verdict per pain type: the
+    history shown beside today's flags. Two queries: the rows' amputations and surgeries."""
     rows = list(rows)
     prefetch_related_objects(rows, "amputations", "surgeries")
-    with_surgery = [row for row in rows if row.first_tmr_date]
-    readings = {row.pk: [] for row in rows}
-    if with_surgery:
-        # Only the entries inside each patient's own outcome windows, as plain tuples: building
-        # model instances for years of diary dominated the page's time (bench/README.md).
-        spans = Q()
-        for row in with_surgery:
-            for first_day, last_day in OUTCOME_WINDOWS:
-                spans |= Q(
-                    patient_id=row.pk,
-                    recorded_at__gte=local_midnight(row.first_tmr_date + first_day),
-                    recorded_at__lt=local_midnight(row.first_tmr_date + last_day),
-                )
-        tz = timezone.get_current_timezone()
-        entries = (
-            PainEntry.objects.live()
-            .filter(spans)
-            .values_list("patient_id", "recorded_at", "phantom_pain", "residual_pain")
-            .order_by()
-        )
-        for patient_id, recorded_at, phantom, residual in entries.iterator(chunk_size=5000):
-            readings[patient_id].append(
-                outcomes.Reading(
-                    day=recorded_at.astimezone(tz).date(), phantom=phantom, residual=residual
-                )
-            )
     for row in rows:
-        row.outcome = outcomes.patient_outcome(
-            readings=readings[row.pk],
-            surgeries=list(row.surgeries.all()),
+        row.outcome = outcomes.outcome_from_scores(
+            day_zero=row.first_tmr_date,
+            baseline_scores={p: _scores_of(row.baseline_scores, p) for p in PAIN_TYPE_NAMES},
+            window_scores={
+                p: tuple(
+                    _scores_of(getattr(row, f"window_scores_{index}"), p)
+                    for index in range(len(outcomes.TIME_POINTS))
+                )
+                for p in PAIN_TYPE_NAMES
+            },
             intake=getattr(row, "intake", None),
             today=today,
         )

@@ -79,7 +79,7 @@ def dashboard(request):
             "page": page,
             "clinics": clinics,
             "show_clinic_column": len(clinics) > 1,
-            "columns": _sortable_columns(sort, sort_query.urlencode(), len(clinics) > 1),
+            "columns": list(_sortable_columns(sort, sort_query.urlencode(), len(clinics) > 1)),
             "sort": sort,
             "filter_query": query.urlencode(),
             "here": request.get_full_path(),

@@ -173,10 +173,6 @@ class PatientOutcome:
         return with_value[-1] if with_value else None
 
 
-def _exact_mean(scores):
-    return Fraction(sum(scores), len(scores))
-
-
 def _scores(readings, pain_type, first, last):
     return [getattr(reading, pain_type) for reading in readings if first <= reading.day <= last]
 
@@ -203,12 +199,6 @@ def baseline_diary_span(start):
         start + datetime.timedelta(days=BASELINE_FIRST_DAY),
         start + datetime.timedelta(days=BASELINE_LAST_DAY),
     )
-
-
-def _baseline(readings, pain_type, start, intake):
-    """The baseline, and its exact value for the arithmetic (None when missing)."""
-    diary = Scores.of(_scores(readings, pain_type, *baseline_diary_span(start)))
-    return baseline_from(diary, pain_type, start, intake)
 
 
 def baseline_from(diary, pain_type, start, intake):
@@ -259,15 +249,21 @@ def _responder(change, baseline):
     return "no"
 
 
-def _follow_up(readings, pain_type, start, time_point, baseline, today):
-    opens = start + datetime.timedelta(days=time_point.first_day)
-    scores = _scores(
-        readings,
-        pain_type,
-        start + datetime.timedelta(days=time_point.first_day),
-        start + datetime.timedelta(days=time_point.last_day),
+def _window_scores(readings, pain_type, start, time_point):
+    return Scores.of(
+        _scores(
+            readings,
+            pain_type,
+            start + datetime.timedelta(days=time_point.first_day),
+            start + datetime.timedelta(days=time_point.last_day),
+        )
     )
-    n = len(scores)
+
+
+def _follow_up(scores, start, time_point, baseline, today):
+    """One time point from the Scores of its window (up to today)."""
+    opens = start + datetime.timedelta(days=time_point.first_day)
+    n = scores.count
     closes = start + datetime.timedelta(days=time_point.last_day)
     fields = {
         "label": time_point.label,
@@ -283,7 +279,7 @@ def _follow_up(readings, pain_type, start, time_point, baseline, today):
     }
     if n < MIN_ENTRIES:
         return FollowUp(**fields)
-    value = _exact_mean(scores)
+    value = scores.mean
     fields.update(value=float(value), status="")
     if baseline is None:
         return FollowUp(**fields)
@@ -331,12 +327,38 @@ def patient_outcome(*, readings, surgeries, intake=None, today=None):
         return PatientOutcome(day_zero=None, phantom=None, residual=None)
     today = today or timezone.localdate()
     readings = [reading for reading in readings if reading.day <= today]
+    baseline_days = baseline_diary_span(start)
+    return outcome_from_scores(
+        day_zero=start,
+        baseline_scores={
+            pain_type: Scores.of(_scores(readings, pain_type, *baseline_days))
+            for pain_type, _label in PAIN_TYPES
+        },
+        window_scores={
+            pain_type: tuple(
+                _window_scores(readings, pain_type, start, time_point) for time_point in TIME_POINTS
+            )
+            for pain_type, _label in PAIN_TYPES
+        },
+        intake=intake,
+        today=today,
+    )
+
+
+def outcome_from_scores(*, day_zero, baseline_scores, window_scores, intake, today):
+    """A PatientOutcome from the Scores (sum and count) of days -30 to -1 and of each time
+    point's window up to today, per pain type: what patient_outcome() works out from readings
+    and the worklist's query fetches as SQL sums and counts."""
+    if day_zero is None:
+        return PatientOutcome(day_zero=None, phantom=None, residual=None)
     outcomes = {}
     for pain_type, label in PAIN_TYPES:
-        exact_baseline, baseline = _baseline(readings, pain_type, start, intake)
+        exact_baseline, baseline = baseline_from(
+            baseline_scores[pain_type], pain_type, day_zero, intake
+        )
         follow_ups = tuple(
-            _follow_up(readings, pain_type, start, time_point, exact_baseline, today)
-            for time_point in TIME_POINTS
+            _follow_up(scores, day_zero, time_point, exact_baseline, today)
+            for time_point, scores in zip(TIME_POINTS, window_scores[pain_type], strict=True)
         )
         outcomes[pain_type] = PainOutcome(pain_type, label, baseline, follow_ups)
-    return PatientOutcome(day_zero=start, **outcomes)
+    return PatientOutcome(day_zero=day_zero, **outcomes)
