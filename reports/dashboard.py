@@ -188,8 +188,14 @@ class Change:
     def __init__(self, recent_mean, baseline):
         self.points = recent_mean - baseline
         self.percent = self.points / baseline * 100 if baseline else None
-        self.points_shown = outcomes.shown_change(self.points)
-        self.percent_shown = outcomes.shown_change(self.percent) if baseline else ""
+
+    @property
+    def points_shown(self):
+        return outcomes.shown_change(self.points)
+
+    @property
+    def percent_shown(self):
+        return outcomes.shown_change(self.percent) if self.percent is not None else ""
 
 
 def worklist(patients, today, now=None):
