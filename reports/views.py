@@ -146,11 +146,7 @@ def patient_pain(request, pk):
     )
     amputations = patient.amputations_with_surgeries()
     intake = Intake.objects.filter(patient=patient).first()
-    readings = outcomes.readings_from(
-        PainEntry.objects.live()
-        .filter(patient=patient)
-        .only("recorded_at", "phantom_pain", "residual_pain", "deleted_at")
-    )
+    readings = PainEntry.objects.filter(patient=patient).readings()
     today = timezone.localdate()
     outcome = outcomes.patient_outcome(
         readings=readings,
