@@ -11,3 +11,7 @@ class AccountsConfig(AppConfig):
         from .middleware import start_session_clock
 
         user_logged_in.connect(start_session_clock, dispatch_uid="accounts_session_clock")
+
+        from . import sessions
+
+        sessions.connect()
