@@ -14,7 +14,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_otp import user_has_device
 
-from .limits import client_ip, rate_limited
+from .limits import FORWARDED_HEADERS, client_ip, is_trusted_proxy, rate_limited
 from .roles import is_clinic_staff
 
 # The session of the request being served, so that ending a user's sessions after a change of
@@ -28,6 +28,24 @@ TOUCH_EVERY_SECONDS = 60
 LAST_SEEN = "_clinic_last_seen"
 SIGNED_IN_AT = "_clinic_signed_in_at"
 NO_DEVICE = "_clinic_no_second_factor"
+
+
+class ProxyHeadersMiddleware:
+    """Drops X-Forwarded-For, X-Forwarded-Proto and X-Real-IP unless the request came straight
+    from a configured reverse proxy (DJANGO_TRUSTED_PROXIES): from anyone else they are forged,
+    and Django would otherwise believe the scheme, and the app the address."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not (
+            settings.CLINIC_TRUST_X_FORWARDED_FOR
+            and is_trusted_proxy(request.META.get("REMOTE_ADDR"))
+        ):
+            for header in FORWARDED_HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)
 
 
 def idle_minutes_for(user):

@@ -8,6 +8,7 @@ and the hosts. Every bad value stops the start with a message naming the variabl
 silently ignored setting is how PHI ends up on plain HTTP.
 """
 
+import ipaddress
 import itertools
 import os
 import zoneinfo
@@ -225,6 +226,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers from a sender that is not a configured proxy are dropped.
+    "accounts.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Request id and user id on every log line, one summary line per request (no PHI).
     "tmrclinic.request_log.RequestLogMiddleware",
@@ -252,7 +255,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Production serves its collected, hashed static files itself; runserver does it on a laptop.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "tmrclinic.urls"
 WSGI_APPLICATION = "tmrclinic.wsgi.application"
@@ -381,9 +384,33 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-# TLS ends at the reverse proxy, which must overwrite this header on every request, and append
-# the client's address to X-Forwarded-For (the last hop is then the one the proxy saw).
+# TLS ends at the reverse proxy, which must overwrite X-Forwarded-Proto on every request and
+# set X-Forwarded-For to the client's address. Those headers are believed only from the proxies
+# listed in DJANGO_TRUSTED_PROXIES (addresses or networks; default: this host only, where the
+# proxy of a one-server install runs); from any other sender they are dropped before any code
+# reads them (accounts.middleware.ProxyHeadersMiddleware), so a forged address never reaches
+# the access log, the lockouts or the rate limits.
 CLINIC_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_BEHIND_PROXY", not DEBUG)
+
+
+def env_networks(name, default):
+    networks = []
+    for value in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks such as '10.0.0.10' or "
+                f"'10.0.0.0/24', not {value!r}."
+            ) from None
+    return networks
+
+
+CLINIC_TRUSTED_PROXIES = (
+    env_networks("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+    if CLINIC_TRUST_X_FORWARDED_FOR
+    else []
+)
 if CLINIC_TRUST_X_FORWARDED_FOR:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
