@@ -10,7 +10,6 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-
 FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_REAL_IP")
 
 

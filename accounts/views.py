@@ -252,9 +252,18 @@ def two_factor_disable(request):
     return redirect("accounts:two_factor_manage")
 
 
+# As Django's password-reset view does: the first visit trades the token in the address for a
+# session value and redirects to an address without it, so the token leaves the address bar,
+# the browser history and the Referer of everything the page loads.
+INVITATION_SESSION_TOKEN = "_invitation_token"  # noqa: S105 (a session key name)
+INVITATION_URL_TOKEN = "set-login"  # noqa: S105 (stands in for the token)
+
+
 @login_not_required
 @never_cache
 def invitation_accept(request, token):
+    if token == INVITATION_URL_TOKEN:
+        token = request.session.get(INVITATION_SESSION_TOKEN, "")
     invitation = find_invitation(token)
     if invitation is None or not invitation.can_be_accepted:
         return render(
@@ -265,6 +274,9 @@ def invitation_accept(request, token):
         )
     if request.user.is_authenticated:
         return render(request, "accounts/invitation_logged_in.html", status=409)
+    if request.method == "GET" and request.resolver_match.kwargs["token"] != INVITATION_URL_TOKEN:
+        request.session[INVITATION_SESSION_TOKEN] = token
+        return redirect("accounts:invitation_accept", token=INVITATION_URL_TOKEN)
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -277,6 +289,7 @@ def invitation_accept(request, token):
             return render(
                 request, "accounts/invitation_unusable.html", {"invitation": None}, status=410
             )
+        request.session.pop(INVITATION_SESSION_TOKEN, None)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Your login is ready. A few questions about your pain now.")
         return redirect("patients:intake")

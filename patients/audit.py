@@ -7,6 +7,7 @@ what was read ("pain log", "entries CSV"), never its content.
 
 import ipaddress
 
+from accounts.bearer_paths import redact_path
 from accounts.limits import client_ip
 
 from .models import AccessAction, AccessEvent
@@ -21,7 +22,7 @@ def record_access(request, action, *, patient=None, detail=""):
         actor=user,
         patient=patient,
         detail=detail,
-        path=request.path,
+        path=redact_path(request.path),
         ip_address=ip if _is_ip(ip) else None,
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )

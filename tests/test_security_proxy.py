@@ -82,9 +82,9 @@ def test_a_forged_address_does_not_reach_the_access_log(behind_proxy, client, cl
         url, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.66", HTTP_X_FORWARDED_PROTO="https"
     )
     addresses = list(
-        AccessEvent.objects.filter(action="view_record").order_by("pk").values_list(
-            "ip_address", flat=True
-        )
+        AccessEvent.objects.filter(action="view_record")
+        .order_by("pk")
+        .values_list("ip_address", flat=True)
     )
     assert addresses == ["203.0.113.9", "198.51.100.66"]
 
