@@ -12,6 +12,6 @@ class AccountsConfig(AppConfig):
 
         user_logged_in.connect(start_session_clock, dispatch_uid="accounts_session_clock")
 
-        from . import sessions
+        from . import checks, sessions  # noqa: F401 (checks registers itself)
 
         sessions.connect()

@@ -137,6 +137,8 @@ def production_environment(database_url, **changes):
         CLINIC_RECOVERY_CODE_KEY=RECOVERY_CODE_KEY,
         DJANGO_ALLOWED_HOSTS=f"{CLINIC_HOST},127.0.0.1",
         DATABASE_URL=database_url,
+        # Production refuses to start without SMTP (issue 21); nothing here sends mail.
+        EMAIL_HOST="smtp.invalid",
         **changes,
     )
 

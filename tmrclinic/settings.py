@@ -362,8 +362,16 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Email: printed to the console unless an SMTP host is configured.
+# Email: an SMTP host in production, printed to the console on a laptop. With DEBUG off the app
+# refuses to start without one: a console backend would print live password-reset and
+# invitation links, with the patient's name and clinic, into the log stream.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+if not EMAIL_HOST and not DEBUG:
+    raise ImproperlyConfigured(
+        "EMAIL_HOST must be set when DJANGO_DEBUG is off (with EMAIL_PORT, EMAIL_HOST_USER, "
+        "EMAIL_HOST_PASSWORD and DEFAULT_FROM_EMAIL as needed): without it, password-reset and "
+        "invitation emails would be printed to the log instead of sent."
+    )
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
