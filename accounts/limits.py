@@ -46,19 +46,25 @@ def client_ip(request):
     return peer
 
 
+def count_use(scope, who, *, seconds):
+    """Count one more use of `scope` by `who` in the current fixed window of `seconds`, and
+    return how many uses the window has now."""
+    now = time.time()
+    key = f"ratelimit:{scope}:{who}:{int(now // seconds)}"
+    cache.add(key, 0, seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the key expired between add and incr: this is the window's first use
+        cache.set(key, 1, seconds)
+        return 1
+
+
 def rate_limited(scope, who, *, count, seconds):
     """Count one more use of `scope` by `who` in the current fixed window of `seconds`.
 
     Returns None while within `count`, and once past it the whole minutes (at least 1) until
     the window ends, for the message that says when to try again."""
-    now = time.time()
-    key = f"ratelimit:{scope}:{who}:{int(now // seconds)}"
-    cache.add(key, 0, seconds)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # the key expired between add and incr: this is the window's first use
-        cache.set(key, 1, seconds)
-        used = 1
-    if used <= count:
+    if count_use(scope, who, seconds=seconds) <= count:
         return None
+    now = time.time()
     return max(1, round((seconds - now % seconds) / 60))

@@ -1094,7 +1094,8 @@ def test_no_page_of_the_app_shows_hostile_text_unescaped(world, text):
 
 def test_the_invitation_page_shows_a_hostile_first_name_escaped(world):
     Patient.objects.filter(pk=world.invitee.pk).update(first_name=SCRIPT)
-    body = Client().get(reverse("accounts:invitation_accept", args=[world.token])).content
+    url = reverse("accounts:invitation_accept", args=[world.token])
+    body = Client().get(url, follow=True).content
     assert SCRIPT.encode() not in body and escape(SCRIPT).encode() in body
 
 

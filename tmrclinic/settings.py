@@ -248,6 +248,8 @@ MIDDLEWARE = [
     "accounts.middleware.PrivatePagesMiddleware",
     "accounts.middleware.RateLimitMiddleware",
     "patients.middleware.RefusalLogMiddleware",
+    # One access-log line for every page that shows patient data to clinic staff.
+    "patients.middleware.AccessLogMiddleware",
     "accounts.middleware.AdminQueryGuardMiddleware",
     # Last: it answers locked-out logins with the lockout page.
     "axes.middleware.AxesMiddleware",
