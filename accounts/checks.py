@@ -80,3 +80,26 @@ def sessions_can_be_ended(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def authenticator_seeds_hidden(app_configs, **kwargs):
+    problems = []
+    if not getattr(settings, "OTP_ADMIN_HIDE_SENSITIVE_DATA", False):
+        problems.append(
+            checks.Warning(
+                "OTP_ADMIN_HIDE_SENSITIVE_DATA is off: django-otp's admin pages would show "
+                "authenticator seeds and QR codes to every admin.",
+                id="accounts.W003",
+            )
+        )
+    if "django_otp.plugins.otp_totp" in settings.INSTALLED_APPS:
+        problems.append(
+            checks.Warning(
+                "django-otp's TOTP plugin stores authenticator seeds in clear; this app uses "
+                "accounts.AuthenticatorDevice, whose seeds are encrypted.",
+                hint="Remove django_otp.plugins.otp_totp from INSTALLED_APPS.",
+                id="accounts.W004",
+            )
+        )
+    return problems

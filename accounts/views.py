@@ -22,12 +22,11 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp import verify_token as otp_verify_token
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .forms import AcceptInvitationForm
 from .invitations import InvitationUnusable, accept_invitation, find_invitation
 from .middleware import NO_DEVICE, safe_next, second_factor_required
-from .models import RecoveryCodeDevice, normalize_recovery_code
+from .models import AuthenticatorDevice, RecoveryCodeDevice, normalize_recovery_code
 from .roles import Role, role_of
 
 ROLE_HOMES = {
@@ -77,7 +76,7 @@ class NewAuthenticatorForm(CodeForm):
 
 
 def confirmed_authenticator(user):
-    return TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+    return AuthenticatorDevice.objects.devices_for_user(user, confirmed=True).first()
 
 
 def recovery_codes_of(user):
@@ -155,9 +154,11 @@ def two_factor_setup(request):
         return redirect(
             f"{reverse('accounts:two_factor_verify')}?next={reverse('accounts:two_factor_setup')}"
         )
-    device = TOTPDevice.objects.devices_for_user(user, confirmed=False).order_by(
+    device = AuthenticatorDevice.objects.devices_for_user(user, confirmed=False).order_by(
         "-pk"
-    ).first() or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+    ).first() or AuthenticatorDevice.objects.create(
+        user=user, name=AUTHENTICATOR_NAME, confirmed=False
+    )
     form = NewAuthenticatorForm(request.POST or None)
     if form.is_valid():
         if device.verify_token(form.cleaned_data["otp_token"]):
@@ -190,7 +191,7 @@ def _activate(request, device):
     """The new authenticator replaces any old one; recovery codes are issued afresh."""
     user = request.user
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        AuthenticatorDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         recovery, _ = RecoveryCodeDevice.objects.get_or_create(
@@ -245,7 +246,7 @@ def two_factor_disable(request):
     if second_factor_required(user):
         raise Http404
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
+        AuthenticatorDevice.objects.filter(user=user).delete()
         RecoveryCodeDevice.objects.filter(user=user).delete()
     request.session[NO_DEVICE] = True
     messages.success(request, "Two-factor sign-in is off. You can turn it on again at any time.")

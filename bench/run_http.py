@@ -104,6 +104,7 @@ def production_environment(workdir):
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "CLINIC_PSEUDONYM_KEY": secrets.token_urlsafe(50),
         "CLINIC_RECOVERY_CODE_KEY": secrets.token_urlsafe(50),
+        "CLINIC_OTP_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_BEHIND_PROXY": "0",
@@ -149,14 +150,11 @@ def new_session(user, **extra):
 def two_factor_verified(user):
     """Session keys of a login verified with a confirmed TOTP device, where django-otp is in
     use (clinicians and admins must pass two-factor)."""
-    from django.apps import apps
-
-    if not apps.is_installed("django_otp.plugins.otp_totp"):
-        return {}
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device, _ = TOTPDevice.objects.get_or_create(
+    from accounts.models import AuthenticatorDevice
+
+    device, _ = AuthenticatorDevice.objects.get_or_create(
         user=user, name="bench", defaults={"confirmed": True}
     )
     return {DEVICE_ID_SESSION_KEY: device.persistent_id}

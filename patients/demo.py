@@ -12,8 +12,8 @@ import random
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import AuthenticatorDevice
 from accounts.roles import CLINICIANS_GROUP
 
 from .models import (
@@ -130,7 +130,7 @@ def _extra_patient_rows():
 def _demo_authenticator(user):
     """Give a demo account a confirmed TOTP device with the published demo secret."""
     key = base64.b32decode(DEMO_TOTP_SECRET).hex()
-    _, was_created = TOTPDevice.objects.get_or_create(
+    _, was_created = AuthenticatorDevice.objects.get_or_create(
         user=user, name="Demo authenticator", defaults={"key": key, "confirmed": True}
     )
     return int(was_created)

@@ -129,8 +129,15 @@ def _patient_of_admin_object(view_name, object_id):
         return pk
     if model is get_user_model():
         return Patient.objects.filter(user_id=pk).values_list("pk", flat=True).first()
-    if any(field.name == "patient" for field in model._meta.concrete_fields):
+    fields = {field.name for field in model._meta.concrete_fields}
+    if "patient" in fields:
         return model.objects.filter(pk=pk).values_list("patient_id", flat=True).first()
+    if "user" in fields:
+        # A login's own rows (authenticators, recovery codes): the patient whose login it is.
+        user_id = model.objects.filter(pk=pk).values_list("user_id", flat=True).first()
+        if user_id is None:
+            return None
+        return Patient.objects.filter(user_id=user_id).values_list("pk", flat=True).first()
     return None
 
 

@@ -30,10 +30,9 @@ from django.utils.encoding import force_bytes
 from django.utils.html import escape
 from django.utils.http import urlsafe_base64_encode
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.invitations import invite_patient
-from accounts.models import Invitation
+from accounts.models import AuthenticatorDevice, Invitation
 from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
 from patients.models import (
     Amputation,
@@ -642,7 +641,7 @@ def test_a_hostile_next_address_after_logging_in_leads_home_instead(world, targe
     session = clinician.session
     del session[DEVICE_ID_SESSION_KEY]
     session.save()
-    device = TOTPDevice.objects.get(user=world.clinician)
+    device = AuthenticatorDevice.objects.get(user=world.clinician)
     response = clinician.post(
         reverse("accounts:two_factor_verify"), {"otp_token": current_code(device), "next": target}
     )
@@ -970,7 +969,7 @@ def test_a_hostile_code_for_a_new_authenticator_is_refused_and_confirms_nothing(
     assert response.status_code == 200
     messages = response.context["form"].errors["otp_token"]
     assert escape(messages[0]) in response.content.decode()
-    assert not TOTPDevice.objects.filter(user=world.patient.user, confirmed=True).exists()
+    assert not AuthenticatorDevice.objects.filter(user=world.patient.user, confirmed=True).exists()
 
 
 # Text that looks hostile, stored through the forms, is shown escaped on every page.

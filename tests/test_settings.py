@@ -15,12 +15,14 @@ REPO = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "k3y-" + "x7Qa9" * 12
 GOOD_PSEUDONYM_KEY = "ps3udo-" + "Rt5mW" * 12
 GOOD_RECOVERY_CODE_KEY = "rec0very-" + "Jd8nK" * 12
+GOOD_OTP_KEY = "0tp-seeds-" + "Hq4cZ" * 12
 
 PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": GOOD_SECRET,
     "CLINIC_PSEUDONYM_KEY": GOOD_PSEUDONYM_KEY,
     "CLINIC_RECOVERY_CODE_KEY": GOOD_RECOVERY_CODE_KEY,
+    "CLINIC_OTP_KEY": GOOD_OTP_KEY,
     "DJANGO_ALLOWED_HOSTS": "clinic.example.org",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://clinic.example.org",
     "EMAIL_HOST": "smtp.example.org",

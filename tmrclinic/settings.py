@@ -2,10 +2,10 @@
 TMR Clinic settings, driven by environment variables.
 
 A laptop needs none of them (SQLite, DEBUG on). A real deployment sets DJANGO_DEBUG=0, its
-three keys (DJANGO_SECRET_KEY, CLINIC_PSEUDONYM_KEY, CLINIC_RECOVERY_CODE_KEY),
-DJANGO_ALLOWED_HOSTS and DATABASE_URL; with DEBUG off the app refuses to start without the keys
-and the hosts. Every bad value stops the start with a message naming the variable, because a
-silently ignored setting is how PHI ends up on plain HTTP.
+four keys (DJANGO_SECRET_KEY, CLINIC_PSEUDONYM_KEY, CLINIC_RECOVERY_CODE_KEY, CLINIC_OTP_KEY),
+DJANGO_ALLOWED_HOSTS, DATABASE_URL and EMAIL_HOST; with DEBUG off the app refuses to start
+without the keys, the hosts and the mail server. Every bad value stops the start with a message
+naming the variable, because a silently ignored setting is how PHI ends up on plain HTTP.
 """
 
 import ipaddress
@@ -119,15 +119,17 @@ def clinic_time_zone(name, default):
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
-# Three keys, each from its own variable, so that each can be rotated without breaking what the
+# Four keys, each from its own variable, so that each can be rotated without breaking what the
 # others protect (README, "Keys and rotation"): Django's SECRET_KEY signs sessions and
 # password-reset links; CLINIC_RECOVERY_CODE_KEY keys the stored two-factor recovery codes;
-# CLINIC_PSEUDONYM_KEY keys the research exports' pseudonyms. Their laptop values are public, so
+# CLINIC_PSEUDONYM_KEY keys the research exports' pseudonyms; CLINIC_OTP_KEY encrypts the
+# authenticator seeds (accounts/otp_keys.py). Their laptop values are public, so
 # production refuses them, and refuses one key serving two purposes.
 _LAPTOP_KEYS = {
     "DJANGO_SECRET_KEY": "dev-only-not-secret-tmrclinic-laptop-key-never-use-in-production-0123",
     "CLINIC_PSEUDONYM_KEY": "dev-only-not-secret-tmrclinic-laptop-pseudonyms-never-in-production",
     "CLINIC_RECOVERY_CODE_KEY": "dev-only-not-secret-tmrclinic-laptop-recovery-codes-never-in-prod",
+    "CLINIC_OTP_KEY": "dev-only-not-secret-tmrclinic-laptop-authenticator-seeds-never-in-prod",
 }
 _MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
 
@@ -174,11 +176,16 @@ CLINIC_RECOVERY_CODE_KEY = env_key("CLINIC_RECOVERY_CODE_KEY")
 # Codes stored under these still verify (and are used up); new codes are stored under the
 # current key. An upgrade from a version that keyed them with SECRET_KEY lists that key here.
 CLINIC_RECOVERY_CODE_KEY_FALLBACKS = env_key_fallbacks("CLINIC_RECOVERY_CODE_KEY_FALLBACKS")
+# Authenticator seeds are encrypted under this key; seeds encrypted under a fallback still
+# decrypt until `manage.py rotate_otp_key` has re-encrypted them under the current key.
+CLINIC_OTP_KEY = env_key("CLINIC_OTP_KEY")
+CLINIC_OTP_KEY_FALLBACKS = env_key_fallbacks("CLINIC_OTP_KEY_FALLBACKS")
 if not DEBUG:
     _current_keys = {
         "DJANGO_SECRET_KEY": SECRET_KEY,
         "CLINIC_PSEUDONYM_KEY": CLINIC_PSEUDONYM_KEY,
         "CLINIC_RECOVERY_CODE_KEY": CLINIC_RECOVERY_CODE_KEY,
+        "CLINIC_OTP_KEY": CLINIC_OTP_KEY,
     }
     for (_name, _key), (_other_name, _other_key) in itertools.combinations(
         _current_keys.items(), 2
@@ -215,8 +222,9 @@ INSTALLED_APPS = [
     "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
+    # Authenticator apps are accounts.AuthenticatorDevice (seeds encrypted), not django-otp's
+    # TOTP plugin, which stores them in clear (its rows are moved by accounts migration 0002).
     "django_otp",
-    "django_otp.plugins.otp_totp",
     "axes",
     "csp",
     "accounts",
@@ -325,6 +333,8 @@ CLINIC_IDLE_MINUTES_PATIENT = env_int("CLINIC_IDLE_MINUTES_PATIENT", 60, minimum
 # patients. Failed codes slow down exponentially (django-otp's throttling).
 OTP_TOTP_ISSUER = "TMR Clinic"
 OTP_TOTP_THROTTLE_FACTOR = 1
+# django-otp's admin pages (of any device plugin installed later) never show seeds or QR codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Lockout (django-axes): five wrong passwords for one username from one address lock that pair
 # for 15 minutes; counted in the database, so every app server sees them. Keyed on the pair,
