@@ -1,6 +1,27 @@
 from django.contrib import admin
 
-from .models import AuthenticatorDevice, Invitation, RecoveryCodeDevice
+from .models import AuthenticatorDevice, Invitation, LoginAlert, RecoveryCodeDevice
+
+
+@admin.register(LoginAlert)
+class LoginAlertAdmin(admin.ModelAdmin):
+    """Signs of password guessing: which account or address, when, how many failures. To let a
+    locked pair in sooner, delete its row under Axes, Access attempts."""
+
+    list_display = ["at", "kind", "scope", "user", "ip_address", "failures"]
+    list_filter = ["kind", "scope"]
+    search_fields = ["user__username", "ip_address"]
+    list_select_related = ["user"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AuthenticatorDevice)

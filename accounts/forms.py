@@ -4,7 +4,11 @@ patient fills to choose their login from an invitation."""
 from crispy_forms.helper import FormHelper
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+
+from .limits import client_ip
+from .slowdown import seconds_to_wait
 
 
 class UsernameLengthMixin:
@@ -18,11 +22,27 @@ class UsernameLengthMixin:
         username.validators.append(MaxLengthValidator(username.max_length))
 
 
-class LoginForm(UsernameLengthMixin, AuthenticationForm):
+class SlowDownMixin:
+    """Past a few wrong passwords, the next try for that account or from that address waits
+    (accounts/slowdown.py): a try sent sooner is refused before its password is checked."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        wait = seconds_to_wait(username, client_ip(self.request)) if self.request else 0
+        if wait:
+            raise ValidationError(
+                f"Too many wrong passwords for this account or from this network. To protect "
+                f"patients' information, wait {wait} seconds, then try again.",
+                code="slowed_down",
+            )
+        return super().clean()
+
+
+class LoginForm(SlowDownMixin, UsernameLengthMixin, AuthenticationForm):
     pass
 
 
-class AdminLoginForm(UsernameLengthMixin, AdminAuthenticationForm):
+class AdminLoginForm(SlowDownMixin, UsernameLengthMixin, AdminAuthenticationForm):
     pass
 
 

@@ -185,6 +185,43 @@ class RecoveryCode(models.Model):
         return f"Recovery code of {self.device.user} ({'used' if self.used_at else 'unused'})"
 
 
+class LoginAlert(models.Model):
+    """A sign of password guessing (accounts/slowdown.py): an account or address reached the
+    longest wait between tries, or django-axes' hard block. Listed in the admin; read-only."""
+
+    class Kind(models.TextChoices):
+        SLOWED = "slowed", "Slowed to the longest wait"
+        LOCKED = "locked", "Locked out"
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", "One account, from any address"
+        ADDRESS = "address", "One address, for any account"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind)
+    scope = models.CharField(max_length=10, choices=Scope)
+    # The account, when the username typed belongs to one (the username itself is not kept).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    failures = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["slowed", "locked"]), name="login_alert_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(scope__in=["account", "address"]), name="login_alert_scope_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.scope}, {self.at:%Y-%m-%d %H:%M})"
+
+
 class InvitationQuerySet(models.QuerySet):
     def usable(self):
         return self.filter(
