@@ -20,7 +20,7 @@ NO_PATIENT_DATA = {
     "password_change", "password_change_done", "password_reset", "password_reset_done",
     "password_reset_confirm", "password_reset_complete",
     "accounts:two_factor_manage", "accounts:two_factor_verify", "accounts:two_factor_setup",
-    "accounts:two_factor_new_codes", "accounts:two_factor_disable",
+    "accounts:two_factor_new_codes", "accounts:two_factor_disable", "accounts:two_factor_replace",
     "accounts:invitation_accept",
     "admin:login", "admin:logout", "admin:password_change", "admin:password_change_done",
     "admin:jsi18n",
