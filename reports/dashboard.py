@@ -1,36 +1,31 @@
 """
-The clinician's dashboard: one row per patient with their latest pain, trend and flags.
+The clinician's worklist: every active patient of the clinician's clinics with their latest
+pain, trend and flags, those needing attention first (DOMAIN.md, "Triage rules").
 
-Everything that decides the order of the rows (latest scores, 7-day averages, the worsening and
-stopped-logging flags) is computed by the database as per-patient subqueries on the index
-(patient, -recorded_at), so sorting and filtering work across all patients in a fixed number of
-queries. The flags a row shows are the outcome module's rules applied to the sums and counts
-that the same query fetched (add_outcomes); the SQL that sorts and filters builds its worsening
-test from the same function (outcomes.worsening_excess), on integers, and a disagreement is
-logged, never shown. Figures that need a patient's whole history (baseline, responder status)
-are worked out by the outcome module for the rows of the page being shown only.
+One SQL query fetches, per patient, the integer sums and counts that every flag is judged
+from: the last 7 days, the 28 days before them, the last 28 days, the baseline days -30 to -1
+and the entries so far in each follow-up window. Each is a lookup on the entry index
+(patient, -recorded_at) between two instants: clinic midnights, fixed for the spans that end
+today, and around each patient's own day 0 for the others (reports.sql.LocalMidnight). The
+outcome module then judges every patient's flags from those numbers (outcomes.triage_flags),
+so the order of attention, the flag filter and every sort cover all patients, on a few
+integers each; only the page shown gets its full outcome tables (add_outcomes, one query).
 """
 
 import datetime
-import logging
-from fractions import Fraction
 
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
-    F,
-    FloatField,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
-    When,
+    prefetch_related_objects,
 )
-from django.db.models.functions import Cast, Coalesce, NullIf
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from painlog import outcomes
@@ -38,17 +33,10 @@ from painlog.models import LoggingSchedule, PainEntry
 from painlog.outcomes import local_midnight
 from patients.models import Surgery
 
-logger = logging.getLogger(__name__)
+from .models import FlagReview
+from .sql import LocalMidnight
 
-# The days around day 0 that outcomes look at (baseline and every follow-up window), as
-# [first, last) offsets; the exact edges are applied by the outcome module on local days.
-OUTCOME_WINDOWS = [
-    (datetime.timedelta(days=first - 1), datetime.timedelta(days=last + 2))
-    for first, last in [(outcomes.BASELINE_FIRST_DAY, outcomes.BASELINE_LAST_DAY)]
-    + [(time_point.first_day, time_point.last_day) for time_point in outcomes.TIME_POINTS]
-]
-# Each pain type, and the entry field that holds its score.
-PAIN_FIELDS = {"phantom": "phantom_pain", "residual": "residual_pain"}
+PAIN_TYPE_NAMES = [pain_type for pain_type, _label in outcomes.PAIN_TYPES]
 
 
 def _instants(span):
@@ -63,60 +51,73 @@ def _entries_between(start, end):
     )
 
 
-def _aggregate(entries, expression):
-    """One number per patient from a subquery of their entries."""
-    return Subquery(
-        entries.order_by().values("patient").annotate(result=expression).values("result")[:1]
-    )
-
-
-def _getting_worse(today):
-    """Whether either pain type is getting worse, as one subquery per patient over both spans.
-
-    The sort and the flag filter need it for every patient, so it reads both spans once rather
-    than referring to the page's six sum and count columns (SQL would repeat each subquery
-    wherever it is referred to). Its arithmetic is outcomes.worsening_excess() itself, on the
-    integer SUM and COUNT of each span: no average, no floating point.
-    """
-    recent_start, tomorrow = _instants(outcomes.recent_span(today))
-    earlier_start = _instants(outcomes.earlier_span(today))[0]
-    in_recent, in_earlier = Q(recorded_at__gte=recent_start), Q(recorded_at__lt=recent_start)
-    recent_count, earlier_count = Count("pk", filter=in_recent), Count("pk", filter=in_earlier)
-    worse = Q()
-    for field in PAIN_FIELDS.values():
-        excess = outcomes.worsening_excess(
-            Sum(field, filter=in_recent), recent_count, Sum(field, filter=in_earlier), earlier_count
+def _around_day_zero(first_day, last_day, tomorrow):
+    """Live entries of the outer patient on clinic days first_day to last_day after day 0, up
+    to today."""
+    day_zero = OuterRef("first_tmr_date")
+    return (
+        PainEntry.objects.live()
+        .filter(
+            patient=OuterRef("pk"),
+            recorded_at__gte=LocalMidnight(day_zero, first_day),
+            recorded_at__lt=LocalMidnight(day_zero, last_day + 1),
         )
-        worse |= Q(GreaterThanOrEqual(excess, 0))
-    flag = Case(
-        When(
-            Q(GreaterThanOrEqual(recent_count, outcomes.MIN_ENTRIES))
-            & Q(GreaterThanOrEqual(earlier_count, outcomes.MIN_ENTRIES))
-            & worse,
-            then=Value(True),
-        ),
-        default=Value(False),
-        output_field=BooleanField(),
+        .filter(recorded_at__lt=tomorrow)
     )
-    return Coalesce(_aggregate(_entries_between(earlier_start, tomorrow), flag), Value(False))
+
+
+def _per_patient(entries, expression, output_field):
+    return Subquery(
+        entries.order_by().values("patient").annotate(result=expression).values("result")[:1],
+        output_field=output_field,
+    )
+
+
+def _scores(entries):
+    """{"n": count, "phantom": sum, "residual": sum} of the entries, or None without any: one
+    lookup per span gives both pain types (both scores are required on every entry)."""
+    sums = JSONObject(
+        n=Count("recorded_at"), phantom=Sum("phantom_pain"), residual=Sum("residual_pain")
+    )
+    return _per_patient(entries, sums, JSONField())
+
+
+def _spans_ending_today(today):
+    """The sums and counts of the last 7 days, the 28 days before them and the last 28 days,
+    from one lookup of the 35 days: {"recent": {"n", "phantom", "residual"}, ...}."""
+    recent, earlier, month = (
+        _instants(span)
+        for span in (
+            outcomes.recent_span(today),
+            outcomes.earlier_span(today),
+            outcomes.last_month_span(today),
+        )
+    )
+    fields = {}
+    for name, (start, end) in (("recent", recent), ("earlier", earlier), ("month", month)):
+        within = Q(recorded_at__gte=start, recorded_at__lt=end)
+        fields[f"{name}_n"] = Count("recorded_at", filter=within)
+        fields[f"{name}_phantom"] = Sum("phantom_pain", filter=within)
+        fields[f"{name}_residual"] = Sum("residual_pain", filter=within)
+    return _per_patient(_entries_between(earlier[0], recent[1]), JSONObject(**fields), JSONField())
 
 
 def annotate_for_dashboard(patients, today):
-    """Add the dashboard's columns to a Patient queryset (one SQL query in all)."""
-    recent = _entries_between(*_instants(outcomes.recent_span(today)))
-    earlier = _entries_between(*_instants(outcomes.earlier_span(today)))
-    latest = PainEntry.objects.live().filter(patient=OuterRef("pk")).order_by("-recorded_at")
+    """Add the worklist's sums, counts and latest values to a Patient queryset (one query)."""
+    # An entry dated after today (a phone's clock running fast) is not the latest yet, as on
+    # the patient's page.
+    tomorrow = _instants(outcomes.recent_span(today))[1]
+    latest = (
+        PainEntry.objects.live()
+        .filter(patient=OuterRef("pk"), recorded_at__lt=tomorrow)
+        .order_by("-recorded_at")
+    )
+    reviews = FlagReview.objects.filter(patient=OuterRef("pk")).order_by("-reviewed_at", "-pk")
     patients = patients.with_first_tmr().annotate(
         last_entry_at=Subquery(latest.values("recorded_at")[:1]),
         latest_phantom=Subquery(latest.values("phantom_pain")[:1]),
         latest_residual=Subquery(latest.values("residual_pain")[:1]),
-        # Both scores are required on every entry: one count per span serves both pain types.
-        recent_count=Coalesce(_aggregate(recent, Count("pk")), 0),
-        recent_phantom_sum=Coalesce(_aggregate(recent, Sum("phantom_pain")), 0),
-        recent_residual_sum=Coalesce(_aggregate(recent, Sum("residual_pain")), 0),
-        earlier_count=Coalesce(_aggregate(earlier, Count("pk")), 0),
-        earlier_phantom_sum=Coalesce(_aggregate(earlier, Sum("phantom_pain")), 0),
-        earlier_residual_sum=Coalesce(_aggregate(earlier, Sum("residual_pain")), 0),
+        spans=_spans_ending_today(today),
         interval_days=Coalesce(
             Subquery(
                 LoggingSchedule.objects.filter(patient=OuterRef("pk")).values("interval_days")[:1]
@@ -124,116 +125,144 @@ def annotate_for_dashboard(patients, today):
             Value(LoggingSchedule.Interval.DAILY),
             output_field=IntegerField(),
         ),
+        last_review_at=Subquery(reviews.values("reviewed_at")[:1]),
+        last_review_flags=Subquery(reviews.values("flags")[:1], output_field=JSONField()),
     )
-    # Stopped logging: the last entry's day is before the earliest day that keeps the patient on
-    # schedule. The intervals are a fixed set, so each gets its own cut-off instant (clinic
-    # midnight of that day).
-    stopped = Q()
-    for interval in LoggingSchedule.Interval.values:
-        cutoff = local_midnight(outcomes.earliest_day_on_schedule(interval, today))
-        stopped |= Q(interval_days=interval, last_entry_at__lt=cutoff)
     return patients.annotate(
-        is_worsening=_getting_worse(today),
-        has_stopped=Case(
-            When(stopped, then=Value(True)), default=Value(False), output_field=BooleanField()
+        baseline_scores=_scores(
+            _around_day_zero(outcomes.BASELINE_FIRST_DAY, outcomes.BASELINE_LAST_DAY, tomorrow)
         ),
-        never_logged=Case(
-            When(last_entry_at__isnull=True, then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        ),
-    ).alias(
-        # Sort keys of the 7-day average columns, never shown: the page prints the exact mean
-        # of the same sums (add_outcomes). Ordering by a quotient of small integers as a float
-        # is exact: different means never round to the same double.
-        recent_phantom=Cast("recent_phantom_sum", FloatField()) / NullIf(F("recent_count"), 0),
-        recent_residual=Cast("recent_residual_sum", FloatField()) / NullIf(F("recent_count"), 0),
+        **{
+            f"window_scores_{index}": _scores(_around_day_zero(t.first_day, t.last_day, tomorrow))
+            for index, t in enumerate(outcomes.TIME_POINTS)
+        },
     )
 
 
-def add_outcomes(rows, today):
-    """Baseline, change and responder status for the rows shown (one query for their entries)."""
-    rows = list(rows)
-    with_surgery = [row for row in rows if row.first_tmr_date]
-    readings = {row.pk: [] for row in rows}
-    # Only the entries inside each patient's own outcome windows, as plain tuples: building
-    # model instances for years of diary dominated the page's time (bench/README.md).
-    spans = Q()
-    for row in with_surgery:
-        for first_day, last_day in OUTCOME_WINDOWS:
-            spans |= Q(
-                patient_id=row.pk,
-                recorded_at__gte=local_midnight(row.first_tmr_date + first_day),
-                recorded_at__lt=local_midnight(row.first_tmr_date + last_day),
+def _scores_of(sums, pain_type, span=None):
+    """Scores of one pain type from a _scores() value, or of one span of a
+    _spans_ending_today() value (None: no entries)."""
+    prefix = f"{span}_" if span else ""
+    if not sums:
+        return outcomes.Scores(0, 0)
+    return outcomes.Scores(sums[prefix + pain_type] or 0, sums[prefix + "n"])
+
+
+def triage_facts(row, today):
+    """TriageFacts of one annotated patient: the same rules and the same arithmetic as the
+    patient's page, which works them out from readings."""
+    day_zero = row.first_tmr_date
+    baselines = {}
+    for pain_type in PAIN_TYPE_NAMES:
+        exact = None
+        if day_zero is not None:
+            exact, _baseline = outcomes.baseline_from(
+                _scores_of(row.baseline_scores, pain_type),
+                pain_type,
+                day_zero,
+                getattr(row, "intake", None),
             )
-    if with_surgery:
-        tz = timezone.get_current_timezone()
-        entries = (
-            PainEntry.objects.live()
-            .filter(spans)
-            .values_list("patient_id", "recorded_at", "phantom_pain", "residual_pain")
-            .order_by()
+        baselines[pain_type] = exact
+    last_day = timezone.localtime(row.last_entry_at).date() if row.last_entry_at else None
+    return outcomes.TriageFacts(
+        today=today,
+        day_zero=day_zero,
+        baselines=baselines,
+        recent={p: _scores_of(row.spans, p, "recent") for p in PAIN_TYPE_NAMES},
+        earlier={p: _scores_of(row.spans, p, "earlier") for p in PAIN_TYPE_NAMES},
+        last_month={p: _scores_of(row.spans, p, "month") for p in PAIN_TYPE_NAMES},
+        window_counts=tuple(
+            (getattr(row, f"window_scores_{index}") or {"n": 0})["n"]
+            for index in range(len(outcomes.TIME_POINTS))
         )
-        for patient_id, recorded_at, phantom, residual in entries.iterator(chunk_size=5000):
-            readings[patient_id].append(
-                outcomes.Reading(
-                    day=recorded_at.astimezone(tz).date(), phantom=phantom, residual=residual
-                )
-            )
+        if day_zero
+        else (),
+        last_day=last_day,
+        interval_days=row.interval_days,
+    )
+
+
+class Change:
+    """A 7-day mean against the baseline: exact for sorting, truncated for printing."""
+
+    def __init__(self, recent_mean, baseline):
+        self.points = recent_mean - baseline
+        self.percent = self.points / baseline * 100 if baseline else None
+        self.points_shown = outcomes.shown_change(self.points)
+        self.percent_shown = outcomes.shown_change(self.percent) if baseline else ""
+
+
+def worklist(patients, today, now=None):
+    """Every patient of the queryset (annotate_for_dashboard) with their facts, flags, review
+    and change from baseline, in DOMAIN's order of attention."""
+    now = now or timezone.now()
+    rows = list(patients)
     for row in rows:
-        row.outcome = outcomes.patient_outcome(
-            readings=readings[row.pk],
-            surgeries=list(row.surgeries.all()),
-            intake=getattr(row, "intake", None),
-            today=today,
+        row.facts = triage_facts(row, today)
+        row.flags = outcomes.triage_flags(row.facts)
+        row.review_stands = bool(row.flags) and outcomes.review_stands(
+            row.last_review_flags or [], row.last_review_at, row.flags, now
         )
+        row.recent = row.facts.recent
+        row.changes = {
+            pain_type: Change(row.recent[pain_type].mean, row.facts.baselines[pain_type])
+            for pain_type in PAIN_TYPE_NAMES
+            if row.recent[pain_type].mean is not None and row.facts.baselines[pain_type] is not None
+        }
+        row.change_list = [
+            (outcomes.PAIN_TYPE_ABBREVIATIONS[pain_type], row.changes[pain_type])
+            for pain_type in PAIN_TYPE_NAMES
+            if pain_type in row.changes
+        ]
+        last_day = row.facts.last_day
+        row.days_since_entry = (today - last_day).days if last_day is not None else None
         row.days_since_surgery = (today - row.first_tmr_date).days if row.first_tmr_date else None
         row.first_tmr_label = (
             Surgery.Procedure(row.first_tmr_procedure).label if row.first_tmr_procedure else ""
         )
-        last_day = timezone.localtime(row.last_entry_at).date() if row.last_entry_at else None
-        row.days_since_entry = (today - last_day).days if last_day is not None else None
-        row.trends = {
-            pain_type: outcomes.Trend(
-                recent=outcomes.Scores(getattr(row, f"recent_{pain_type}_sum"), row.recent_count),
-                earlier=outcomes.Scores(
-                    getattr(row, f"earlier_{pain_type}_sum"), row.earlier_count
-                ),
-            )
-            for pain_type in PAIN_FIELDS
-        }
-        row.flags = outcomes.triage_flags(
-            trends=row.trends, last_day=last_day, interval_days=row.interval_days, today=today
-        )
-        _log_disagreement(row)
-        row.phantom_change = _change(row.outcome.phantom, row.trends["phantom"].recent.mean)
-        row.residual_change = _change(row.outcome.residual, row.trends["residual"].recent.mean)
-        latest = row.outcome.latest_judged("phantom") if row.outcome.phantom else None
-        row.responder = latest.responder if latest else None
-        row.responder_at = latest.label if latest else None
+    rows.sort(key=attention_order)
     return rows
 
 
-def _log_disagreement(row):
-    """The query sorted and filtered by its own flags; the row shows the outcome module's. Tests
-    hold them equal (tests/test_triage_rules.py); should they ever differ, say so."""
-    sql = (row.is_worsening, row.has_stopped, row.never_logged)
-    rule = (bool(row.flags.getting_worse), row.flags.stopped_logging, row.flags.never_logged)
-    if sql != rule:
-        logger.error(
-            "Dashboard flags of patient %s: the query has %s, the outcome rules %s "
-            "(getting worse, stopped logging, never logged).",
-            row.pk,
-            sql,
-            rule,
+def attention_order(row):
+    return (
+        *outcomes.attention_key(row.flags, row.recent, reviewed=row.review_stands),
+        row.last_name.casefold(),
+        row.first_name.casefold(),
+        row.pk,
+    )
+
+
+def add_outcomes(rows, today):
+    """Each shown row's outcome (baseline, follow-ups, responder status), from the sums and
+    counts the worklist's query fetched, and its latest responder verdict per pain type: the
+    history shown beside today's flags. Two queries: the rows' amputations and surgeries."""
+    rows = list(rows)
+    prefetch_related_objects(rows, "amputations", "surgeries")
+    for row in rows:
+        row.outcome = outcomes.outcome_from_scores(
+            day_zero=row.first_tmr_date,
+            baseline_scores={p: _scores_of(row.baseline_scores, p) for p in PAIN_TYPE_NAMES},
+            window_scores={
+                p: tuple(
+                    _scores_of(getattr(row, f"window_scores_{index}"), p)
+                    for index in range(len(outcomes.TIME_POINTS))
+                )
+                for p in PAIN_TYPE_NAMES
+            },
+            intake=getattr(row, "intake", None),
+            today=today,
         )
+        row.verdicts = past_verdicts(row.outcome)
+    return rows
 
 
-def _change(pain_outcome, recent_mean):
-    """The 7-day mean against the baseline, as printed: (points, percent or "") or None."""
-    if pain_outcome is None or recent_mean is None or pain_outcome.baseline.exact is None:
-        return None
-    baseline = pain_outcome.baseline.exact
-    points = Fraction(recent_mean) - baseline
-    percent = outcomes.shown_change(points / baseline * 100) if baseline else ""
-    return outcomes.shown_change(points), percent
+def past_verdicts(outcome):
+    """(pain type abbreviation, follow-up) of the latest time point judged, per pain type: a
+    verdict of the past ("PLP substantial at 12 months"), shown apart from today's flags."""
+    verdicts = []
+    for pain_type in PAIN_TYPE_NAMES:
+        latest = outcome.latest_judged(pain_type)
+        if latest is not None and latest.responder is not None:
+            verdicts.append((outcomes.PAIN_TYPE_ABBREVIATIONS[pain_type], latest))
+    return verdicts

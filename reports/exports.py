@@ -86,10 +86,6 @@ def csv_lines(header, rows):
         yield writer.writerow([safe_cell(value) for value in row])
 
 
-def _rounded(value, digits):
-    return None if value is None else round(value, digits)
-
-
 def start_export(request, what, *, research=False, filters=None, patient=None):
     """What every download (CSV or FHIR) passes before it streams: the hourly limit per user,
     then a line in the access log (who, what, which filters; never patient data). Returns the
@@ -198,8 +194,11 @@ OUTCOME_HEADER = [
     "patient_id", "mrn", "last_name", "first_name", "clinic", "limb", "level", "timing",
     "day_0", "pain_type", "baseline", "baseline_source", "baseline_n", "time_point",
     "window_first_day", "window_last_day", "window_closed", "n", "value", "status", "change",
-    "percent_change", "responder", "at_least_2_points",
+    "percent_change", "responder", "at_least_2_points", "baseline_label",
 ]  # fmt: skip
+# The numbers (baseline, value, change, percent_change) keep their full precision, for
+# analysis; the verdicts beside them (responder, at_least_2_points, status) are the outcome
+# module's, judged on exact values, so a reader who rounds cannot contradict them.
 
 
 def outcome_rows(patients):
@@ -218,13 +217,13 @@ def outcome_rows(patients):
                     yield [
                         patient.pk, patient.mrn, patient.last_name, patient.first_name,
                         patient.clinic.name, member.limb, member.level, member.timing,
-                        outcome.day_zero, pain_type, _rounded(baseline.value, 2),
+                        outcome.day_zero, pain_type, baseline.value,
                         baseline.source or "missing", baseline.n, follow_up.label,
                         follow_up.first_day, follow_up.last_day,
                         window_end < today.toordinal(), follow_up.n,
-                        _rounded(follow_up.value, 2), follow_up.status or "ok",
-                        _rounded(follow_up.change, 2), _rounded(follow_up.percent_change, 1),
-                        follow_up.responder, follow_up.at_least_2_points,
+                        follow_up.value, follow_up.status or "ok",
+                        follow_up.change, follow_up.percent_change,
+                        follow_up.responder, follow_up.at_least_2_points, baseline.label,
                     ]  # fmt: skip
 
     return OUTCOME_HEADER, rows()

@@ -2,10 +2,13 @@
 still shows."""
 
 from django import forms
-from django.db.models import F, Q
+from django.db.models import Q
 
+from painlog import outcomes
 from patients.forms import DATE_INPUT
 from patients.models import Clinic, Level, Limb, Procedure
+
+from .models import NOTE_MAX_LENGTH
 
 
 class CohortFilterForm(forms.Form):
@@ -55,26 +58,46 @@ class CohortFilterForm(forms.Form):
         }
 
 
+def _by_name(row):
+    return (row.last_name.casefold(), row.first_name.casefold(), row.pk)
+
+
+def _change(pain_type, part):
+    def key(row):
+        change = row.changes.get(pain_type)
+        return getattr(change, part) if change else None
+
+    return key
+
+
+def _recent_mean(pain_type):
+    return lambda row: row.recent[pain_type].mean
+
+
 class DashboardForm(forms.Form):
-    """Search, filters and sort order of the dashboard; a bad value is ignored, never fatal."""
+    """Search, filters and sort order of the worklist; a bad value is ignored, never fatal."""
 
     FLAGS = [
-        ("worsening", "Getting worse"),
-        ("stopped", "Stopped logging"),
-        ("never", "Never logged"),
+        ("attention", "Any flag needing attention"),
+        *outcomes.FLAG_LABELS.items(),
+        ("unreviewed", "Flags not reviewed"),
         ("no_surgery", "No TMR surgery yet"),
     ]
-    # column: the fields it orders by, ascending
+    # column: its value on a worklist row (None sorts last, whichever the direction)
     SORTS = {
-        "name": ["last_name", "first_name"],
-        "mrn": ["mrn"],
-        "clinic": ["clinic__name", "last_name"],
-        "surgery": ["first_tmr_date"],
-        "phantom": ["latest_phantom"],
-        "residual": ["latest_residual"],
-        "phantom7": ["recent_phantom"],
-        "residual7": ["recent_residual"],
-        "last_entry": ["last_entry_at"],
+        "name": _by_name,
+        "mrn": lambda row: row.mrn,
+        "clinic": lambda row: row.clinic.name.casefold(),
+        "surgery": lambda row: row.first_tmr_date,
+        "phantom": lambda row: row.latest_phantom,
+        "residual": lambda row: row.latest_residual,
+        "phantom7": _recent_mean("phantom"),
+        "residual7": _recent_mean("residual"),
+        "change_phantom": _change("phantom", "points"),
+        "change_phantom_percent": _change("phantom", "percent"),
+        "change_residual": _change("residual", "points"),
+        "change_residual_percent": _change("residual", "percent"),
+        "last_entry": lambda row: row.last_entry_at,
     }
 
     q = forms.CharField(label="Name or MRN", required=False, max_length=100)
@@ -87,7 +110,10 @@ class DashboardForm(forms.Form):
         choices=[("", "Any procedure"), *Procedure.choices], required=False
     )
     flag = forms.ChoiceField(choices=[("", "Any"), *FLAGS], required=False)
-    sort = forms.CharField(required=False, max_length=20)
+    sort = forms.ChoiceField(
+        choices=[(key, key) for column in SORTS for key in (column, f"-{column}")],
+        required=False,
+    )
 
     def __init__(self, *args, clinics, **kwargs):
         super().__init__(*args, **kwargs)
@@ -101,6 +127,7 @@ class DashboardForm(forms.Form):
         return self.cleaned_data.get(name) if self.is_valid() else None
 
     def filter(self, patients):
+        """The filters the database applies: search, clinic, limb, level, procedure."""
         if not self.is_bound or not self.is_valid():
             return patients
         data = self.cleaned_data
@@ -118,36 +145,44 @@ class DashboardForm(forms.Form):
             patients = patients.filter(amputations__level=data["level"])
         if data["procedure"]:
             patients = patients.filter(surgeries__procedure=data["procedure"])
-        flag = data["flag"]
-        if flag == "worsening":
-            patients = patients.filter(is_worsening=True)
-        elif flag == "stopped":
-            patients = patients.filter(has_stopped=True)
-        elif flag == "never":
-            patients = patients.filter(never_logged=True)
-        elif flag == "no_surgery":
-            patients = patients.filter(first_tmr_date__isnull=True)
         # The joins for limb, level and procedure can repeat a patient.
         return (
             patients.distinct() if data["limb"] or data["level"] or data["procedure"] else patients
         )
 
-    def ordering(self):
-        """The sort key in use ("-x" descending) and the ORDER BY for it."""
-        key = (self.value("sort") or "").strip()
-        column = key.removeprefix("-")
-        if column not in self.SORTS:
-            # Patients needing attention first, then by name.
-            return "", [
-                F("is_worsening").desc(),
-                F("has_stopped").desc(),
-                "last_name",
-                "first_name",
-                "pk",
-            ]
-        descending = key.startswith("-")
-        fields = [
-            F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True)
-            for name in self.SORTS[column]
-        ]
-        return key, [*fields, "pk"]
+    def filter_flags(self, rows):
+        """Only the worklist rows with the chosen flag (judged by the outcome module)."""
+        flag = self.value("flag")
+        if not flag:
+            return rows
+        if flag == "attention":
+            return [row for row in rows if row.flags.needs_attention]
+        if flag == "unreviewed":
+            return [row for row in rows if row.flags and not row.review_stands]
+        if flag == "no_surgery":
+            return [row for row in rows if row.first_tmr_date is None]
+        return [row for row in rows if row.flags.has(flag)]
+
+    def sort_rows(self, rows):
+        """The rows in the chosen column's order ("-x" descending), those without a value
+        last; unsorted, they keep the order of attention. Returns (sort key in use, rows)."""
+        key = self.value("sort") or ""
+        if not key:
+            return "", rows
+        value = self.SORTS[key.removeprefix("-")]
+        known = [row for row in rows if value(row) is not None]
+        unknown = [row for row in rows if value(row) is None]
+        # Ties in name order, whichever the direction.
+        known.sort(key=_by_name)
+        known.sort(key=value, reverse=key.startswith("-"))
+        return key, known + sorted(unknown, key=_by_name)
+
+
+class FlagReviewForm(forms.Form):
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+        help_text="What you did or decided, e.g. “called, appointment booked”.",
+    )

@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("patients/<int:pk>/", views.patient_pain, name="patient_pain"),
+    path("patients/<int:pk>/review/", views.review_flags, name="review_flags"),
     path("patients/<int:pk>/fhir.json", views.patient_bundle, name="patient_fhir"),
     path("outcomes/", views.cohort_outcomes, name="cohort_outcomes"),
     path("export/entries.csv", views.export_entries, name="export_entries"),

@@ -2,7 +2,8 @@
 The clinic's screens and downloads, for clinicians and admins:
 
 /dashboard/: the morning list of patients, those needing attention first (reports.dashboard).
-/dashboard/patients/<pk>/: one patient's pain log, chart and outcomes.
+/dashboard/patients/<pk>/: one patient's pain log, chart, flags and outcomes;
+/dashboard/patients/<pk>/review/: mark the patient's flags reviewed (POST).
 /dashboard/outcomes/: the cohort's outcomes after TMR (reports.cohort, reports.charts).
 /dashboard/export/entries.csv, outcomes.csv: CSV downloads (reports.exports).
 /dashboard/export/fhir.json, /dashboard/patients/<pk>/fhir.json: FHIR Bundles (reports.fhir),
@@ -17,12 +18,15 @@ Every download shares one hourly limit per user and goes into the access log
 
 import logging
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import CLINIC_STAFF, role_required
 from painlog import outcomes
@@ -36,9 +40,11 @@ from patients.models import Intake, Patient
 from . import fhir
 from .charts import cohort_chart
 from .cohort import cohort_patients, pain_tables, patients_for
-from .dashboard import add_outcomes, annotate_for_dashboard
+from .dashboard import add_outcomes, annotate_for_dashboard, past_verdicts, worklist
 from .exports import csv_download, entry_rows, outcome_rows, start_export
-from .forms import CohortFilterForm, DashboardForm
+from .forms import CohortFilterForm, DashboardForm, FlagReviewForm
+from .models import FlagReview
+from .reviews import record_review
 
 logger = logging.getLogger(__name__)
 
@@ -51,18 +57,16 @@ PATIENTS_PER_PAGE = 25
 @never_cache
 @role_required(*CLINIC_STAFF, send_patients_home=True)
 def dashboard(request):
-    """The clinician's morning list: who is getting worse, who stopped logging, how pain changed
-    since surgery. Patients needing attention come first."""
+    """The clinician's morning worklist: every patient of their clinics, those needing
+    attention first (DOMAIN's order), each flag named with its pain type."""
     today = timezone.localdate()
     clinics = clinics_of(request.user)
     form = DashboardForm(request.GET or None, clinics=clinics)
     patients = annotate_for_dashboard(patients_visible_to(request.user).active(), today)
-    sort, order_by = form.ordering()
-    patients = form.filter(patients).select_related("clinic", "intake").order_by(*order_by)
-    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = add_outcomes(
-        page.object_list.prefetch_related("amputations", "surgeries"), today
-    )
+    patients = form.filter(patients).select_related("clinic", "intake")
+    sort, rows = form.sort_rows(form.filter_flags(worklist(patients, today)))
+    page = Paginator(rows, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = add_outcomes(page.object_list, today)
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -75,38 +79,53 @@ def dashboard(request):
             "page": page,
             "clinics": clinics,
             "show_clinic_column": len(clinics) > 1,
-            "columns": _sortable_columns(sort, sort_query.urlencode(), len(clinics) > 1),
+            "columns": list(_sortable_columns(sort, sort_query.urlencode(), len(clinics) > 1)),
+            "sort": sort,
             "filter_query": query.urlencode(),
+            "here": request.get_full_path(),
             "today": today,
         },
     )
 
 
 def _sortable_columns(sort, query, with_clinic):
-    """The dashboard's column headers: label, link that sorts by it (or reverses), aria-sort."""
+    """The worklist's column headers: label and the links that sort by it (a second click
+    reverses), with aria-sort on the column sorted by."""
     columns = [
-        ("Patient", "name"),
-        ("MRN", "mrn"),
-        *([("Clinic", "clinic")] if with_clinic else []),
-        ("Amputation", None),
-        ("TMR surgery", "surgery"),
-        ("Latest phantom / residual", "phantom"),
-        ("7-day average phantom / residual", "phantom7"),
-        ("Change from baseline", None),
-        ("Last entry", "last_entry"),
-        ("Flags", None),
+        ("Patient", [("Name", "name"), ("MRN", "mrn")]),
+        *([("Clinic", [("Clinic", "clinic")])] if with_clinic else []),
+        ("Amputation", []),
+        ("TMR surgery", [("Date", "surgery")]),
+        ("Latest", [("PLP", "phantom"), ("RLP", "residual")]),
+        ("7-day mean", [("PLP", "phantom7"), ("RLP", "residual7")]),
+        (
+            "Change from baseline",
+            [
+                ("PLP", "change_phantom"),
+                ("%", "change_phantom_percent"),
+                ("RLP", "change_residual"),
+                ("%", "change_residual_percent"),
+            ],
+        ),
+        ("Last entry", [("Date", "last_entry")]),
+        ("Flags today", []),
+        ("Outcome so far", []),
     ]
     prefix = f"?{query}&" if query else "?"
-    for label, key in columns:
-        if key is None:
-            yield {"label": label}
-            continue
-        ascending, descending = sort == key, sort == f"-{key}"
-        yield {
-            "label": label,
-            "href": f"{prefix}sort={'-' if ascending else ''}{key}",
-            "aria_sort": "ascending" if ascending else "descending" if descending else "",
-        }
+    for label, keys in columns:
+        links, aria_sort = [], ""
+        for text, key in keys:
+            ascending, descending = sort == key, sort == f"-{key}"
+            if ascending or descending:
+                aria_sort = "ascending" if ascending else "descending"
+            links.append(
+                {
+                    "text": text,
+                    "href": f"{prefix}sort={'-' if ascending else ''}{key}",
+                    "current": "▲" if ascending else "▼" if descending else "",
+                }
+            )
+        yield {"label": label, "links": links, "aria_sort": aria_sort}
 
 
 @never_cache
@@ -133,17 +152,20 @@ def patient_pain(request, pk):
         .filter(patient=patient)
         .only("recorded_at", "phantom_pain", "residual_pain", "deleted_at")
     )
+    today = timezone.localdate()
     outcome = outcomes.patient_outcome(
         readings=readings,
         surgeries=[s for a in amputations for s in a.surgery_list],
         intake=intake,
+        today=today,
     )
-    # Today's flags, from the same rules and the same readings as the dashboard's, with why.
-    today = timezone.localdate()
-    trends = outcomes.trends_from(readings, today)
-    last_day = max((reading.day for reading in readings if reading.day <= today), default=None)
-    triage = {"trends": trends, "last_day": last_day, "interval_days": schedule.interval_days}
-    flags = outcomes.triage_flags(**triage, today=today)
+    # Today's flags, from the same rules as the worklist's, with why.
+    facts = outcomes.facts_for_patient(
+        readings, outcome, interval_days=schedule.interval_days, today=today
+    )
+    flags = outcomes.triage_flags(facts)
+    reviews = list(FlagReview.objects.filter(patient=patient).select_related("reviewed_by")[:5])
+    latest_review = reviews[0] if reviews else None
     return render(
         request,
         "reports/patient_pain.html",
@@ -156,9 +178,47 @@ def patient_pain(request, pk):
             "intake": intake,
             "outcome": outcome,
             "pain_outcomes": [o for o in (outcome.phantom, outcome.residual) if o],
-            "flag_reasons": outcomes.flag_reasons(flags, **triage, today=today),
+            "flags": flags,
+            "flag_reasons": outcomes.flag_reasons(flags, facts),
+            "verdicts": past_verdicts(outcome),
+            "reviews": reviews,
+            "review_stands": bool(flags)
+            and latest_review is not None
+            and outcomes.review_stands(
+                latest_review.flags, latest_review.reviewed_at, flags, timezone.now()
+            ),
+            "review_form": FlagReviewForm(),
+            "review_days": outcomes.REVIEW_DAYS,
         },
     )
+
+
+@require_POST
+@role_required(*CLINIC_STAFF)
+def review_flags(request, pk):
+    """Mark a patient's current flags reviewed, with an optional note. The flags are the ones
+    raised now, judged here, never taken from the form."""
+    patient = get_patient_for_user(request.user, pk)
+    form = FlagReviewForm(request.POST)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = ""
+    back = back or reverse("reports:patient_pain", args=[patient.pk])
+    if not form.is_valid():
+        messages.error(request, "The note was not saved: " + " ".join(form.errors["note"]))
+        return redirect(back)
+    review = record_review(
+        patient=patient, reviewed_by=request.user, note=form.cleaned_data["note"]
+    )
+    if review is None:
+        messages.info(request, f"{patient.full_name} has no flags today: nothing to review.")
+    else:
+        messages.success(
+            request,
+            f"Flags of {patient.full_name} marked reviewed. They stay visible and sort below "
+            f"unreviewed ones for {outcomes.REVIEW_DAYS} days or until a new flag appears.",
+        )
+    return redirect(back)
 
 
 @never_cache

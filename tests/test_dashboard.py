@@ -91,11 +91,10 @@ def test_latest_scores_and_seven_day_average(client, clinician, patient):
     row = rows(client.get(URL))["Reyes"]
     assert (row.latest_phantom, row.latest_residual) == (2, 1)
     # days 0..6 count (today and the 6 before); day 7 does not
-    assert row.trends["phantom"].recent == (12, 3)
-    assert row.trends["residual"].recent == (3, 3)
-    assert row.recent_count == 3
+    assert row.recent["phantom"] == (12, 3)
+    assert row.recent["residual"] == (3, 3)
     assert row.days_since_entry == 0
-    assert "<td>4.0 / 1.0</td>" in client.get(URL).content.decode()
+    assert '<td class="text-nowrap">4.0 / 1.0</td>' in client.get(URL).content.decode()
 
 
 def test_worsening_flag_needs_two_points_and_three_entries_each_side(client, clinician, clinic):
@@ -107,11 +106,8 @@ def test_worsening_flag_needs_two_points_and_three_entries_each_side(client, cli
     diary(few, [(d, 3) for d in range(7, 35, 3)] + [(0, 9), (2, 9)])
     client.force_login(clinician)
     found = rows(client.get(URL))
-    assert found["Worse"].is_worsening is True
     assert found["Worse"].flags.getting_worse == ("phantom", "residual")
-    assert found["Steady"].is_worsening is False  # 4.67 vs 3: 1.67 points
-    assert found["Steady"].flags.getting_worse == ()
-    assert found["Few"].is_worsening is False
+    assert found["Steady"].flags.getting_worse == ()  # 4.67 vs 3: 1.67 points
     assert found["Few"].flags.getting_worse == ()
 
 
@@ -126,10 +122,9 @@ def test_stopped_logging_follows_the_patients_schedule(client, clinician, clinic
     never = make_patient(clinic, "N-1", last_name="Never")
     client.force_login(clinician)
     found = rows(client.get(URL))
-    assert found["Daily"].has_stopped is True and found["Daily"].flags.stopped_logging
-    assert found["Dailyok"].has_stopped is False and not found["Dailyok"].flags.stopped_logging
-    assert found["Weekly"].has_stopped is False and not found["Weekly"].flags.stopped_logging
-    assert found["Never"].never_logged is True and found["Never"].has_stopped is False
+    assert found["Daily"].flags.stopped_logging
+    assert not found["Dailyok"].flags.stopped_logging
+    assert not found["Weekly"].flags.stopped_logging
     assert found["Never"].flags.never_logged and not found["Never"].flags.stopped_logging
     del never
 
@@ -152,13 +147,15 @@ def test_change_from_baseline_and_responder(client, clinician, clinic):
     diary(operated, before + after)
     client.force_login(clinician)
     row = rows(client.get(URL))["Tmr"]
-    points, percent = row.phantom_change
-    assert (points, percent) == ("-4.0", "-50.0")  # as printed: truncated, signed
-    assert row.responder == "substantial" and row.responder_at == "3 months"
+    change = row.changes["phantom"]
+    assert (change.points_shown, change.percent_shown) == ("-4.0", "-50.0")  # truncated, signed
+    ((pain_type, verdict), _residual) = row.verdicts
+    assert pain_type == "PLP" and verdict.responder == "substantial"
+    assert verdict.label == "3 months"
     assert row.days_since_surgery == 91
     body = client.get(URL).content.decode()
-    # The badge names its pain type: the verdict is about phantom limb pain only.
-    assert "PLP responder (substantial, 3 months)" in body
+    # The verdict names its pain type and its time point, apart from today's flags.
+    assert "PLP: Substantial (≥ 50%) at 3 months (-50.0%)" in body
     # Its page names the verdict with the threshold it met (IMMPACT: a reduction of 50% or more).
     page = client.get(reverse("reports:patient_pain", args=[operated.pk])).content.decode()
     assert "<td>Substantial (≥ 50%)</td>" in page
@@ -259,10 +256,11 @@ def test_dashboard_runs_a_fixed_number_of_queries(
         )
         diary(person, [(d, 5) for d in range(0, 60, 2)])
     client.force_login(make_clinician("dora", clinic, other_clinic))
-    # session, user, verified device, role, the clinician's clinics, count, the page of
-    # patients with every annotation (one query), their amputations, their surgeries, their
-    # entries for outcomes, the clinics offered in the filter, the access-log line (issue 21)
-    with django_assert_num_queries(12):
+    # session, user, verified device, role, the clinician's clinics, every patient with the
+    # worklist's sums and counts (one query, which also gives the page's outcome tables), the
+    # page's amputations and surgeries, the clinics offered in the filter, the access-log line
+    # (issue 21)
+    with django_assert_num_queries(10):
         response = client.get(URL)
     assert len(response.context["page"].object_list) == min(patients, PATIENTS_PER_PAGE)
 

@@ -67,7 +67,8 @@ def dashboard_rows(client):
     """Each row of the dashboard as the clinician reads it, by the patient's last name."""
     body = client.get("/dashboard/").content.decode()
     rows = {}
-    for row in re.findall(r"<tr>(.*?)</tr>", body, flags=re.DOTALL)[1:]:
+    table = body.split("<tbody>")[1].split("</tbody>")[0]
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, flags=re.DOTALL):
         text = " ".join(re.sub(r"<[^>]+>", " ", row).split())
         rows[text.split(",")[0]] = text
     return rows

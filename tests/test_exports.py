@@ -315,6 +315,7 @@ def test_outcomes_export_has_a_row_per_pain_type_and_time_point(client, clinicia
         "window_first_day": "76", "window_last_day": "106", "window_closed": "true", "n": "3",
         "value": "5.0", "status": "ok", "change": "-3.0", "percent_change": "-37.5",
         "responder": "moderate", "at_least_2_points": "true",
+        "baseline_label": "baseline from intake",
     }  # fmt: skip
     # Residual pain 1 at baseline: too low to judge, change still shown.
     assert (rows[6]["change"], rows[6]["responder"]) == ("0.0", "baseline too low to judge")
@@ -325,6 +326,36 @@ def test_outcomes_export_has_a_row_per_pain_type_and_time_point(client, clinicia
         "false",
         "",
     )
+
+
+def test_outcome_numbers_keep_full_precision_beside_verdicts_judged_exactly(
+    client, clinician, clinic
+):
+    # Baseline 8 from the intake; 3-month mean 5.604 (-2.396, -29.95%): not a moderate
+    # responder, which a column rounded to -30.0 would have contradicted.
+    patient = make_patient(clinic, "MRN-N", last_name="Nearly")
+    amputation = make_amputation(patient, date=DAY0)
+    make_surgery(amputation, procedure="primary_tmr", date=DAY0)
+    Intake.objects.create(
+        patient=patient, phantom_pain=8, residual_pain=1, right_arm=True,
+        completed_at=local(DAY0 - datetime.timedelta(days=1)),
+    )  # fmt: skip
+    scores = [6] * 151 + [5] * 99
+    for index, score in enumerate(scores):
+        day = DAY0 + datetime.timedelta(days=76 + index % 31)
+        entry(patient, local(day) + datetime.timedelta(minutes=index), score, 1,
+              entered_by=clinician)  # fmt: skip
+    client.force_login(clinician)
+    (three_months,) = [
+        row
+        for row in download(client, OUTCOMES)
+        if row["time_point"] == "3 months" and row["pain_type"] == "phantom"
+    ]
+    assert three_months["value"] == "5.604"
+    assert three_months["change"] == "-2.396"
+    assert three_months["percent_change"] == "-29.95"
+    assert three_months["responder"] == "no"
+    assert three_months["at_least_2_points"] == "true"
 
 
 def test_outcomes_export_says_when_the_baseline_is_missing(client, clinician, clinic):

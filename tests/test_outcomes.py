@@ -564,19 +564,26 @@ def test_the_spans_are_the_last_7_days_and_the_28_before_them():
 
 def test_triage_flags_of_one_patient_name_the_pain_types_getting_worse():
     scores = outcomes.Scores
+    no_entries = {"phantom": scores(0, 0), "residual": scores(0, 0)}
     flags = outcomes.triage_flags(
-        trends={
-            "phantom": outcomes.Trend(recent=scores(15, 3), earlier=scores(9, 3)),
-            "residual": outcomes.Trend(recent=scores(14, 3), earlier=scores(9, 3)),
-        },
-        last_day=TODAY - datetime.timedelta(days=4),
-        interval_days=1,
-        today=TODAY,
+        outcomes.TriageFacts(
+            today=TODAY,
+            day_zero=None,
+            baselines={"phantom": None, "residual": None},
+            recent={"phantom": scores(15, 3), "residual": scores(14, 3)},
+            earlier={"phantom": scores(9, 3), "residual": scores(9, 3)},
+            last_month=no_entries,
+            window_counts=(),
+            last_day=TODAY - datetime.timedelta(days=4),
+            interval_days=1,
+        )
     )
-    assert flags == outcomes.TriageFlags(
-        getting_worse=("phantom",), stopped_logging=True, never_logged=False
-    )
+    assert flags == outcomes.TriageFlags(getting_worse=("phantom",), stopped_logging=True)
     assert flags.getting_worse_label == "PLP"
+    assert flags.badges() == [
+        ("getting_worse", "Getting worse (PLP)"),
+        ("stopped_logging", "Stopped logging"),
+    ]
 
 
 def test_trends_from_readings_are_sums_and_counts_of_each_span():

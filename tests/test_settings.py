@@ -176,7 +176,7 @@ def test_postgres_statements_time_out_after_25_seconds_by_default(monkeypatch):
     monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT_MS", raising=False)
     monkeypatch.delenv("GUNICORN_TIMEOUT", raising=False)
     config = clinic_settings.database_from_url("DATABASE_URL", "sqlite:///unused")
-    assert config["OPTIONS"]["options"] == "-c statement_timeout=25000"
+    assert config["OPTIONS"]["options"] == "-c statement_timeout=25000 -c jit=off"
 
 
 def test_the_statement_timeout_is_read_from_the_environment(monkeypatch):
@@ -184,7 +184,7 @@ def test_the_statement_timeout_is_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_MS", "9000")
     monkeypatch.setenv("GUNICORN_TIMEOUT", "10")
     config = clinic_settings.database_from_url("DATABASE_URL", "sqlite:///unused")
-    assert config["OPTIONS"]["options"] == "-c statement_timeout=9000"
+    assert config["OPTIONS"]["options"] == "-c statement_timeout=9000 -c jit=off"
 
 
 def test_sqlite_gets_no_statement_timeout(monkeypatch):
@@ -211,7 +211,7 @@ def test_no_limit_is_allowed_for_a_one_off_command_outside_gunicorn(monkeypatch)
     monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT_MS", "0")
     monkeypatch.delenv("GUNICORN_TIMEOUT", raising=False)
     config = clinic_settings.database_from_url("DATABASE_URL", "sqlite:///unused")
-    assert config["OPTIONS"]["options"] == "-c statement_timeout=0"
+    assert config["OPTIONS"]["options"] == "-c statement_timeout=0 -c jit=off"
 
 
 def test_a_bad_statement_timeout_is_refused_by_name():

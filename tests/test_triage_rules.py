@@ -1,5 +1,6 @@
-"""The dashboard's flags on their boundaries: the SQL that sorts and filters the dashboard, the flag
-the dashboard shows, and painlog.outcomes must say the same of every patient.
+"""The worklist's flags on their boundaries: the sums and counts the worklist's query fetches and
+the ones painlog.outcomes works out from the patient's readings must be the same, and so must
+the flags judged from them, for every patient.
 
 The clinic is in Chicago, "now" is pinned a second either side of the clinic's midnight, and the
 spans cross the start of daylight saving time (8 March 2026): a span cut in UTC, or by counting
@@ -17,8 +18,6 @@ from django.utils import timezone
 
 from painlog import outcomes
 from painlog.models import LoggingSchedule, PainEntry
-from patients.models import Patient
-from reports.dashboard import annotate_for_dashboard
 from tests.conftest import make_patient
 
 CLINIC_ZONE = "America/Chicago"
@@ -76,49 +75,55 @@ def names_on(response):
 
 
 def row_html(body, name):
-    (row,) = [row for row in body.split("<tr>") if f">{name}, " in row]
+    table = body.split("<tbody>")[1].split("</tbody>")[0]
+    (row,) = [row for row in table.split("<tr") if f">{name}, " in row]
     return row
 
 
+def rules_on_readings(patient, today):
+    """The outcome module's flags from the patient's own entries, as the patient's page gets
+    them."""
+    readings = outcomes.readings_from(PainEntry.objects.live().filter(patient=patient))
+    outcome = outcomes.patient_outcome(
+        readings=readings, surgeries=list(patient.surgeries.all()), today=today
+    )
+    interval = getattr(LoggingSchedule.objects.filter(patient=patient).first(), "interval_days", 1)
+    return outcomes.facts_for_patient(readings, outcome, interval_days=interval, today=today)
+
+
 def assert_all_agree(client, clinician, patient, caplog, *, worse=(), stopped=False, never=False):
-    """The query, the page and the outcome module give the patient these flags, and no other."""
+    """The worklist's query and the outcome module on the patient's readings give the patient
+    the same sums, counts and flags, and these flags only; the page orders and shows them."""
     today = timezone.localdate()
     client.force_login(clinician)
-
-    # The query: its own flags, which the flag filter selects on, and the sort that uses them.
-    flagged = annotate_for_dashboard(Patient.objects.filter(pk=patient.pk), today).filter(
-        is_worsening=bool(worse), has_stopped=stopped, never_logged=never
-    )
-    assert flagged.exists()
     response = client.get(URL)
-    assert names_on(response) == (["Zed", "Aaron"] if worse or stopped else ["Aaron", "Zed"]), (
-        "those needing attention come first"
-    )
-
-    # The page: the flags of the row, from the outcome module, and the badges they show.
     (row,) = [row for row in response.context["page"].object_list if row.pk == patient.pk]
+    # Those needing attention come first; the rest by their highest 7-day mean (Aaron's is 3).
+    highest = max((s.mean for s in row.facts.recent.values() if s.count), default=None)
+    zed_first = bool(worse or stopped or never) or (highest is not None and highest > 3)
+    assert names_on(response) == (["Zed", "Aaron"] if zed_first else ["Aaron", "Zed"])
+
+    # The row: sums and counts from SQL, flags from the outcome module.
     assert row.flags == outcomes.TriageFlags(
         getting_worse=worse, stopped_logging=stopped, never_logged=never
     )
+    facts = rules_on_readings(patient, today)
+    assert row.facts == facts, "the query's sums and counts are the readings' own"
+    assert outcomes.triage_flags(facts) == row.flags
     html = row_html(response.content.decode(), patient.last_name)
     badge = f"Getting worse ({' and '.join(BADGE_NAMES[pain_type] for pain_type in worse)})"
     assert (badge in html) is bool(worse) and ("Getting worse" in html) is bool(worse)
     assert ("Stopped logging" in html) is stopped
     assert ("Never logged" in html) is never
 
-    # The outcome module on the patient's own entries.
+    # The single-purpose rules say the same.
     readings = outcomes.readings_from(PainEntry.objects.live().filter(patient=patient))
     assert outcomes.worsening(readings, today) == {
         "phantom": "phantom" in worse,
         "residual": "residual" in worse,
     }
-    last_day = max((reading.day for reading in readings), default=None)
-    interval = getattr(LoggingSchedule.objects.filter(patient=patient).first(), "interval_days", 1)
-    assert outcomes.stopped_logging(last_day, interval, today) is stopped
-    assert outcomes.never_logged(last_day) is never
-
-    # And the dashboard never had to report a disagreement.
-    assert not [record for record in caplog.records if record.name == "reports.dashboard"]
+    assert outcomes.stopped_logging(facts.last_day, facts.interval_days, today) is stopped
+    assert outcomes.never_logged(facts.last_day) is never
 
 
 EARLIER_3 = [felt(10, 3), felt(20, 3), felt(30, 3)]

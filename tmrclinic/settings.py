@@ -87,7 +87,10 @@ def database_from_url(name, default):
         # A dead database should fail a request in seconds, not hang a worker.
         options.setdefault("connect_timeout", 5)
         timeout_ms = statement_timeout_ms()
-        options["options"] = f"-c statement_timeout={timeout_ms}"
+        # JIT compiling costs the worklist's query 200 ms or more for a query of 250 ms (each
+        # per-patient lookup is tiny, but the planner's cost estimate crosses the threshold);
+        # the app runs only short queries, so it never pays off (bench/README.md, "JIT").
+        options["options"] = f"-c statement_timeout={timeout_ms} -c jit=off"
     return config
 
 

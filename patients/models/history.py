@@ -13,6 +13,7 @@ class ChangeAction(models.TextChoices):
     CHANGED = "changed", "Changed"
     ARCHIVED = "archived", "Archived"
     RESTORED = "restored", "Restored"
+    REVIEWED = "reviewed", "Reviewed"
 
 
 class RecordChangeManager(models.Manager):

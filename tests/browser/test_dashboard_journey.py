@@ -82,7 +82,7 @@ def test_clinician_finds_the_patient_getting_worse_and_opens_their_review(
     assert week_average in rows.nth(0).inner_text()
     screenshot(desktop, "clinician-dashboard-getting-worse")
 
-    desktop.get_by_label("Flag").select_option(label="Getting worse")
+    desktop.get_by_label("Flag", exact=True).select_option(label="Getting worse")
     with desktop.expect_navigation():
         desktop.get_by_role("button", name="Show").click()
     assert desktop.locator("tbody tr").count() == 1
@@ -103,3 +103,29 @@ def test_clinician_finds_the_patient_getting_worse_and_opens_their_review(
     )
     assert_accessible(desktop)
     screenshot(desktop, "clinician-patient-review", full_page=False)
+    # The flag says why, with its numbers; the clinician marks it reviewed with a note.
+    assert desktop.get_by_text("Getting worse (PLP): 7-day mean").is_visible()
+    desktop.get_by_label("Note (optional)").fill("Called: seen Friday")
+    with desktop.expect_navigation():
+        desktop.get_by_role("button", name="Mark today's flags reviewed").click()
+    assert desktop.get_by_text("Called: seen Friday").first.is_visible()
+    with desktop.expect_navigation():
+        desktop.get_by_role("link", name="Patients").first.click()
+    reviewed = desktop.locator("tbody tr", has_text="Reyes, Jordan")
+    assert reviewed.get_by_text("Getting worse").is_visible()
+    assert reviewed.get_by_text("Reviewed").is_visible()
+    assert reviewed.get_by_role("button", name="Mark reviewed").count() == 0
+
+
+def test_clinician_reads_the_worklist_on_a_phone_without_sideways_scroll(
+    phone, live_server, clinic_with_a_flare
+):
+    log_in(phone, live_server.url, "alice", PASSWORD)
+    assert phone.url == live_server.url + "/dashboard/"
+    card = phone.locator(".worklist-cards li").first
+    assert "Reyes, Jordan" in card.inner_text() and "Getting worse" in card.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.set_viewport_size({"width": 360, "height": 780})
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_accessible(phone)
+    screenshot(phone, "clinician-worklist-phone", full_page=False)

@@ -1,0 +1,447 @@
+"""Who needs attention today: the triage flags of ../shared/DOMAIN.md ("Triage rules").
+
+Every flag is judged here, from sums and counts of scores (Scores) and dates, never from
+entries or floats: the dashboard gets the sums and counts of all its patients from one SQL
+query, the patient's page from the patient's readings (facts_from_readings), and both hand
+them to triage_flags(). So a flag has one rule and one arithmetic wherever it is shown, and
+its reasons (flag_reasons) quote the same numbers.
+
+"Last 7 days" is today and the 6 days before; "the last 28 days" is today and the 27 days
+before; both in the clinic's calendar days.
+"""
+
+import datetime
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from .rules import (
+    MIN_ENTRIES,
+    MIN_JUDGED_BASELINE,
+    MODERATE_REDUCTION,
+    PAIN_TYPE_ABBREVIATIONS,
+    PAIN_TYPES,
+    TIME_POINTS,
+    Scores,
+    _scores,
+    shown_change,
+)
+
+# Getting worse: the last RECENT_DAYS days against the EARLIER_DAYS days before them.
+WORSENING_POINTS = 2
+RECENT_DAYS = 7
+EARLIER_DAYS = 28
+# Worse than before surgery and not improving look at the last LAST_MONTH_DAYS days.
+LAST_MONTH_DAYS = 28
+WORSE_THAN_BEFORE_FROM_DAY = 30
+# The 3-month window has opened: day 76.
+NOT_IMPROVING_FROM_DAY = TIME_POINTS[1].first_day
+# "Severe" on the 0-10 NRS.
+HIGH_PAIN = 7
+# A follow-up window "closing" ends today or within the next CLOSING_DAYS - 1 days.
+CLOSING_DAYS = 7
+# Grace on top of the logging interval before a patient counts as having stopped.
+LOGGING_GRACE_DAYS = 2
+# A review holds for this long, unless a new flag appears first.
+REVIEW_DAYS = 7
+
+# What each flag is called, in DOMAIN's order of attention; missed follow-up is shown and can
+# be filtered by, but does not rank a patient.
+FLAG_LABELS = {
+    "getting_worse": "Getting worse",
+    "worse_than_before": "Worse than before surgery",
+    "high_pain": "High pain",
+    "window_closing": "Follow-up window closing",
+    "stopped_logging": "Stopped logging",
+    "not_improving": "Not improving",
+    "never_logged": "Never logged",
+    "missed_follow_up": "Missed follow-up",
+}
+ATTENTION_ORDER = tuple(code for code in FLAG_LABELS if code != "missed_follow_up")
+PAIN_FLAGS = ("getting_worse", "worse_than_before", "high_pain", "not_improving")
+TIME_POINT_FLAGS = ("window_closing", "missed_follow_up")
+
+
+class Span(NamedTuple):
+    """Clinic-local calendar days from first to last, both included."""
+
+    first: datetime.date
+    last: datetime.date
+
+
+def recent_span(today):
+    """The last RECENT_DAYS days: today and the days before it."""
+    return Span(today - datetime.timedelta(days=RECENT_DAYS - 1), today)
+
+
+def earlier_span(today):
+    """The EARLIER_DAYS days before the recent span."""
+    recent_first = recent_span(today).first
+    return Span(
+        recent_first - datetime.timedelta(days=EARLIER_DAYS),
+        recent_first - datetime.timedelta(days=1),
+    )
+
+
+def last_month_span(today):
+    """The last LAST_MONTH_DAYS days: today and the days before it."""
+    return Span(today - datetime.timedelta(days=LAST_MONTH_DAYS - 1), today)
+
+
+class Trend(NamedTuple):
+    """One pain type's scores in the recent span and in the earlier span."""
+
+    recent: Scores
+    earlier: Scores
+
+    @property
+    def getting_worse(self):
+        return getting_worse(
+            self.recent.total, self.recent.count, self.earlier.total, self.earlier.count
+        )
+
+
+def worsening_excess(recent_sum, recent_count, earlier_sum, earlier_count):
+    """(recent mean - earlier mean - WORSENING_POINTS) x recent_count x earlier_count: at least
+    0 exactly when the recent mean is at least WORSENING_POINTS above the earlier one. Only +,
+    - and x on integers: exact, with no division."""
+    return (
+        recent_sum * earlier_count
+        - earlier_sum * recent_count
+        - WORSENING_POINTS * recent_count * earlier_count
+    )
+
+
+def getting_worse(recent_sum, recent_count, earlier_sum, earlier_count):
+    """The recent mean at least 2 points above the earlier one, 3+ entries in each span."""
+    return (
+        recent_count >= MIN_ENTRIES
+        and earlier_count >= MIN_ENTRIES
+        and worsening_excess(recent_sum, recent_count, earlier_sum, earlier_count) >= 0
+    )
+
+
+def earliest_day_on_schedule(interval_days, today):
+    """The earliest day whose entry still keeps a patient on schedule: with the last entry on an
+    earlier day, they have logged nothing for longer than the interval plus the grace days."""
+    return today - datetime.timedelta(days=interval_days + LOGGING_GRACE_DAYS)
+
+
+def stopped_logging(last_day, interval_days, today):
+    """No entry for longer than the schedule interval plus 2 days; False for a patient who never
+    logged: that is never_logged()."""
+    if last_day is None:
+        return False
+    return last_day < earliest_day_on_schedule(interval_days, today)
+
+
+def never_logged(last_day):
+    return last_day is None
+
+
+@dataclass(frozen=True)
+class TriageFacts:
+    """Everything one patient's flags on one day are judged from."""
+
+    today: datetime.date
+    day_zero: datetime.date | None  # the first TMR surgery's date
+    baselines: dict  # pain type -> exact baseline (Fraction) or None when missing
+    recent: dict  # pain type -> Scores of the last 7 days
+    earlier: dict  # pain type -> Scores of the 28 days before them
+    last_month: dict  # pain type -> Scores of the last 28 days
+    window_counts: tuple  # entries so far in each TIME_POINTS window (both scores are required)
+    last_day: datetime.date | None  # the day of the latest entry
+    interval_days: int  # the logging schedule
+
+    @property
+    def days_since_surgery(self):
+        return (self.today - self.day_zero).days if self.day_zero else None
+
+    def trend(self, pain_type):
+        return Trend(self.recent[pain_type], self.earlier[pain_type])
+
+    def window(self, time_point):
+        """(first day, last day) of a time point's window as dates."""
+        return (
+            self.day_zero + datetime.timedelta(days=time_point.first_day),
+            self.day_zero + datetime.timedelta(days=time_point.last_day),
+        )
+
+
+def _worse_than_before(facts, pain_type):
+    baseline, month = facts.baselines[pain_type], facts.last_month[pain_type]
+    return (
+        facts.day_zero is not None
+        and facts.days_since_surgery >= WORSE_THAN_BEFORE_FROM_DAY
+        and baseline is not None
+        and month.count >= MIN_ENTRIES
+        and month.mean - baseline >= WORSENING_POINTS
+    )
+
+
+def _high_pain(facts, pain_type):
+    recent = facts.recent[pain_type]
+    return recent.count >= MIN_ENTRIES and recent.mean >= HIGH_PAIN
+
+
+def _not_improving(facts, pain_type):
+    baseline, month = facts.baselines[pain_type], facts.last_month[pain_type]
+    return (
+        facts.day_zero is not None
+        and facts.days_since_surgery >= NOT_IMPROVING_FROM_DAY
+        and baseline is not None
+        and baseline >= MIN_JUDGED_BASELINE
+        and month.count >= MIN_ENTRIES
+        and (baseline - month.mean) / baseline * 100 < MODERATE_REDUCTION
+    )
+
+
+def _window_closing(facts, time_point, n):
+    opens, closes = facts.window(time_point)
+    return (
+        opens <= facts.today <= closes
+        and (closes - facts.today).days < CLOSING_DAYS
+        and n < MIN_ENTRIES
+    )
+
+
+def _missed(facts, time_point, n):
+    return facts.window(time_point)[1] < facts.today and n < MIN_ENTRIES
+
+
+@dataclass(frozen=True)
+class TriageFlags:
+    """The flags of one patient on one day: per pain type ("phantom", "residual") or per time
+    point ("3 months"), in DOMAIN's order."""
+
+    getting_worse: tuple = ()
+    worse_than_before: tuple = ()
+    high_pain: tuple = ()
+    window_closing: tuple = ()
+    stopped_logging: bool = False
+    not_improving: tuple = ()
+    never_logged: bool = False
+    missed_follow_up: tuple = ()
+
+    def raised(self):
+        """Each flag raised, as "code" or "code:pain type or time point": what a review covers."""
+        keys = []
+        for code in FLAG_LABELS:
+            value = getattr(self, code)
+            if value is True:
+                keys.append(code)
+            elif value:
+                keys.extend(f"{code}:{detail}" for detail in value)
+        return keys
+
+    def __bool__(self):
+        return bool(self.raised())
+
+    def has(self, code):
+        return bool(getattr(self, code))
+
+    @property
+    def attention_group(self):
+        """The first of DOMAIN's order of attention this patient is in; len(ATTENTION_ORDER)
+        for "the rest"."""
+        for group, code in enumerate(ATTENTION_ORDER):
+            if getattr(self, code):
+                return group
+        return len(ATTENTION_ORDER)
+
+    @property
+    def needs_attention(self):
+        return self.attention_group < len(ATTENTION_ORDER)
+
+    def badges(self):
+        """(code, text) per flag as a badge names it: "Getting worse (PLP and RLP)"."""
+        result = []
+        for code, label in FLAG_LABELS.items():
+            value = getattr(self, code)
+            if value is True:
+                result.append((code, label))
+            elif value and code in PAIN_FLAGS:
+                names = " and ".join(PAIN_TYPE_ABBREVIATIONS[pain_type] for pain_type in value)
+                result.append((code, f"{label} ({names})"))
+            elif value:
+                result.append((code, f"{label} ({', '.join(value)})"))
+        return result
+
+    @property
+    def getting_worse_label(self):
+        return " and ".join(PAIN_TYPE_ABBREVIATIONS[pain_type] for pain_type in self.getting_worse)
+
+
+def triage_flags(facts):
+    """The flags of one patient from their TriageFacts."""
+    pain_types = [pain_type for pain_type, _label in PAIN_TYPES]
+    counted = (
+        [] if facts.day_zero is None else list(zip(TIME_POINTS, facts.window_counts, strict=True))
+    )
+    return TriageFlags(
+        getting_worse=tuple(p for p in pain_types if facts.trend(p).getting_worse),
+        worse_than_before=tuple(p for p in pain_types if _worse_than_before(facts, p)),
+        high_pain=tuple(p for p in pain_types if _high_pain(facts, p)),
+        window_closing=tuple(t.label for t, n in counted if _window_closing(facts, t, n)),
+        stopped_logging=stopped_logging(facts.last_day, facts.interval_days, facts.today),
+        not_improving=tuple(p for p in pain_types if _not_improving(facts, p)),
+        never_logged=never_logged(facts.last_day),
+        missed_follow_up=tuple(t.label for t, n in counted if _missed(facts, t, n)),
+    )
+
+
+def review_stands(reviewed_flags, reviewed_at, flags, now):
+    """Whether a review still holds: fewer than REVIEW_DAYS days ago, and no flag raised since
+    that it did not cover."""
+    return (
+        reviewed_at is not None
+        and now - reviewed_at < datetime.timedelta(days=REVIEW_DAYS)
+        and set(flags.raised()) <= set(reviewed_flags)
+    )
+
+
+def attention_key(flags, recent, reviewed=False):
+    """Sort key of DOMAIN's order of attention: unreviewed flags first, in the order of their
+    first flag, then reviewed ones, then the rest; within a group the highest 7-day mean
+    (of either pain type) first, patients with none last."""
+    group = flags.attention_group
+    tier = 2 if group == len(ATTENTION_ORDER) else 1 if reviewed else 0
+    means = [scores.mean for scores in recent.values() if scores.mean is not None]
+    highest = max(means, default=None)
+    return (tier, group, highest is None, -(highest or 0))
+
+
+def _mean(scores):
+    return f"{float(scores.mean):.1f}"
+
+
+def flag_reasons(flags, facts):
+    """Why each flag is raised, in words with its numbers, e.g. "Getting worse (PLP): 7-day mean
+    6.3 vs 4.1 in the 28 days before: +2.2". Means are rounded as usual; differences are
+    truncated like every printed change, so they never read as more than they are."""
+    reasons = []
+    for pain_type in flags.getting_worse:
+        recent, earlier = facts.recent[pain_type], facts.earlier[pain_type]
+        reasons.append(
+            f"Getting worse ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): {RECENT_DAYS}-day mean "
+            f"{_mean(recent)} vs {_mean(earlier)} in the {EARLIER_DAYS} days before: "
+            f"{shown_change(recent.mean - earlier.mean)}"
+        )
+    for pain_type in flags.worse_than_before:
+        month, baseline = facts.last_month[pain_type], facts.baselines[pain_type]
+        reasons.append(
+            f"Worse than before surgery ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): "
+            f"{LAST_MONTH_DAYS}-day mean {_mean(month)} vs baseline {float(baseline):.1f}: "
+            f"{shown_change(month.mean - baseline)}"
+        )
+    for pain_type in flags.high_pain:
+        reasons.append(
+            f"High pain ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): {RECENT_DAYS}-day mean "
+            f"{_mean(facts.recent[pain_type])}, severe is {HIGH_PAIN} or more"
+        )
+    for label in flags.window_closing:
+        time_point = next(t for t in TIME_POINTS if t.label == label)
+        closes = facts.window(time_point)[1]
+        n = facts.window_counts[TIME_POINTS.index(time_point)]
+        days = (closes - facts.today).days
+        when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+        reasons.append(
+            f"Follow-up window closing ({label}): closes {closes:%-d %b %Y}, {when}, with "
+            f"{n} of the {MIN_ENTRIES} entries needed"
+        )
+    if flags.stopped_logging:
+        days = (facts.today - facts.last_day).days
+        every = "every day" if facts.interval_days == 1 else f"every {facts.interval_days} days"
+        reasons.append(
+            f"Stopped logging: last entry {facts.last_day:%-d %b %Y}, {days} days ago; asked to "
+            f"log {every}, with {LOGGING_GRACE_DAYS} days' grace"
+        )
+    for pain_type in flags.not_improving:
+        month, baseline = facts.last_month[pain_type], facts.baselines[pain_type]
+        reasons.append(
+            f"Not improving ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): {LAST_MONTH_DAYS}-day mean "
+            f"{_mean(month)} vs baseline {float(baseline):.1f}: "
+            f"{shown_change((month.mean - baseline) / baseline * 100)}%, less than "
+            f"{MODERATE_REDUCTION}% lower, {facts.days_since_surgery} days after surgery"
+        )
+    if flags.never_logged:
+        reasons.append("Never logged: no entry yet")
+    for label in flags.missed_follow_up:
+        time_point = next(t for t in TIME_POINTS if t.label == label)
+        opens, closes = facts.window(time_point)
+        n = facts.window_counts[TIME_POINTS.index(time_point)]
+        reasons.append(
+            f"Missed follow-up ({label}): the window {opens:%-d %b} to {closes:%-d %b %Y} "
+            f"closed with {n} of the {MIN_ENTRIES} entries needed"
+        )
+    return reasons
+
+
+def facts_from_readings(readings, *, day_zero, baselines, last_day, interval_days, today):
+    """TriageFacts from one patient's readings (the patient's page); the dashboard builds the
+    same from SQL sums and counts."""
+    readings = [reading for reading in readings if reading.day <= today]
+
+    def scores(span):
+        return {p: Scores.of(_scores(readings, p, span.first, span.last)) for p, _ in PAIN_TYPES}
+
+    counts = ()
+    if day_zero is not None:
+        counts = tuple(
+            sum(
+                1
+                for reading in readings
+                if day_zero + datetime.timedelta(days=time_point.first_day)
+                <= reading.day
+                <= day_zero + datetime.timedelta(days=time_point.last_day)
+            )
+            for time_point in TIME_POINTS
+        )
+    return TriageFacts(
+        today=today,
+        day_zero=day_zero,
+        baselines=baselines,
+        recent=scores(recent_span(today)),
+        earlier=scores(earlier_span(today)),
+        last_month=scores(last_month_span(today)),
+        window_counts=counts,
+        last_day=last_day,
+        interval_days=interval_days,
+    )
+
+
+def facts_for_patient(readings, outcome, *, interval_days, today):
+    """TriageFacts of one patient from their readings and PatientOutcome (the patient's page):
+    the baselines are the outcome's own."""
+    baselines = {
+        pain_type: getattr(outcome, pain_type).baseline.exact
+        if getattr(outcome, pain_type)
+        else None
+        for pain_type, _label in PAIN_TYPES
+    }
+    return facts_from_readings(
+        readings,
+        day_zero=outcome.day_zero,
+        baselines=baselines,
+        last_day=max((r.day for r in readings if r.day <= today), default=None),
+        interval_days=interval_days,
+        today=today,
+    )
+
+
+def trends_from(readings, today):
+    """Trend per pain type from readings, over the spans that end today."""
+    recent, earlier = recent_span(today), earlier_span(today)
+    return {
+        pain_type: Trend(
+            Scores.of(_scores(readings, pain_type, recent.first, recent.last)),
+            Scores.of(_scores(readings, pain_type, earlier.first, earlier.last)),
+        )
+        for pain_type, _label in PAIN_TYPES
+    }
+
+
+def worsening(readings, today):
+    """Per pain type: the last 7 days' mean at least 2 points above the 28 days before them."""
+    return {
+        pain_type: trend.getting_worse for pain_type, trend in trends_from(readings, today).items()
+    }

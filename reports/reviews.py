@@ -1,0 +1,43 @@
+"""Reviews of a patient's flags: recorded with the flags raised at that moment, and kept in
+the record's history."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from patients.models import RecordChange
+
+from .dashboard import annotate_for_dashboard, worklist
+from .models import FlagReview
+
+
+def current_flags(patient, today=None):
+    """The patient's flags today, judged exactly as the worklist judges them (its own query,
+    for this one patient)."""
+    today = today or timezone.localdate()
+    patients = annotate_for_dashboard(
+        type(patient).objects.filter(pk=patient.pk).select_related("intake"), today
+    )
+    return worklist(patients, today)[0].flags
+
+
+def record_review(*, patient, reviewed_by, note=""):
+    """Mark the patient's current flags reviewed; None (and nothing written) without flags."""
+    flags = current_flags(patient)
+    if not flags:
+        return None
+    with transaction.atomic():
+        review = FlagReview.objects.create(
+            patient=patient,
+            reviewed_by=reviewed_by,
+            reviewed_at=timezone.now(),
+            flags=flags.raised(),
+            note=note,
+        )
+        patient.record_changes.log(
+            actor=reviewed_by,
+            record="today's flags",
+            action=RecordChange.Action.REVIEWED,
+            changes={"flags": [None, "; ".join(text for _code, text in flags.badges())]},
+            reason=note,
+        )
+    return review
