@@ -15,6 +15,7 @@ import os
 
 from gunicorn import glogging
 
+from accounts.bearer_paths import redact_path
 from tmrclinic.request_log import SANE_REQUEST_ID, JsonFormatter
 
 
@@ -86,7 +87,8 @@ proc_name = "tmrclinic"
 
 class JsonLogger(glogging.Logger):
     """gunicorn's error and access logs as JSON lines. The access line has the path without the
-    query string (the dashboard's search puts names there) and the request id."""
+    query string (the dashboard's search puts names there) and without bearer tokens, and the
+    request id."""
 
     def setup(self, cfg):
         super().setup(cfg)
@@ -104,7 +106,8 @@ class JsonLogger(glogging.Logger):
             "access",
             extra={
                 "method": environ.get("REQUEST_METHOD"),
-                "path": environ.get("PATH_INFO"),
+                # Invitation and password-reset tokens replaced: the line must not open a login.
+                "path": redact_path(environ.get("PATH_INFO")),
                 "status": int(status),
                 "bytes": getattr(resp, "sent", None),
                 "duration_ms": round(request_time.total_seconds() * 1000, 1),

@@ -1,6 +1,47 @@
 from django.contrib import admin
 
-from .models import Invitation, RecoveryCodeDevice
+from .models import AuthenticatorDevice, Invitation, LoginAlert, RecoveryCodeDevice
+
+
+@admin.register(LoginAlert)
+class LoginAlertAdmin(admin.ModelAdmin):
+    """Signs of password guessing: which account or address, when, how many failures. To let a
+    locked pair in sooner, delete its row under Axes, Access attempts."""
+
+    list_display = ["at", "kind", "scope", "user", "ip_address", "failures"]
+    list_filter = ["kind", "scope"]
+    search_fields = ["user__username", "ip_address"]
+    list_select_related = ["user"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuthenticatorDevice)
+class AuthenticatorDeviceAdmin(admin.ModelAdmin):
+    """Lets an admin see who has an authenticator and take away a lost one (the user sets up a
+    new one at the next login). The seed is never shown, in clear or as a QR code, and nothing
+    can be added or edited here: an admin who could would hold a second factor of anyone."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__username"]
+    list_select_related = ["user"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(RecoveryCodeDevice)

@@ -4,7 +4,13 @@ patient fills to choose their login from an invitation."""
 from crispy_forms.helper import FormHelper
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.validators import ASCIIUsernameValidator
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+
+from .limits import client_ip
+from .slowdown import seconds_to_wait
+from .text_checks import confusable_username
 
 
 class UsernameLengthMixin:
@@ -18,16 +24,33 @@ class UsernameLengthMixin:
         username.validators.append(MaxLengthValidator(username.max_length))
 
 
-class LoginForm(UsernameLengthMixin, AuthenticationForm):
+class SlowDownMixin:
+    """Past a few wrong passwords, the next try for that account or from that address waits
+    (accounts/slowdown.py): a try sent sooner is refused before its password is checked."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        wait = seconds_to_wait(username, client_ip(self.request)) if self.request else 0
+        if wait:
+            raise ValidationError(
+                f"Too many wrong passwords for this account or from this network. To protect "
+                f"patients' information, wait {wait} seconds, then try again.",
+                code="slowed_down",
+            )
+        return super().clean()
+
+
+class LoginForm(SlowDownMixin, UsernameLengthMixin, AuthenticationForm):
     pass
 
 
-class AdminLoginForm(UsernameLengthMixin, AdminAuthenticationForm):
+class AdminLoginForm(SlowDownMixin, UsernameLengthMixin, AdminAuthenticationForm):
     pass
 
 
 class AcceptInvitationForm(UserCreationForm):
-    """The patient chooses their own username and password."""
+    """The patient chooses their own username and password. The username is plain ASCII and
+    cannot pass for an existing one (accounts/text_checks.py)."""
 
     class Meta(UserCreationForm.Meta):
         fields = ["username"]
@@ -36,7 +59,18 @@ class AcceptInvitationForm(UserCreationForm):
         super().__init__(*args, **kwargs)
         self.fields[
             "username"
-        ].help_text = "You will use it to log in. Letters, digits and @ . + - _ only."
+        ].help_text = "You will use it to log in. Plain letters (a-z), digits and @ . + - _ only."
         self.fields["username"].widget.attrs.update(autocomplete="username", autocapitalize="none")
+        self.fields["username"].validators.append(ASCIIUsernameValidator())
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    def clean_username(self):
+        username = super().clean_username()
+        if username and confusable_username(username):
+            raise ValidationError(
+                "This username is taken, or looks too much like one that is (letters such as "
+                "rn and m, 0 and O, 1 and l read alike). Please choose another.",
+                code="confusable",
+            )
+        return username

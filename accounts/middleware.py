@@ -1,6 +1,7 @@
 """Security middleware that applies to every page: idle log-off, the second factor, no caching
 of private pages, rate limits and the admin's query guard. Settings in tmrclinic/settings.py."""
 
+import contextvars
 import time
 
 from django.conf import settings
@@ -13,8 +14,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_otp import user_has_device
 
-from .limits import client_ip, rate_limited
+from .limits import FORWARDED_HEADERS, client_ip, is_trusted_proxy, rate_limited
 from .roles import is_clinic_staff
+
+# The session of the request being served, so that ending a user's sessions after a change of
+# their rights can spare the one that made the change (accounts.sessions).
+current_session_key = contextvars.ContextVar("current_session_key", default=None)
 
 # Writing the session on every request would cost a database write per page; the idle clock
 # only needs minute precision.
@@ -22,8 +27,25 @@ TOUCH_EVERY_SECONDS = 60
 
 LAST_SEEN = "_clinic_last_seen"
 SIGNED_IN_AT = "_clinic_signed_in_at"
-IDLE_MINUTES = "_clinic_idle_minutes"
 NO_DEVICE = "_clinic_no_second_factor"
+
+
+class ProxyHeadersMiddleware:
+    """Drops X-Forwarded-For, X-Forwarded-Proto and X-Real-IP unless the request came straight
+    from a configured reverse proxy (DJANGO_TRUSTED_PROXIES): from anyone else they are forged,
+    and Django would otherwise believe the scheme, and the app the address."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not (
+            settings.CLINIC_TRUST_X_FORWARDED_FOR
+            and is_trusted_proxy(request.META.get("REMOTE_ADDR"))
+        ):
+            for header in FORWARDED_HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)
 
 
 def idle_minutes_for(user):
@@ -37,9 +59,9 @@ def second_factor_required(user):
 
 
 def start_session_clock(sender, request, user, **kwargs):
-    """At login (a session write anyway): when the session started and how long it may idle."""
+    """At login (a session write anyway): when the session started and when it was last used.
+    The idle limit itself is not stored: it follows the user's role on every request."""
     now = time.time()
-    request.session[IDLE_MINUTES] = idle_minutes_for(user)
     request.session[SIGNED_IN_AT] = now
     request.session[LAST_SEEN] = now
     # Patients without an authenticator (most of them) then cost no extra query per page.
@@ -49,26 +71,31 @@ def start_session_clock(sender, request, user, **kwargs):
 
 class IdleTimeoutMiddleware:
     """Logs a user off after a spell without requests (shorter for clinicians and admins), and
-    after SESSION_COOKIE_AGE whatever they do."""
+    after SESSION_COOKIE_AGE whatever they do. The limit comes from the user's role now, not
+    at login: a patient made a clinician mid-session gets the clinician's limit at once."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.user.is_authenticated:
-            self.check(request)
-        return self.get_response(request)
+        token = current_session_key.set(getattr(request.session, "session_key", None))
+        try:
+            if request.user.is_authenticated:
+                self.check(request)
+            return self.get_response(request)
+        finally:
+            current_session_key.reset(token)
 
     def check(self, request):
         session = request.session
         now = time.time()
-        if IDLE_MINUTES not in session:
+        if SIGNED_IN_AT not in session:
             # A session from before this clock existed: start it now.
             start_session_clock(None, request, request.user)
             return
+        minutes = idle_minutes_for(request.user)
         idle = now - session.get(LAST_SEEN, now)
-        if idle > session[IDLE_MINUTES] * 60:
-            minutes = session[IDLE_MINUTES]
+        if idle > minutes * 60:
             logout(request)
             messages.info(
                 request,
@@ -105,12 +132,16 @@ class TwoFactorMiddleware:
             return None
         if request.resolver_match.view_name in self.ALLOWED:
             return None
-        if request.session.get(NO_DEVICE):
+        # Decided from the role the user has now: someone given clinician or admin rights
+        # during a session must give a code before the next page, whatever they were at login.
+        required = second_factor_required(user)
+        if request.session.get(NO_DEVICE) and not required:
             return None
         query = urlencode({"next": request.get_full_path()})
         if user_has_device(user):
             return redirect(f"{reverse('accounts:two_factor_verify')}?{query}")
-        if second_factor_required(user):
+        if required:
+            request.session.pop(NO_DEVICE, None)
             return redirect(f"{reverse('accounts:two_factor_setup')}?{query}")
         # A patient without an authenticator: remember it, so their pages cost no extra query.
         request.session[NO_DEVICE] = True

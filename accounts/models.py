@@ -4,12 +4,19 @@ import datetime
 import hashlib
 import hmac
 import secrets
+import time
+from base64 import b32encode
+from binascii import unhexlify
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django_otp.models import Device, ThrottlingMixin
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
+
+from .otp_keys import decrypt_seed, encrypt_seed, new_encrypted_seed
 
 RECOVERY_CODE_COUNT = 10
 # Ten characters of an alphabet without look-alikes (no 0/O, 1/I/L): about 48 bits each.
@@ -83,6 +90,85 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
         return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
 
 
+class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (TOTP, RFC 6238) whose seed is stored encrypted
+    (accounts/otp_keys.py). It replaces django-otp's TOTPDevice, which keeps the seed in clear;
+    codes are computed and checked by django-otp's own TOTP class, as TOTPDevice does.
+
+    `key` reads and writes the seed as hex, like TOTPDevice's field, so that a device can be
+    made from a known seed (the demo's published one)."""
+
+    encrypted_key = models.TextField(default=new_encrypted_seed, editable=False)
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    # The time step of the last accepted code: a code is never accepted twice.
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = "authenticator app"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(digits__in=[6, 8]), name="authenticator_digits_6_or_8"
+            ),
+            models.CheckConstraint(condition=Q(step__gte=1), name="authenticator_step_positive"),
+        ]
+
+    @property
+    def bin_key(self):
+        return decrypt_seed(self.encrypted_key)
+
+    @property
+    def key(self):
+        return self.bin_key.hex()
+
+    @key.setter
+    def key(self, hex_seed):
+        self.encrypted_key = encrypt_seed(unhexlify(hex_seed))
+
+    def verify_token(self, token):
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        try:
+            token = int(token)
+        except (TypeError, ValueError):
+            verified = False
+        else:
+            totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+            totp.time = time.time()
+            verified = totp.verify(token, self.tolerance, self.last_t + 1)
+            if verified:
+                self.last_t = totp.t()
+                self.drift = totp.drift
+                self.throttle_reset(commit=False)
+                self.set_last_used_timestamp(commit=False)
+                self.save()
+        if not verified:
+            self.throttle_increment(commit=True)
+        return verified
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+    @property
+    def config_url(self):
+        """The otpauth:// address an authenticator app reads from the QR code."""
+        issuer = settings.OTP_TOTP_ISSUER.replace(":", "")
+        label = f"{issuer}:{self.user.get_username()}"
+        params = urlencode(
+            {
+                "secret": b32encode(self.bin_key),
+                "algorithm": "SHA1",
+                "digits": self.digits,
+                "period": self.step,
+            }
+        )
+        return f"otpauth://totp/{quote(label)}?{params}&issuer={quote(issuer)}"
+
+
 class RecoveryCode(models.Model):
     device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
     code_hash = models.CharField(max_length=64)
@@ -97,6 +183,43 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"Recovery code of {self.device.user} ({'used' if self.used_at else 'unused'})"
+
+
+class LoginAlert(models.Model):
+    """A sign of password guessing (accounts/slowdown.py): an account or address reached the
+    longest wait between tries, or django-axes' hard block. Listed in the admin; read-only."""
+
+    class Kind(models.TextChoices):
+        SLOWED = "slowed", "Slowed to the longest wait"
+        LOCKED = "locked", "Locked out"
+
+    class Scope(models.TextChoices):
+        ACCOUNT = "account", "One account, from any address"
+        ADDRESS = "address", "One address, for any account"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind)
+    scope = models.CharField(max_length=10, choices=Scope)
+    # The account, when the username typed belongs to one (the username itself is not kept).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    failures = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["slowed", "locked"]), name="login_alert_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(scope__in=["account", "address"]), name="login_alert_scope_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.scope}, {self.at:%Y-%m-%d %H:%M})"
 
 
 class InvitationQuerySet(models.QuerySet):

@@ -14,5 +14,6 @@ urlpatterns = [
         name="two_factor_new_codes",
     ),
     path("accounts/two-factor/off/", views.two_factor_disable, name="two_factor_disable"),
+    path("accounts/two-factor/new-phone/", views.two_factor_replace, name="two_factor_replace"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

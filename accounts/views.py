@@ -7,27 +7,30 @@ session that has already passed it, so a stolen password alone cannot swap the a
 """
 
 import base64
+import time
 
 import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp import verify_token as otp_verify_token
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.oath import TOTP
 
 from .forms import AcceptInvitationForm
 from .invitations import InvitationUnusable, accept_invitation, find_invitation
 from .middleware import NO_DEVICE, safe_next, second_factor_required
-from .models import RecoveryCodeDevice, normalize_recovery_code
+from .models import AuthenticatorDevice, RecoveryCodeDevice, normalize_recovery_code
+from .otp_keys import SeedUnreadable, decrypt_seed, new_encrypted_seed
 from .roles import Role, role_of
 
 ROLE_HOMES = {
@@ -77,7 +80,7 @@ class NewAuthenticatorForm(CodeForm):
 
 
 def confirmed_authenticator(user):
-    return TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+    return AuthenticatorDevice.objects.devices_for_user(user, confirmed=True).first()
 
 
 def recovery_codes_of(user):
@@ -124,7 +127,7 @@ def two_factor_verify(request):
     if form.is_valid():
         device = check_code(user, form.cleaned_data["otp_token"])
         if device is not None:
-            otp_login(request, device)
+            _second_factor_passed(request, device)
             if isinstance(device, RecoveryCodeDevice):
                 messages.warning(
                     request,
@@ -145,23 +148,79 @@ def two_factor_verify(request):
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": next_url})
 
 
+def _second_factor_passed(request, device):
+    """Mark the session verified, under a new session key: a key an attacker planted or saw
+    before the second factor is worth nothing after it."""
+    otp_login(request, device)
+    request.session.cycle_key()
+
+
+# The seed of an authenticator being set up waits in the session, encrypted like a stored one,
+# until the first code confirms it: opening the setup page stores nothing.
+PENDING_SEED = "_clinic_pending_authenticator"
+# Changing a second factor needs the password and a current code again, within this long.
+REAUTHENTICATED_AT = "_clinic_factor_change_allowed_at"
+REAUTHENTICATION_SECONDS = 5 * 60
+
+
+def _pending_device(request):
+    token = request.session.get(PENDING_SEED)
+    if token:
+        try:
+            decrypt_seed(token)
+        except SeedUnreadable:
+            token = None
+    if not token:
+        token = new_encrypted_seed()
+        request.session[PENDING_SEED] = token
+    return AuthenticatorDevice(
+        user=request.user, name=AUTHENTICATOR_NAME, confirmed=True, encrypted_key=token
+    )
+
+
+def _first_code_matches(device, token):
+    """Whether this is the code the new authenticator shows now; the step it belongs to is
+    remembered, so that the same code cannot be used again to sign in."""
+    if not (token.isascii() and token.isdigit()):
+        return False
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if not totp.verify(int(token), device.tolerance):
+        return False
+    device.last_t = totp.t()
+    return True
+
+
+def _recently_reauthenticated(request):
+    at = request.session.get(REAUTHENTICATED_AT)
+    return at is not None and 0 <= time.time() - at <= REAUTHENTICATION_SECONDS
+
+
 @never_cache
 def two_factor_setup(request):
-    """Scan a QR code, confirm with a first code, receive recovery codes."""
+    """Scan a QR code, confirm with a first code, receive recovery codes. Replacing an
+    authenticator needs the old one first, then the password and a current code again."""
     user = request.user
     next_url = safe_next(request, reverse("home"))
-    if user_has_device(user) and not user.is_verified():
-        # Replacing an authenticator needs the old one first.
-        return redirect(
-            f"{reverse('accounts:two_factor_verify')}?next={reverse('accounts:two_factor_setup')}"
-        )
-    device = TOTPDevice.objects.devices_for_user(user, confirmed=False).order_by(
-        "-pk"
-    ).first() or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+    if user_has_device(user):
+        if not user.is_verified():
+            return redirect(f"{reverse('accounts:two_factor_verify')}?next={request.path}")
+        if not _recently_reauthenticated(request):
+            return redirect("accounts:two_factor_replace")
+    device = _pending_device(request)
     form = NewAuthenticatorForm(request.POST or None)
     if form.is_valid():
-        if device.verify_token(form.cleaned_data["otp_token"]):
+        if _first_code_matches(device, form.cleaned_data["otp_token"]):
+            replacing = user_has_device(user)
             codes = _activate(request, device)
+            request.session.pop(PENDING_SEED, None)
+            request.session.pop(REAUTHENTICATED_AT, None)
+            notify_factor_change(
+                user,
+                "A new authenticator app replaced the old one"
+                if replacing
+                else "Two-factor sign-in was turned on",
+            )
             return render(
                 request,
                 "registration/two_factor_codes.html",
@@ -190,15 +249,14 @@ def _activate(request, device):
     """The new authenticator replaces any old one; recovery codes are issued afresh."""
     user = request.user
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
+        AuthenticatorDevice.objects.filter(user=user).delete()
+        device.save()
         recovery, _ = RecoveryCodeDevice.objects.get_or_create(
             user=user, defaults={"name": "Recovery codes", "confirmed": True}
         )
         codes = recovery.replace_codes()
     request.session.pop(NO_DEVICE, None)
-    otp_login(request, device)
+    _second_factor_passed(request, device)
     return codes
 
 
@@ -223,13 +281,80 @@ def _verified_or_404(request):
         raise Http404
 
 
-@require_POST
-def two_factor_new_codes(request):
+class ConfirmIdentityForm(CodeForm):
+    """The password and a current code (or a recovery code), asked again before a second
+    factor changes: a session left open on a shared computer is not enough."""
+
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["password", "otp_token"]
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields["otp_token"].widget.attrs.pop("autofocus", None)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "password" in cleaned and not self.user.check_password(cleaned["password"]):
+            self.add_error("password", "That is not your password.")
+        elif "otp_token" in cleaned and check_code(self.user, cleaned["otp_token"]) is None:
+            self.add_error(
+                "otp_token",
+                "That code is not right. Enter the newest code from your authenticator app, "
+                "or an unused recovery code.",
+            )
+        return cleaned
+
+
+CHANGES = {
+    "accounts:two_factor_replace": "Move to a new phone",
+    "accounts:two_factor_new_codes": "Make new recovery codes",
+    "accounts:two_factor_disable": "Turn off two-factor sign-in",
+}
+
+
+def _confirm_identity(request):
+    """The confirmation form for a change of second factor: (form, confirmed). A GET only
+    shows the form."""
     _verified_or_404(request)
-    recovery = recovery_codes_of(request.user)
-    if recovery is None:
+    if not user_has_device(request.user):
         raise Http404
+    form = ConfirmIdentityForm(request.user, request.POST or None)
+    return form, request.method == "POST" and form.is_valid()
+
+
+def _ask_to_confirm(request, form):
+    return render(
+        request,
+        "registration/two_factor_confirm.html",
+        {"form": form, "title": CHANGES[request.resolver_match.view_name]},
+    )
+
+
+@never_cache
+def two_factor_replace(request):
+    form, confirmed = _confirm_identity(request)
+    if not confirmed:
+        return _ask_to_confirm(request, form)
+    request.session[REAUTHENTICATED_AT] = time.time()
+    return redirect("accounts:two_factor_setup")
+
+
+@never_cache
+def two_factor_new_codes(request):
+    form, confirmed = _confirm_identity(request)
+    if not confirmed:
+        return _ask_to_confirm(request, form)
+    # Demo staff, and accounts from before recovery codes, have none yet: make their first set.
+    recovery, _ = RecoveryCodeDevice.objects.get_or_create(
+        user=request.user, defaults={"name": "Recovery codes", "confirmed": True}
+    )
     codes = recovery.replace_codes()
+    notify_factor_change(request.user, "New recovery codes were made; the old ones stopped working")
     return render(
         request,
         "registration/two_factor_codes.html",
@@ -237,24 +362,54 @@ def two_factor_new_codes(request):
     )
 
 
-@require_POST
+@never_cache
 def two_factor_disable(request):
     """Patients may turn two-factor sign-in off again; clinicians and admins may not."""
-    _verified_or_404(request)
-    user = request.user
-    if second_factor_required(user):
+    if second_factor_required(request.user):
         raise Http404
+    form, confirmed = _confirm_identity(request)
+    if not confirmed:
+        return _ask_to_confirm(request, form)
+    user = request.user
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
+        AuthenticatorDevice.objects.filter(user=user).delete()
         RecoveryCodeDevice.objects.filter(user=user).delete()
     request.session[NO_DEVICE] = True
+    notify_factor_change(user, "Two-factor sign-in was turned off")
     messages.success(request, "Two-factor sign-in is off. You can turn it on again at any time.")
     return redirect("accounts:two_factor_manage")
+
+
+def notify_factor_change(user, what):
+    """Tell the user by email that a second factor changed, so that a change they did not make
+    is noticed. No names or clinic: only what changed and when."""
+    if not user.email:
+        return
+    send_mail(
+        subject="Your TMR Clinic sign-in changed",
+        message=(
+            f"{what} on your TMR Clinic login ({timezone.now():%Y-%m-%d %H:%M} UTC).\n\n"
+            "If this was you, there is nothing to do. If it was not, contact your clinic at "
+            "once: someone may know your password.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+        fail_silently=True,
+    )
+
+
+# As Django's password-reset view does: the first visit trades the token in the address for a
+# session value and redirects to an address without it, so the token leaves the address bar,
+# the browser history and the Referer of everything the page loads.
+INVITATION_SESSION_TOKEN = "_invitation_token"  # noqa: S105 (a session key name)
+INVITATION_URL_TOKEN = "set-login"  # noqa: S105 (stands in for the token)
 
 
 @login_not_required
 @never_cache
 def invitation_accept(request, token):
+    if token == INVITATION_URL_TOKEN:
+        token = request.session.get(INVITATION_SESSION_TOKEN, "")
     invitation = find_invitation(token)
     if invitation is None or not invitation.can_be_accepted:
         return render(
@@ -265,6 +420,9 @@ def invitation_accept(request, token):
         )
     if request.user.is_authenticated:
         return render(request, "accounts/invitation_logged_in.html", status=409)
+    if request.method == "GET" and request.resolver_match.kwargs["token"] != INVITATION_URL_TOKEN:
+        request.session[INVITATION_SESSION_TOKEN] = token
+        return redirect("accounts:invitation_accept", token=INVITATION_URL_TOKEN)
     form = AcceptInvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -277,6 +435,7 @@ def invitation_accept(request, token):
             return render(
                 request, "accounts/invitation_unusable.html", {"invitation": None}, status=410
             )
+        request.session.pop(INVITATION_SESSION_TOKEN, None)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Your login is ready. A few questions about your pain now.")
         return redirect("patients:intake")

@@ -288,6 +288,7 @@ def seed_demo_pain_entries():
                 actor_id=entry.entered_by_id,
                 action=PainEntryChange.Action.CREATED,
                 values=entry_values(entry),
+                at=entry.recorded_at,
             )
             for entry in entries
         ),
@@ -299,8 +300,5 @@ def seed_demo_pain_entries():
         seeded = {entry.patient_id for entry in entries}
         PainEntry.objects.filter(patient__in=seeded).update(
             created_at=F("recorded_at"), updated_at=F("recorded_at")
-        )
-        PainEntryChange.objects.filter(entry__patient__in=seeded).update(
-            at=Subquery(PainEntry.objects.filter(pk=OuterRef("entry_id")).values("recorded_at"))
         )
     return {"pain entries": len(entries), "schedules": len(schedules)}

@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import timezone
 
+from accounts.text_checks import PlainTextMixin
 from patients.intake import PainScoreField
 from patients.models import Sensation
 
@@ -22,7 +23,7 @@ def _optional_score(label):
     )
 
 
-class PainEntryForm(forms.ModelForm):
+class PainEntryForm(PlainTextMixin, forms.ModelForm):
     """Two taps for the scores, one for Save; everything else is optional and folded away."""
 
     phantom_pain = PainScoreField(
@@ -131,7 +132,7 @@ class PainEntryForm(forms.ModelForm):
         super()._post_clean()
 
 
-class QuickPainEntryForm(forms.ModelForm):
+class QuickPainEntryForm(PlainTextMixin, forms.ModelForm):
     """The home page's three taps: the two scores and Save, recorded now. A form of its own,
     so that the entry patients send most often carries and checks nothing else."""
 

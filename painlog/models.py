@@ -252,7 +252,9 @@ class PainEntryChange(models.Model):
 
     entry = models.ForeignKey(PainEntry, on_delete=models.PROTECT, related_name="changes")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    # A default rather than auto_now_add, so that the demo's seed can write its versions with
+    # their time in the same insert: the table refuses every UPDATE (migration 0004).
+    at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=10, choices=Action)
     # The entry's values after this change (a deletion keeps the last values): the history
     # shows what changed by comparing each version with the one before it.

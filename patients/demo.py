@@ -12,8 +12,8 @@ import random
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import AuthenticatorDevice
 from accounts.roles import CLINICIANS_GROUP
 
 from .models import (
@@ -46,12 +46,17 @@ DEMO_ACCOUNTS = {
     "clinician2": ("Tomas", "Lindqvist", 1, "clinician"),
     "patient": ("Jordan", "Reyes", 0, "patient"),
     "patient2": ("Priya", "Shah", 0, "patient"),
+    # A patient of the second clinic, so that patient-to-patient tests cross clinics (issue
+    # 21): a login for an existing demo record there (names from the record).
+    "patient3": (None, None, 1, "login_for_record"),
 }
 # username: (MRN, date of birth) of the demo patients who have a login
 DEMO_PATIENT_RECORDS = {
     "patient": ("DEMO-P001", datetime.date(1971, 4, 18)),
     "patient2": ("DEMO-P002", datetime.date(1988, 9, 2)),
 }
+# username: MRN of the existing demo record a "login_for_record" account is linked to
+DEMO_RECORD_LOGINS = {"patient3": "DEMO-0001"}
 EXTRA_PATIENTS = 22
 
 _FIRST_NAMES = [
@@ -130,10 +135,36 @@ def _extra_patient_rows():
 def _demo_authenticator(user):
     """Give a demo account a confirmed TOTP device with the published demo secret."""
     key = base64.b32decode(DEMO_TOTP_SECRET).hex()
-    _, was_created = TOTPDevice.objects.get_or_create(
+    _, was_created = AuthenticatorDevice.objects.get_or_create(
         user=user, name="Demo authenticator", defaults={"key": key, "confirmed": True}
     )
     return int(was_created)
+
+
+def _logins_for_records(clinics):
+    """Give the demo records in DEMO_RECORD_LOGINS their login (the record is not changed
+    otherwise); returns how many logins were made."""
+    made = 0
+    for username, mrn in DEMO_RECORD_LOGINS.items():
+        clinic_index = DEMO_ACCOUNTS[username][2]
+        record = Patient.objects.filter(clinic=clinics[clinic_index], mrn=mrn).first()
+        if record is None or record.user_id:
+            continue
+        user, was_created = get_user_model().objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": record.first_name,
+                "last_name": record.last_name,
+                "email": f"{username}@example.org",
+            },
+        )
+        if was_created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            made += 1
+        record.user = user
+        record.save(update_fields=["user"])
+    return made
 
 
 def seed_demo_clinics():
@@ -148,6 +179,8 @@ def seed_demo_clinics():
     clinicians_group, _ = Group.objects.get_or_create(name=CLINICIANS_GROUP)
     User = get_user_model()
     for username, (first, last, clinic_index, kind) in DEMO_ACCOUNTS.items():
+        if kind == "login_for_record":
+            continue  # once the record exists, below
         user, was_created = User.objects.get_or_create(
             username=username,
             defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"},
@@ -185,6 +218,7 @@ def seed_demo_clinics():
             missing.append(Patient(clinic=clinic, **row))
     Patient.objects.bulk_create(missing)
     created["patients"] += len(missing)
+    created["accounts"] += _logins_for_records(clinics)
     created.update(seed_demo_clinical_records(clinics))
     return created
 

@@ -1,8 +1,12 @@
+import unicodedata
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
 from django.core.validators import RegexValidator
 from django.forms import inlineformset_factory
+
+from accounts.text_checks import PlainTextMixin
 
 from .models import Amputation, Level, NerveTransfer, Patient, Surgery
 
@@ -34,7 +38,7 @@ class ReasonMixin:
         )
 
 
-class PatientForm(ReasonMixin, forms.ModelForm):
+class PatientForm(PlainTextMixin, ReasonMixin, forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
@@ -79,11 +83,34 @@ class PatientForm(ReasonMixin, forms.ModelForm):
         return cleaned
 
 
+def name_key(name):
+    """A name as compared for near-duplicates: without accents, case, spaces or punctuation."""
+    decomposed = unicodedata.normalize("NFKD", name or "")
+    return "".join(char for char in decomposed.casefold() if char.isalnum())
+
+
 class NewPatientForm(PatientForm):
     invite = forms.BooleanField(label="Create an invitation link now", required=False, initial=True)
     email_invitation = forms.BooleanField(
         label="Also email the link to the patient's address", required=False
     )
+    # Shown only after the warning about a near-duplicate (issue 21).
+    different_patient = forms.BooleanField(
+        label="This is a different person from the patient named above", required=False
+    )
+
+    def near_duplicate(self, cleaned):
+        """A patient of the same clinic, born the same day, whose name reads the same once
+        accents, case, spaces and punctuation are set aside (or first and last swapped)."""
+        clinic, born = cleaned.get("clinic"), cleaned.get("date_of_birth")
+        first, last = name_key(cleaned.get("first_name")), name_key(cleaned.get("last_name"))
+        if not (clinic and born and first and last):
+            return None
+        for other in Patient.objects.filter(clinic=clinic, date_of_birth=born):
+            names = (name_key(other.first_name), name_key(other.last_name))
+            if names in ((first, last), (last, first)):
+                return other
+        return None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,10 +124,18 @@ class NewPatientForm(PatientForm):
             )
         if cleaned.get("email_invitation") and not cleaned.get("invite"):
             self.add_error("email_invitation", "Tick 'Create an invitation link now' as well.")
+        if not cleaned.get("different_patient") and (other := self.near_duplicate(cleaned)):
+            self.add_error(
+                "last_name",
+                f"{other.full_name}, born {other.date_of_birth:%Y-%m-%d}, is already registered "
+                f"at {other.clinic} (MRN {other.mrn}). If this is someone else, tick the box at "
+                "the end of the form and save again.",
+            )
+            self.helper.layout.append(Fieldset("Same name and date of birth", "different_patient"))
         return cleaned
 
 
-class ArchiveForm(forms.Form):
+class ArchiveForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(label="Reason", max_length=500)
 
 
@@ -120,7 +155,7 @@ class InvitationForm(forms.Form):
         return wanted
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(PlainTextMixin, forms.ModelForm):
     """What a patient may change themselves."""
 
     class Meta:
@@ -142,7 +177,7 @@ def _grouped(choices_by_limb, all_choices):
     ]
 
 
-class AmputationForm(ReasonMixin, forms.ModelForm):
+class AmputationForm(PlainTextMixin, ReasonMixin, forms.ModelForm):
     class Meta:
         model = Amputation
         fields = [
@@ -169,7 +204,7 @@ class AmputationForm(ReasonMixin, forms.ModelForm):
         )
 
 
-class SurgeryForm(ReasonMixin, forms.ModelForm):
+class SurgeryForm(PlainTextMixin, ReasonMixin, forms.ModelForm):
     class Meta:
         model = Surgery
         fields = ["amputation", "procedure", "date", "surgeon", "facility", "notes"]
@@ -196,7 +231,7 @@ class SurgeryForm(ReasonMixin, forms.ModelForm):
         )
 
 
-class NerveTransferForm(forms.ModelForm):
+class NerveTransferForm(PlainTextMixin, forms.ModelForm):
     class Meta:
         model = NerveTransfer
         fields = ["nerve", "target", "note"]

@@ -15,6 +15,8 @@ from django import forms
 from django.forms.boundfield import BoundField
 from django.utils.html import format_html
 
+from accounts.text_checks import PlainTextMixin
+
 from .models import Intake, LimbLost, ProsthesisUse
 
 PAIN_SCORES = [(score, str(score)) for score in range(11)]
@@ -106,7 +108,7 @@ def _too_long(limit):
     }
 
 
-class StepForm(forms.ModelForm):
+class StepForm(PlainTextMixin, forms.ModelForm):
     """What every step form shares: messages come from the server, the layout from the class."""
 
     # All messages come from the server, in the same place and words, rather than from

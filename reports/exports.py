@@ -26,8 +26,9 @@ HMAC of the id under CLINIC_PSEUDONYM_KEY, the same in every export so rows link
 reversible by anyone without the key. Dates of entries and surgery remain (a limited data set,
 not a HIPAA Safe Harbor one).
 
-Every text cell starting with = + - @ tab or CR gets a leading ' (OWASP CSV injection); numbers
-are written as numbers. UTF-8 with a BOM, so that Excel reads accents correctly.
+Every text cell that starts with anything but a letter or a digit (= + - @ ; | tab, CR, their
+full-width forms, and the rest) gets a leading ' (OWASP CSV injection); numbers are written as
+numbers. UTF-8 with a BOM, so that Excel reads accents correctly.
 """
 
 import csv
@@ -48,7 +49,6 @@ from .research import for_research
 logger = logging.getLogger(__name__)
 
 ROWS_PER_CHUNK = 2000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # At most this many exports per user in a window, counted in the configured cache (shared
 # between workers once CACHES points at a shared backend).
 EXPORTS_PER_WINDOW = 30
@@ -70,7 +70,10 @@ def safe_cell(value):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    # Spreadsheets read formulas after = + - @, and after ; | or a full-width ＝＋－＠ in some
+    # locales and versions: rather than list them, any text that does not start with a letter
+    # or a digit is defused.
+    if isinstance(value, str) and value and not value[0].isalnum():
         return "'" + value
     return value
 

@@ -4,6 +4,7 @@ still shows."""
 from django import forms
 from django.db.models import Q
 
+from accounts.text_checks import PlainTextMixin
 from painlog import outcomes
 from patients.forms import DATE_INPUT
 from patients.models import Clinic, Level, Limb, Procedure
@@ -178,7 +179,7 @@ class DashboardForm(forms.Form):
         return key, known + sorted(unknown, key=_by_name)
 
 
-class FlagReviewForm(forms.Form):
+class FlagReviewForm(PlainTextMixin, forms.Form):
     note = forms.CharField(
         label="Note (optional)",
         required=False,

@@ -18,8 +18,9 @@ def pseudonym(patient_pk):
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:12]
 
 
-# Left out of research exports, and what replaces them.
-IDENTIFYING = {"mrn", "last_name", "first_name", "date_of_birth", "note"}
+# Left out of research exports: identifiers, and every text a patient or clinician typed (a
+# note or a medicine's name can name a person, a place, a date).
+IDENTIFYING = {"mrn", "last_name", "first_name", "date_of_birth", "note", "medicine_taken"}
 
 
 def for_research(header, rows):

@@ -14,9 +14,9 @@ from django.contrib.auth.models import Group
 from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import settings as hypothesis_settings
 
+from accounts.models import AuthenticatorDevice
 from accounts.roles import CLINICIANS_GROUP
 from patients.models import Clinic, Patient
 from tests.seeded_demo import take_snapshot
@@ -74,9 +74,11 @@ def private_cache(settings):
 def pass_the_second_factor(client, user):
     """Mark the client's session as if the user, just logged in, had entered their
     authenticator's code: staff and clinicians get a confirmed device if they have none."""
-    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+    device = AuthenticatorDevice.objects.devices_for_user(user, confirmed=True).first()
     if device is None and (user.is_staff or user.groups.filter(name=CLINICIANS_GROUP).exists()):
-        device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+        device = AuthenticatorDevice.objects.create(
+            user=user, name="Test authenticator", confirmed=True
+        )
     if device is not None:
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id

@@ -32,6 +32,7 @@ SECRET_KEY = "deploy-test-" + "Zq7pL2vX9w" * 6
 # Production refuses to start without its other two keys, or with one key for two purposes.
 PSEUDONYM_KEY = "deploy-test-pseudonyms-" + "Hc4tW8mR2k" * 5
 RECOVERY_CODE_KEY = "deploy-test-recovery-codes-" + "Vn6yB3jQ5s" * 5
+OTP_KEY = "deploy-test-authenticator-seeds-" + "Pw2xR8kD4m" * 5
 DEMO_PASSWORD = "tmrdemo123"
 CLINIC_HOST = "clinic.example.org"
 # Servers the tests start listen on loopback ports in this range.
@@ -135,8 +136,11 @@ def production_environment(database_url, **changes):
         DJANGO_SECRET_KEY=SECRET_KEY,
         CLINIC_PSEUDONYM_KEY=PSEUDONYM_KEY,
         CLINIC_RECOVERY_CODE_KEY=RECOVERY_CODE_KEY,
+        CLINIC_OTP_KEY=OTP_KEY,
         DJANGO_ALLOWED_HOSTS=f"{CLINIC_HOST},127.0.0.1",
         DATABASE_URL=database_url,
+        # Production refuses to start without SMTP (issue 21); nothing here sends mail.
+        EMAIL_HOST="smtp.invalid",
         **changes,
     )
 

@@ -7,8 +7,8 @@ from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import AuthenticatorDevice
 from tests.conftest import PASSWORD, current_code
 
 
@@ -27,7 +27,7 @@ def test_patient_logs_in_and_lands_on_their_pain_log(client, patient):
 
 
 def test_clinician_logs_in_and_lands_on_the_dashboard(client, clinician):
-    device = TOTPDevice.objects.create(user=clinician, name="phone", confirmed=True)
+    device = AuthenticatorDevice.objects.create(user=clinician, name="phone", confirmed=True)
     response = client.post(
         reverse("login"), {"username": "alice", "password": PASSWORD}, follow=True
     )

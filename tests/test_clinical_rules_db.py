@@ -378,8 +378,13 @@ def test_an_amputation_loaded_after_transfers_of_the_other_limb_is_refused(patie
 # every migration, so a later migration that drops the triggers, or rebuilds one of their tables
 # on SQLite (which drops the triggers on it), and does not reinstall them fails here.
 
-# patients/migrations/0005_access_log.py: the access log is append-only.
-OTHER_TRIGGERS = {"access_event_append_only": "patients_accessevent"}
+# patients/migrations/0005_access_log.py: the access log is append-only; 0008 and painlog's 0004:
+# the record history and the pain-entry versions too (issue 21).
+OTHER_TRIGGERS = {
+    "access_event_append_only": "patients_accessevent",
+    "record_change_append_only": "patients_recordchange",
+    "pain_entry_change_append_only": "painlog_painentrychange",
+}
 
 
 def installed_triggers():

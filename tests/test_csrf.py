@@ -36,7 +36,7 @@ ANONYMOUS = {
 PATIENT = {
     "logout", "password_change", "password_change_done", "accounts:two_factor_manage",
     "accounts:two_factor_verify", "accounts:two_factor_setup", "accounts:two_factor_new_codes",
-    "accounts:two_factor_disable",
+    "accounts:two_factor_disable", "accounts:two_factor_replace",
     "painlog:home", "painlog:new", "painlog:edit", "painlog:delete", "patients:my_record",
     "patients:my_contact_edit", "patients:intake", "patients:intake_step",
 }  # fmt: skip

@@ -221,9 +221,10 @@ def test_saving_an_entry_costs_a_fixed_number_of_queries(
     client, patient, django_assert_num_queries
 ):
     client.force_login(patient.user)
-    # session, user, the patient record with the role check in the same query; then in one
-    # transaction (a savepoint inside the test's own): insert the entry, its first version
-    with django_assert_num_queries(7):
+    # session, user, the role (decided on every request, issue 21), the patient record with the
+    # role check in the same query; then in one transaction (a savepoint inside the test's
+    # own): insert the entry, its first version
+    with django_assert_num_queries(8):
         client.post(NEW, three_taps())
 
 
@@ -331,7 +332,8 @@ def test_the_home_page_form_costs_a_fixed_number_of_queries(
     client, patient, django_assert_num_queries
 ):
     client.force_login(patient.user)
-    # session, user, the patient record with the role check; then in one transaction (a
-    # savepoint inside the test's own): insert the entry, insert its first version
-    with django_assert_num_queries(7):
+    # session, user, the role (decided on every request, issue 21), the patient record with the
+    # role check; then in one transaction (a savepoint inside the test's own): insert the
+    # entry, insert its first version
+    with django_assert_num_queries(8):
         quick(client, phantom_pain=2, residual_pain=2)

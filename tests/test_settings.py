@@ -15,20 +15,25 @@ REPO = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "k3y-" + "x7Qa9" * 12
 GOOD_PSEUDONYM_KEY = "ps3udo-" + "Rt5mW" * 12
 GOOD_RECOVERY_CODE_KEY = "rec0very-" + "Jd8nK" * 12
+GOOD_OTP_KEY = "0tp-seeds-" + "Hq4cZ" * 12
 
 PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": GOOD_SECRET,
     "CLINIC_PSEUDONYM_KEY": GOOD_PSEUDONYM_KEY,
     "CLINIC_RECOVERY_CODE_KEY": GOOD_RECOVERY_CODE_KEY,
+    "CLINIC_OTP_KEY": GOOD_OTP_KEY,
     "DJANGO_ALLOWED_HOSTS": "clinic.example.org",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://clinic.example.org",
+    "EMAIL_HOST": "smtp.example.org",
 }
 
 
 def run_manage(*args, **env):
     """Run manage.py in a fresh interpreter, so settings are read from this environment."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLINIC_"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CLINIC_", "EMAIL_"))
+    }
     clean.pop("DATABASE_URL", None)
     clean.update(env)
     return subprocess.run(
@@ -139,6 +144,8 @@ def test_laptop_defaults_start_with_debug_on():
         ({"DATABASE_URL": "mysql://x@y/z"}, "DATABASE_URL"),
         ({"DJANGO_CSRF_TRUSTED_ORIGINS": "clinic.example.org"}, "DJANGO_CSRF_TRUSTED_ORIGINS"),
         ({"DJANGO_HSTS_SECONDS": "a year"}, "DJANGO_HSTS_SECONDS"),
+        ({"EMAIL_HOST": ""}, "EMAIL_HOST"),
+        ({"DJANGO_TRUSTED_PROXIES": "nginx.internal"}, "DJANGO_TRUSTED_PROXIES"),
     ],
 )
 def test_production_refuses_to_start_on_a_bad_value_and_names_it(change, named):

@@ -13,9 +13,8 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import RecoveryCode, RecoveryCodeDevice
+from accounts.models import AuthenticatorDevice, RecoveryCode, RecoveryCodeDevice
 from tests.conftest import PASSWORD, current_code
 
 VERIFY = reverse("accounts:two_factor_verify")
@@ -27,13 +26,19 @@ def later(seconds):
     return time_machine.travel(time.time() + seconds, tick=False)
 
 
+def shown_secret(page):
+    """The key the setup page shows for typing by hand, without its spaces."""
+    shown = re.search(rb'class="otp-secret">([A-Z2-7 ]+)<', page.content).group(1)
+    return shown.replace(b" ", b"").decode()
+
+
 def password_login(client, username, next_url=None):
     url = reverse("login") + (f"?next={next_url}" if next_url else "")
     return client.post(url, {"username": username, "password": PASSWORD}, follow=True)
 
 
 def authenticator(user):
-    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    return AuthenticatorDevice.objects.create(user=user, name="phone", confirmed=True)
 
 
 def test_a_clinician_without_an_authenticator_must_set_one_up_before_anything(client, clinician):
@@ -47,20 +52,20 @@ def test_setting_up_an_authenticator_confirms_it_and_shows_recovery_codes_once(c
     password_login(client, "alice")
     page = client.get(SETUP + "?next=/dashboard/")
     assert b"QR code for your authenticator app" in page.content
-    device = TOTPDevice.objects.get(user=clinician, confirmed=False)
-    # The key shown for typing by hand is this device's secret.
-    shown = re.search(rb'class="otp-secret">([A-Z2-7 ]+)<', page.content).group(1)
-    assert shown.replace(b" ", b"").decode() == base64.b32encode(device.bin_key).decode()
+    # Opening the page stores nothing (issue 21): the new seed waits, encrypted, in the session.
+    assert not AuthenticatorDevice.objects.exists()
+    secret = shown_secret(page)
+    assert shown_secret(client.get(SETUP)) == secret
 
     wrong = client.post(SETUP, {"otp_token": "000000", "next": "/dashboard/"})
     assert "does not match" in wrong.context["form"].errors["otp_token"][0]
-    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert not AuthenticatorDevice.objects.exists()
 
-    with later(60):  # past the pause that follows a wrong code
-        done = client.post(SETUP, {"otp_token": current_code(device), "next": "/dashboard/"})
+    done = client.post(SETUP, {"otp_token": current_code(secret=secret), "next": "/dashboard/"})
     codes = re.findall(rb"<code>([2-9A-Z]{5}-[2-9A-Z]{5})</code>", done.content)
     assert len(codes) == 10
-    assert TOTPDevice.objects.get(pk=device.pk).confirmed
+    device = AuthenticatorDevice.objects.get(user=clinician)
+    assert device.confirmed and base64.b32encode(device.bin_key).decode() == secret
     # Stored only as HMACs: no code appears in the table.
     stored = set(RecoveryCode.objects.values_list("code_hash", flat=True))
     assert len(stored) == 10
@@ -133,25 +138,32 @@ def test_a_patient_may_sign_in_with_a_password_only(client, patient):
 def test_a_patient_may_turn_two_factor_on_and_off(client, patient):
     password_login(client, "pat")
     assert b"Off: you sign in with your password only" in client.get(MANAGE).content
-    client.get(SETUP)
-    device = TOTPDevice.objects.get(user=patient.user)
-    client.post(SETUP, {"otp_token": current_code(device)})
-    assert TOTPDevice.objects.get(user=patient.user).confirmed
+    secret = shown_secret(client.get(SETUP))
+    client.post(SETUP, {"otp_token": current_code(secret=secret)})
+    device = AuthenticatorDevice.objects.get(user=patient.user)
+    assert device.confirmed
 
     again = Client()
     response = password_login(again, "pat")
     assert response.redirect_chain[-1][0].startswith(VERIFY)
 
-    off = client.post(reverse("accounts:two_factor_disable"), follow=True)
+    # Turning it off asks for the password and a current code (issue 21).
+    assert not client.post(reverse("accounts:two_factor_disable")).context["form"].is_valid()
+    with later(31):
+        off = client.post(
+            reverse("accounts:two_factor_disable"),
+            {"password": PASSWORD, "otp_token": current_code(device)},
+            follow=True,
+        )
     assert b"Two-factor sign-in is off" in off.content
-    assert not TOTPDevice.objects.filter(user=patient.user).exists()
+    assert not AuthenticatorDevice.objects.filter(user=patient.user).exists()
     assert not RecoveryCodeDevice.objects.filter(user=patient.user).exists()
 
 
 def test_a_clinician_cannot_turn_two_factor_off(client, clinician):
     client.force_login(clinician)
     assert client.post(reverse("accounts:two_factor_disable")).status_code == 404
-    assert TOTPDevice.objects.filter(user=clinician, confirmed=True).exists()
+    assert AuthenticatorDevice.objects.filter(user=clinician, confirmed=True).exists()
 
 
 def test_changing_the_second_factor_needs_a_verified_session(client, clinician):
@@ -161,14 +173,16 @@ def test_changing_the_second_factor_needs_a_verified_session(client, clinician):
     password_login(client, "alice")
     assert client.get(SETUP)["Location"].startswith(VERIFY)
     assert client.post(reverse("accounts:two_factor_new_codes"))["Location"].startswith(VERIFY)
-    assert TOTPDevice.objects.filter(user=clinician).count() == 1
+    assert AuthenticatorDevice.objects.filter(user=clinician).count() == 1
 
 
 def test_new_recovery_codes_replace_the_old_ones(client, clinician):
     client.force_login(clinician)
     recovery = RecoveryCodeDevice.objects.create(user=clinician, name="codes", confirmed=True)
     old = recovery.replace_codes()
-    response = client.post(reverse("accounts:two_factor_new_codes"))
+    response = client.post(
+        reverse("accounts:two_factor_new_codes"), {"password": PASSWORD, "otp_token": old[1]}
+    )
     assert b"your old codes no longer work" in response.content
     assert not recovery.verify_token(old[0])
 

@@ -19,6 +19,8 @@ import time
 import traceback
 import uuid
 
+from accounts.bearer_paths import redact_path
+
 _request_id = contextvars.ContextVar("request_id", default=None)
 _user_id = contextvars.ContextVar("user_id", default=None)
 
@@ -70,7 +72,7 @@ class RequestLogMiddleware:
                 "request",
                 extra={
                     "method": request.method,
-                    "path": request.path,
+                    "path": redact_path(request.path),
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },
@@ -98,6 +100,15 @@ class RequestContextFilter(logging.Filter):
     being served, or from the request Django attaches to its own records."""
 
     def filter(self, record):
+        # Django's own lines quote the path ("Not Found: /invite/<token>/", runserver's request
+        # line): the tokens in it are replaced before any handler sees the record.
+        if isinstance(record.msg, str):
+            record.msg = redact_path(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_path(arg) for arg in record.args)
+        for field in ("path",):
+            if hasattr(record, field):
+                setattr(record, field, redact_path(getattr(record, field)))
         request = getattr(record, "request", None)
         if getattr(record, "request_id", None) is None:
             record.request_id = _request_id.get() or getattr(request, "request_id", None)

@@ -2,12 +2,13 @@
 TMR Clinic settings, driven by environment variables.
 
 A laptop needs none of them (SQLite, DEBUG on). A real deployment sets DJANGO_DEBUG=0, its
-three keys (DJANGO_SECRET_KEY, CLINIC_PSEUDONYM_KEY, CLINIC_RECOVERY_CODE_KEY),
-DJANGO_ALLOWED_HOSTS and DATABASE_URL; with DEBUG off the app refuses to start without the keys
-and the hosts. Every bad value stops the start with a message naming the variable, because a
-silently ignored setting is how PHI ends up on plain HTTP.
+four keys (DJANGO_SECRET_KEY, CLINIC_PSEUDONYM_KEY, CLINIC_RECOVERY_CODE_KEY, CLINIC_OTP_KEY),
+DJANGO_ALLOWED_HOSTS, DATABASE_URL and EMAIL_HOST; with DEBUG off the app refuses to start
+without the keys, the hosts and the mail server. Every bad value stops the start with a message
+naming the variable, because a silently ignored setting is how PHI ends up on plain HTTP.
 """
 
+import ipaddress
 import itertools
 import os
 import zoneinfo
@@ -121,15 +122,17 @@ def clinic_time_zone(name, default):
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
-# Three keys, each from its own variable, so that each can be rotated without breaking what the
+# Four keys, each from its own variable, so that each can be rotated without breaking what the
 # others protect (README, "Keys and rotation"): Django's SECRET_KEY signs sessions and
 # password-reset links; CLINIC_RECOVERY_CODE_KEY keys the stored two-factor recovery codes;
-# CLINIC_PSEUDONYM_KEY keys the research exports' pseudonyms. Their laptop values are public, so
+# CLINIC_PSEUDONYM_KEY keys the research exports' pseudonyms; CLINIC_OTP_KEY encrypts the
+# authenticator seeds (accounts/otp_keys.py). Their laptop values are public, so
 # production refuses them, and refuses one key serving two purposes.
 _LAPTOP_KEYS = {
     "DJANGO_SECRET_KEY": "dev-only-not-secret-tmrclinic-laptop-key-never-use-in-production-0123",
     "CLINIC_PSEUDONYM_KEY": "dev-only-not-secret-tmrclinic-laptop-pseudonyms-never-in-production",
     "CLINIC_RECOVERY_CODE_KEY": "dev-only-not-secret-tmrclinic-laptop-recovery-codes-never-in-prod",
+    "CLINIC_OTP_KEY": "dev-only-not-secret-tmrclinic-laptop-authenticator-seeds-never-in-prod",
 }
 _MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
 
@@ -176,11 +179,16 @@ CLINIC_RECOVERY_CODE_KEY = env_key("CLINIC_RECOVERY_CODE_KEY")
 # Codes stored under these still verify (and are used up); new codes are stored under the
 # current key. An upgrade from a version that keyed them with SECRET_KEY lists that key here.
 CLINIC_RECOVERY_CODE_KEY_FALLBACKS = env_key_fallbacks("CLINIC_RECOVERY_CODE_KEY_FALLBACKS")
+# Authenticator seeds are encrypted under this key; seeds encrypted under a fallback still
+# decrypt until `manage.py rotate_otp_key` has re-encrypted them under the current key.
+CLINIC_OTP_KEY = env_key("CLINIC_OTP_KEY")
+CLINIC_OTP_KEY_FALLBACKS = env_key_fallbacks("CLINIC_OTP_KEY_FALLBACKS")
 if not DEBUG:
     _current_keys = {
         "DJANGO_SECRET_KEY": SECRET_KEY,
         "CLINIC_PSEUDONYM_KEY": CLINIC_PSEUDONYM_KEY,
         "CLINIC_RECOVERY_CODE_KEY": CLINIC_RECOVERY_CODE_KEY,
+        "CLINIC_OTP_KEY": CLINIC_OTP_KEY,
     }
     for (_name, _key), (_other_name, _other_key) in itertools.combinations(
         _current_keys.items(), 2
@@ -217,8 +225,9 @@ INSTALLED_APPS = [
     "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
+    # Authenticator apps are accounts.AuthenticatorDevice (seeds encrypted), not django-otp's
+    # TOTP plugin, which stores them in clear (its rows are moved by accounts migration 0002).
     "django_otp",
-    "django_otp.plugins.otp_totp",
     "axes",
     "csp",
     "accounts",
@@ -228,6 +237,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers from a sender that is not a configured proxy are dropped.
+    "accounts.middleware.ProxyHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Request id and user id on every log line, one summary line per request (no PHI).
     "tmrclinic.request_log.RequestLogMiddleware",
@@ -248,6 +259,8 @@ MIDDLEWARE = [
     "accounts.middleware.PrivatePagesMiddleware",
     "accounts.middleware.RateLimitMiddleware",
     "patients.middleware.RefusalLogMiddleware",
+    # One access-log line for every page that shows patient data to clinic staff.
+    "patients.middleware.AccessLogMiddleware",
     "accounts.middleware.AdminQueryGuardMiddleware",
     # Last: it answers locked-out logins with the lockout page.
     "axes.middleware.AxesMiddleware",
@@ -255,7 +268,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Production serves its collected, hashed static files itself; runserver does it on a laptop.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "tmrclinic.urls"
 WSGI_APPLICATION = "tmrclinic.wsgi.application"
@@ -303,6 +316,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# A password-reset link is a bearer token sent by email: it works for an hour, not Django's 3 days.
+PASSWORD_RESET_TIMEOUT = 60 * 60
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -321,11 +336,22 @@ CLINIC_IDLE_MINUTES_PATIENT = env_int("CLINIC_IDLE_MINUTES_PATIENT", 60, minimum
 # patients. Failed codes slow down exponentially (django-otp's throttling).
 OTP_TOTP_ISSUER = "TMR Clinic"
 OTP_TOTP_THROTTLE_FACTOR = 1
+# django-otp's admin pages (of any device plugin installed later) never show seeds or QR codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-# Lockout (django-axes): five wrong passwords for one username from one address lock that pair
-# for 15 minutes; counted in the database, so every app server sees them. Keyed on the pair,
-# not the address alone, so one attacker cannot lock out a whole clinic behind one NAT.
-AXES_FAILURE_LIMIT = env_int("CLINIC_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+# Password guessing is slowed down, not locked out (accounts/slowdown.py): after 3 wrong
+# passwords for an account (from any address), or 20 from an address (for any account), each
+# further one doubles the wait before the next try, up to CLINIC_LOGIN_LONGEST_WAIT seconds.
+CLINIC_LOGIN_FREE_FAILURES = {
+    "account": env_int("CLINIC_LOGIN_FREE_FAILURES_ACCOUNT", 3, minimum=1),
+    "address": env_int("CLINIC_LOGIN_FREE_FAILURES_ADDRESS", 20, minimum=1),
+}
+CLINIC_LOGIN_LONGEST_WAIT = env_int("CLINIC_LOGIN_LONGEST_WAIT", 60, minimum=1, maximum=900)
+# The hard block (django-axes) only far above what a person types: 50 wrong passwords for one
+# username from one address lock that pair for 15 minutes (with the slow-down, reaching it
+# takes most of an hour); counted in the database, so every app server sees them. Keyed on the
+# pair, not the address alone, so one attacker cannot lock out a whole clinic behind one NAT.
+AXES_FAILURE_LIMIT = env_int("CLINIC_LOGIN_FAILURE_LIMIT", 50, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("CLINIC_LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -360,8 +386,16 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Email: printed to the console unless an SMTP host is configured.
+# Email: an SMTP host in production, printed to the console on a laptop. With DEBUG off the app
+# refuses to start without one: a console backend would print live password-reset and
+# invitation links, with the patient's name and clinic, into the log stream.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+if not EMAIL_HOST and not DEBUG:
+    raise ImproperlyConfigured(
+        "EMAIL_HOST must be set when DJANGO_DEBUG is off (with EMAIL_PORT, EMAIL_HOST_USER, "
+        "EMAIL_HOST_PASSWORD and DEFAULT_FROM_EMAIL as needed): without it, password-reset and "
+        "invitation emails would be printed to the log instead of sent."
+    )
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
@@ -384,9 +418,33 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-# TLS ends at the reverse proxy, which must overwrite this header on every request, and append
-# the client's address to X-Forwarded-For (the last hop is then the one the proxy saw).
+# TLS ends at the reverse proxy, which must overwrite X-Forwarded-Proto on every request and
+# set X-Forwarded-For to the client's address. Those headers are believed only from the proxies
+# listed in DJANGO_TRUSTED_PROXIES (addresses or networks; default: this host only, where the
+# proxy of a one-server install runs); from any other sender they are dropped before any code
+# reads them (accounts.middleware.ProxyHeadersMiddleware), so a forged address never reaches
+# the access log, the lockouts or the rate limits.
 CLINIC_TRUST_X_FORWARDED_FOR = env_bool("DJANGO_BEHIND_PROXY", not DEBUG)
+
+
+def env_networks(name, default):
+    networks = []
+    for value in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(value, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks such as '10.0.0.10' or "
+                f"'10.0.0.0/24', not {value!r}."
+            ) from None
+    return networks
+
+
+CLINIC_TRUSTED_PROXIES = (
+    env_networks("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+    if CLINIC_TRUST_X_FORWARDED_FOR
+    else []
+)
 if CLINIC_TRUST_X_FORWARDED_FOR:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -432,9 +490,11 @@ else:
 # Requests per address per window on the endpoints that guess-and-retry attacks target;
 # (count, seconds). accounts.middleware.RateLimitMiddleware applies them by URL name.
 CLINIC_RATE_LIMITS = {
-    "login": (env_int("CLINIC_LOGIN_RATE", 30, minimum=1), 10 * 60),
-    "admin:login": (env_int("CLINIC_LOGIN_RATE", 30, minimum=1), 10 * 60),
-    "accounts:two_factor_verify": (env_int("CLINIC_LOGIN_RATE", 30, minimum=1), 10 * 60),
+    # Login posts per address: far above a hospital's busiest hour behind one NAT address; the
+    # slow-down does the everyday work (accounts/slowdown.py).
+    "login": (env_int("CLINIC_LOGIN_RATE", 300, minimum=1), 10 * 60),
+    "admin:login": (env_int("CLINIC_LOGIN_RATE", 300, minimum=1), 10 * 60),
+    "accounts:two_factor_verify": (env_int("CLINIC_LOGIN_RATE", 300, minimum=1), 10 * 60),
     "password_reset": (env_int("CLINIC_PASSWORD_RESET_RATE", 5, minimum=1), 60 * 60),
     "password_reset_confirm": (env_int("CLINIC_PASSWORD_RESET_RATE", 5, minimum=1) * 4, 60 * 60),
     "accounts:invitation_accept": (env_int("CLINIC_INVITATION_RATE", 20, minimum=1), 60 * 60),

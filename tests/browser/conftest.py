@@ -101,11 +101,13 @@ def screenshot(page, name, *, full_page=True):
 def confirm_totp_device(user):
     """Give a clinician or admin the confirmed authenticator that two-factor asks for (the
     demo staff have one already)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from accounts.models import AuthenticatorDevice
 
-    return TOTPDevice.objects.filter(
+    return AuthenticatorDevice.objects.filter(
         user=user, confirmed=True
-    ).first() or TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+    ).first() or AuthenticatorDevice.objects.create(
+        user=user, name="Test authenticator", confirmed=True
+    )
 
 
 def current_totp_code(username):
@@ -113,9 +115,10 @@ def current_totp_code(username):
     per device, so a second login within 30 seconds takes the next step's code (inside its
     tolerance) or waits for it."""
     from django_otp.oath import totp
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    from accounts.models import AuthenticatorDevice
+
+    device = AuthenticatorDevice.objects.filter(user__username=username, confirmed=True).first()
     assert device is not None, f"{username} is asked for a one-time code but has no device"
     while True:
         step_now = int(time.time() - device.t0) // device.step + device.drift
