@@ -180,27 +180,41 @@ class PainChart:
 def patient_chart(patient, amputations=None, *, intake=None, range_key=None, for_patient=True):
     """A patient's chart over a time range (chart_data.RANGES; by default the shortest that
     shows the month before their first TMR surgery), with weekly means, each day's values
-    faint, their amputations and surgeries marked, and a sentence comparing this week with
-    the pre-surgery baseline of painlog.outcomes. One query for the entries, as tuples; the
-    amputations (with surgeries) and the intake are the caller's when it has them."""
-    today = timezone.localdate()
-    tz = timezone.get_current_timezone()
+    faint, their surgeries marked, and a sentence comparing this week with the pre-surgery
+    baseline of painlog.outcomes. One query for the entries, as tuples; the amputations (with
+    surgeries) and the intake are the caller's when it has them."""
     if amputations is None:
         amputations = patient.amputations_with_surgeries()
-    surgeries = [s for a in amputations for s in a.surgery_list]
+    readings = patient_readings(patient)
+    outcome = outcomes.patient_outcome(
+        readings=chart_data.outcome_readings(readings),
+        surgeries=[s for a in amputations for s in a.surgery_list],
+        intake=intake,
+        today=timezone.localdate(),
+    )
+    return progress_chart(
+        readings, amputations, outcome, range_key=range_key, for_patient=for_patient
+    )
+
+
+def patient_readings(patient):
+    """The patient's live entries as chart_data.Readings, oldest first, in one query that
+    builds no model instances."""
     entries = (
         PainEntry.objects.live()
         .filter(patient=patient)
         .order_by("recorded_at")
         .values_list("recorded_at", "phantom_pain", "residual_pain")
     )
-    readings = chart_data.readings_of(entries, tz)
-    outcome = outcomes.patient_outcome(
-        readings=chart_data.outcome_readings(readings),
-        surgeries=surgeries,
-        intake=intake,
-        today=today,
-    )
+    return chart_data.readings_of(entries, timezone.get_current_timezone())
+
+
+def progress_chart(readings, amputations, outcome, *, range_key=None, for_patient, ranges=True):
+    """The chart of patient_chart() from what the caller has fetched: readings (patient_readings),
+    amputations with their surgery_list, and the PatientOutcome of those readings. A range_key
+    that is not one of chart_data.RANGE_KEYS gets the default; ranges=False leaves out the
+    links (a printed page)."""
+    today = timezone.localdate()
     if range_key not in chart_data.RANGE_KEYS:
         range_key = chart_data.default_range(today, outcome.day_zero)
     earliest = readings[0].day if readings else today
@@ -209,20 +223,15 @@ def patient_chart(patient, amputations=None, *, intake=None, range_key=None, for
             earliest, outcome.day_zero + datetime.timedelta(days=outcomes.BASELINE_FIRST_DAY)
         )
     first_day = chart_data.range_start(range_key, today, earliest)
-    events = [(s.date, s.get_procedure_display()) for s in surgeries]
-    events += [(a.date, f"Amputation ({a.limb_label})") for a in amputations]
-    chart = pain_chart(
-        readings,
-        events=[event for event in events if event[0] >= first_day],
-        start=first_day,
-        end=today,
-        weekly=True,
-        tz=tz,
-    )
+    # Surgeries before the range are pinned to its edge with their date; amputations, often
+    # years before, only when they fall inside.
+    events = [(s.date, s.get_procedure_display()) for a in amputations for s in a.surgery_list]
+    events += [(a.date, f"Amputation ({a.limb_label})") for a in amputations if a.date >= first_day]
+    chart = pain_chart(readings, events=events, start=first_day, end=today, weekly=True)
     return dataclasses.replace(
         chart,
         headline=chart_data.progress_sentences(readings, outcome, today, for_patient=for_patient),
-        ranges=chart_data.range_choices(range_key),
+        ranges=chart_data.range_choices(range_key) if ranges else (),
         selected_range=range_key,
     )
 

@@ -43,6 +43,13 @@ def home(request):
 
 
 @never_cache
+def clinic_contact(request):
+    """ "Contact my clinic": the patient's clinic's phone, email and address (set in the admin)."""
+    patient = own_patient_record(request.user)
+    return render(request, "painlog/clinic_contact.html", {"clinic": patient.clinic})
+
+
+@never_cache
 def entry_new(request):
     patient = own_patient_record(request.user)
     return _entry_form(request, patient, PainEntry(patient=patient, source=Source.PATIENT))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import summary, views
 
 app_name = "reports"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("patients/<int:pk>/", views.patient_pain, name="patient_pain"),
     path("patients/<int:pk>/fhir.json", views.patient_bundle, name="patient_fhir"),
+    path("patients/<int:pk>/summary/", summary.visit_summary, name="visit_summary"),
     path("outcomes/", views.cohort_outcomes, name="cohort_outcomes"),
     path("export/entries.csv", views.export_entries, name="export_entries"),
     path("export/outcomes.csv", views.export_outcomes, name="export_outcomes"),
