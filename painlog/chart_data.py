@@ -164,6 +164,14 @@ def span_label(first, last):
     return f"{opening} to {date_label(last)}"
 
 
+def week_label(first, last):
+    """A week as a table row names it: "9–15 Jun 2026", "26 May–1 Jun 2026"."""
+    if first.month == last.month and first.year == last.year:
+        return f"{first.day}–{dateformat.format(last, 'j M Y')}"
+    opening = dateformat.format(first, "j M") if first.year == last.year else date_label(first)
+    return f"{opening}–{date_label(last)}"
+
+
 def _means(readings):
     """Phantom and residual means, as text: 6.5, or 7 rather than 7.0."""
     count = len(readings)

@@ -131,7 +131,7 @@ class TableRow:
 
 @dataclass(frozen=True)
 class WeekRow:
-    label: str  # "24 to 30 Nov 2026"
+    label: str  # "24–30 Nov 2026"
     phantom_mean: str  # as printed, "" for a week without entries
     residual_mean: str
     count: int
@@ -269,7 +269,8 @@ def pain_chart(entries, *, events=(), start=None, end=None, weekly=False, tz=Non
     plot_bottom = plot_top + PLOT_HEIGHT
 
     def y_at(value):
-        return round(plot_top + (PAIN_MAX - value) / PAIN_MAX * PLOT_HEIGHT, 1)
+        # float: a Fraction would print as "1951/10", which no SVG reader takes for a number.
+        return round(plot_top + (PAIN_MAX - float(value)) / PAIN_MAX * PLOT_HEIGHT, 1)
 
     def at_noon(day, mean):
         return Point(x_at((day - first_day).days + 0.5), y_at(mean), day, float(mean))
@@ -347,7 +348,7 @@ def _week_rows(weeks):
     for phantom, residual in zip(weeks["phantom"], weeks["residual"], strict=True):
         rows.append(
             WeekRow(
-                label=span_label(phantom.first_day, phantom.last_day),
+                label=chart_data.week_label(phantom.first_day, phantom.last_day),
                 phantom_mean=shown_mean(phantom.mean) if phantom.count else "",
                 residual_mean=shown_mean(residual.mean) if residual.count else "",
                 count=phantom.count,

@@ -179,6 +179,22 @@ def test_weekly_points_sit_in_the_middle_of_their_week():
     assert chart.series[0].weekly[0].y == 16 + (10 - 5) * 22
 
 
+def test_weekly_means_of_thirds_are_drawn_at_decimal_coordinates():
+    # (1 + 2 + 2) / 3 and (5 + 5 + 6) / 3: exact fractions, drawn as plain numbers.
+    entries = [entry(at(day), score, score) for day, score in ((1, 1), (2, 2), (3, 2))]
+    entries += [entry(at(day), score, score) for day, score in ((8, 5), (9, 5), (10, 6))]
+    chart = weekly_chart(entries)
+    svg = main_svg(render(chart))
+    numbers = re.compile(r"-?\d+(\.\d+)?")
+    for element in svg.iter():
+        for name in ("x", "y", "cx", "cy"):
+            if name in element.attrib:
+                assert numbers.fullmatch(element.attrib[name]), element.attrib
+        for pair in element.attrib.get("points", "").split():
+            assert all(numbers.fullmatch(number) for number in pair.split(",")), pair
+    assert chart.series[0].weekly[0].y == round(16 + (10 - 5 / 3) * 22, 1)
+
+
 def test_a_week_without_entries_has_no_mean_and_no_point():
     chart = weekly_chart([entry(at(2), 4, 4), entry(at(3), 6, 6)])
     assert [p.day.day for p in chart.series[0].weekly] == [7]

@@ -24,7 +24,7 @@ def two_years_of_entries(patient):
     """Daily entries back to two years ago, before the demo's own diary."""
     first_demo = PainEntry.objects.filter(patient=patient).order_by("recorded_at").first()
     start = (first_demo.recorded_at if first_demo else timezone.now()) - datetime.timedelta(days=1)
-    days = (start - (timezone.now() - datetime.timedelta(days=730))).days
+    days = (start - (timezone.now() - datetime.timedelta(days=731))).days + 1
     PainEntry.objects.bulk_create(
         PainEntry(
             patient=patient,
