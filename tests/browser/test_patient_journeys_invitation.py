@@ -45,6 +45,8 @@ def print_letter(page, base_url, patient):
     page.emulate_media(media="print")
     assert not page.get_by_role("button", name="Copy the link").is_visible()
     assert not page.locator(".invitation-link").is_visible()
+    assert letter.get_by_text(patient.clinic.name).first.is_visible()
+    assert letter.get_by_text("Phone +1 (312) 555-0142").is_visible()
     for paper in ("A4", "Letter"):
         assert pdf_pages(page.pdf(format=paper)) == 1
     screenshot(page, f"invitation-letter-{patient.mrn}")
