@@ -145,6 +145,30 @@ def weekly_means(readings, field, first_day, last_day):
     return weeks[::-1]
 
 
+@dataclass(frozen=True)
+class WeekRow:
+    label: str  # "24–30 Nov 2026"
+    phantom_mean: str  # as printed, "" for a week without entries
+    residual_mean: str
+    count: int
+
+
+def week_rows(weeks):
+    """Weekly means of both pain types ({"phantom": [WeekMean], "residual": [...]}) as the
+    rows of the chart's table, newest first."""
+    rows = []
+    for phantom, residual in zip(weeks["phantom"], weeks["residual"], strict=True):
+        rows.append(
+            WeekRow(
+                label=week_label(phantom.first_day, phantom.last_day),
+                phantom_mean=shown_mean(phantom.mean) if phantom.count else "",
+                residual_mean=shown_mean(residual.mean) if residual.count else "",
+                count=phantom.count,
+            )
+        )
+    return tuple(rows[::-1])
+
+
 def shown_mean(value):
     """A mean as printed: one decimal, rounded as usual (6.5, 7.0)."""
     return f"{float(value):.1f}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.utils import dateformat, timezone
 
 from . import chart_data, outcomes
-from .chart_data import date_label, shown_mean, span_label
+from .chart_data import date_label, span_label
 from .models import PainEntry
 
 # The viewBox, shared with the cohort chart (reports/charts.py). Text is sized in the same
@@ -41,6 +41,8 @@ MAX_X_TICKS = 7
 MAX_RAW_POINTS = 150
 # Markers only where they are far enough apart to be seen one by one.
 MAX_MARKERS = 60
+# Weekly means are bold lines with large markers: half a year of them, at most, or they crowd.
+MAX_WEEKLY_MARKERS = 26
 MARKER_RADIUS = 5
 LATEST_RADIUS = 9
 # Residual pain's open square is larger than phantom pain's dot, so when both scores are the
@@ -127,14 +129,6 @@ class TableRow:
     when_label: str
     phantom_pain: int
     residual_pain: int
-
-
-@dataclass(frozen=True)
-class WeekRow:
-    label: str  # "24–30 Nov 2026"
-    phantom_mean: str  # as printed, "" for a week without entries
-    residual_mean: str
-    count: int
 
 
 @dataclass(frozen=True)
@@ -323,7 +317,11 @@ def pain_chart(entries, *, events=(), start=None, end=None, weekly=False, tz=Non
         y_ticks=tuple(Tick(y_at(value), str(value)) for value in Y_TICKS),
         events=tuple(_event_mark(label, plot_top) for label in event_labels),
         daily_means=daily_means,
-        show_markers=len(series[0].weekly if weekly else series[0].points) <= MAX_MARKERS,
+        show_markers=(
+            len(series[0].weekly) <= MAX_WEEKLY_MARKERS
+            if weekly
+            else len(series[0].points) <= MAX_MARKERS
+        ),
         title=title,
         summary=chart_data.summary(
             shown,
@@ -335,26 +333,11 @@ def pain_chart(entries, *, events=(), start=None, end=None, weekly=False, tz=Non
         rows=tuple(_table_row(r) for r in shown[::-1][:TABLE_ROWS]),
         rows_not_shown=max(0, len(shown) - TABLE_ROWS),
         weekly=weekly,
-        week_rows=_week_rows(weeks) if weekly else (),
+        week_rows=chart_data.week_rows(weeks) if weekly else (),
         latest_label=(
             f"today at {newest.when:%H:%M}" if newest.day == today else date_label(newest.day)
         ),
     )
-
-
-def _week_rows(weeks):
-    """The weekly means as table rows, newest first."""
-    rows = []
-    for phantom, residual in zip(weeks["phantom"], weeks["residual"], strict=True):
-        rows.append(
-            WeekRow(
-                label=chart_data.week_label(phantom.first_day, phantom.last_day),
-                phantom_mean=shown_mean(phantom.mean) if phantom.count else "",
-                residual_mean=shown_mean(residual.mean) if residual.count else "",
-                count=phantom.count,
-            )
-        )
-    return tuple(rows[::-1])
 
 
 def date_ticks(first_day, last_day, x_at):

@@ -82,6 +82,12 @@ def test_ranges_are_whole_weeks_ending_today():
     assert (earliest - start).days < 7
 
 
+def test_weekly_markers_only_where_they_do_not_crowd(patient, frozen):
+    diary(patient, [(days, 3, 2) for days in range(0, 400, 3)])
+    assert patient_chart(patient, range_key="3m").show_markers  # 13 weeks
+    assert not patient_chart(patient, range_key="1y").show_markers  # 52: the lines alone
+
+
 def test_patient_chooses_three_months_with_a_plain_link(client, patient, frozen):
     operated(patient, days_ago=200)
     diary(patient, [(days, 3, 2) for days in range(0, 300, 2)])
