@@ -49,7 +49,10 @@ def print_letter(page, base_url, patient):
     assert letter.get_by_text("Phone +1 (312) 555-0142").is_visible()
     for paper in ("A4", "Letter"):
         assert pdf_pages(page.pdf(format=paper)) == 1
+    # As on paper: A4's width inside the letter's 15 mm margins, at 96 px/in.
+    page.set_viewport_size({"width": 680, "height": 1000})
     screenshot(page, f"invitation-letter-{patient.mrn}")
+    page.set_viewport_size(WIDE)
     page.emulate_media(media="screen")
     return link, code
 

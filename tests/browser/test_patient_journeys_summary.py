@@ -45,7 +45,11 @@ def assert_one_page(page, name):
         pdf = page.pdf(format=paper, print_background=True)
         assert pdf.startswith(b"%PDF")
         assert pdf_pages(pdf) == 1, f"{name} prints on {pdf_pages(pdf)} {paper} pages"
+    # As on paper: US Letter's width inside the page's margins (216 - 2 x 12 mm at 96 px/in).
+    viewport = page.viewport_size
+    page.set_viewport_size({"width": 726, "height": 980})
     screenshot(page, f"visit-summary-{name}-print")
+    page.set_viewport_size(viewport)
     page.emulate_media(media="screen")
 
 
