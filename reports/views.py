@@ -167,7 +167,13 @@ def patient_pain(request, pk):
         {
             "patient": patient,
             "page": page,
-            "chart": patient_chart(patient, amputations),
+            "chart": patient_chart(
+                patient,
+                amputations,
+                intake=intake,
+                range_key=request.GET.get("range"),
+                for_patient=False,
+            ),
             "schedule_form": ScheduleForm(instance=schedule),
             "amputations": amputations,
             "intake": intake,
