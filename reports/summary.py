@@ -47,13 +47,10 @@ def visit_summary_context(patient, *, for_patient):
     )
     schedule = LoggingSchedule.objects.filter(patient=patient).first()
     interval_days = schedule.interval_days if schedule else LoggingSchedule().interval_days
-    last_day = max((r.day for r in day_readings if r.day <= today), default=None)
-    triage = {
-        "trends": outcomes.trends_from(day_readings, today),
-        "last_day": last_day,
-        "interval_days": interval_days,
-    }
-    flags = outcomes.triage_flags(**triage, today=today)
+    facts = outcomes.facts_for_patient(
+        day_readings, outcome, interval_days=interval_days, today=today
+    )
+    flags = outcomes.triage_flags(facts)
     first_day = today - datetime.timedelta(days=13 * chart_data.WEEK - 1)
     return {
         "patient": patient,
@@ -65,7 +62,7 @@ def visit_summary_context(patient, *, for_patient):
         "intake": intake,
         "outcome": outcome,
         "outcome_rows": _outcome_rows(outcome),
-        "flag_reasons": outcomes.flag_reasons(flags, **triage, today=today),
+        "flag_reasons": outcomes.flag_reasons(flags, facts),
         "entries_in_period": sum(1 for r in day_readings if first_day <= r.day <= today),
     }
 

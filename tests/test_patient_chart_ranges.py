@@ -266,7 +266,7 @@ def test_patient_home_runs_a_fixed_number_of_queries(
     operated(patient, days_ago=100)
     diary(patient, [(days, 3, 2) for days in range(entries)])
     client.force_login(patient.user)
-    # session, user, the patient (own record), intake, count and page of entries;
-    # the chart: amputations, surgeries, nerve transfers, entries as tuples
-    with django_assert_num_queries(10):
+    # session, user, role (decided on every request), the patient (own record), intake, count
+    # and page of entries; the chart: amputations, surgeries, nerve transfers, entries as tuples
+    with django_assert_num_queries(11):
         client.get(HOME, {"range": "all"})
