@@ -1,11 +1,11 @@
 """
 The numbers behind the pain chart (painlog/charts.py draws them): a patient's readings on
-their clinic-local days, each day's mean, weekly means, the time ranges a
-reader can choose, and the sentences that say in plain words what the chart shows.
+their clinic-local days, each day's mean, weekly means, the time ranges a reader can choose,
+and the sentences that say in plain words what the chart shows.
 
 Plain functions over plain values (tuples of recorded_at, phantom, residual, never model
-instances). Means are kept exact (Fraction) and only rounded when printed, as in
-painlog/outcomes.py, whose baseline is the one the progress sentence compares with.
+instances). Weekly means and the sentence's means are exact (Fraction) and only rounded when
+printed, as in painlog/outcomes.py, whose baseline is the one the sentence compares with.
 """
 
 import datetime
