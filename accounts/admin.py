@@ -68,8 +68,8 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ["patient__clinic"]
     search_fields = ["patient__last_name", "patient__mrn"]
     list_select_related = ["patient", "created_by"]
-    # The token hash is useless to a person and must not be editable.
-    exclude = ["token_hash"]
+    # The token's and the code's hashes are useless to a person and must not be editable.
+    exclude = ["token_hash", "code_hash"]
     readonly_fields = ["patient", "created_by", "created_at", "emailed_to", "used_at"]
 
     def has_add_permission(self, request):

@@ -454,10 +454,12 @@ def invitation_accept(request, token):
     )
 
 
-# The short code from the letter: guesses are counted per address, each try whatever its
-# outcome, so that about 40 bits of code stay out of reach (CLINIC_RATE_LIMITS does not cover
-# this page: it counts here, where the try is made).
-INVITATION_CODE_TRIES = 10
+# The short code from the letter: tries are counted per address, whatever their outcome
+# (CLINIC_RATE_LIMITS does not cover this page: it counts here, where the try is made). 60 an
+# hour leave room for a waiting room of patients behind the clinic's one address, and keep
+# guessing hopeless: a week of tries from one address finds one of 100 open codes with a
+# chance of about 1 in 850,000 (10,080 x 100 / 31^8).
+INVITATION_CODE_TRIES = 60
 INVITATION_CODE_WINDOW = 60 * 60
 CODE_SESSION_KEY = "invitation_by_code"
 

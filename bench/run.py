@@ -164,7 +164,7 @@ SQL = "SQL (execute: server + transfer)"
 TEMPLATE = "template rendering"
 OUTCOMES = "outcome computation (outcomes.py)"
 ADD_OUTCOMES = "add_outcomes: fetch entries, build model instances"
-CHART = "chart (charts.py, entries as instances)"
+CHART = "chart (charts.py)"
 REST = "Django, middleware, view, ORM"
 
 

@@ -1,11 +1,11 @@
 """
 The numbers behind the pain chart (painlog/charts.py draws them): a patient's readings on
-their clinic-local days, each day's mean, weekly means, the time ranges a
-reader can choose, and the sentences that say in plain words what the chart shows.
+their clinic-local days, each day's mean, weekly means, the time ranges a reader can choose,
+and the sentences that say in plain words what the chart shows.
 
 Plain functions over plain values (tuples of recorded_at, phantom, residual, never model
-instances). Means are kept exact (Fraction) and only rounded when printed, as in
-painlog/outcomes.py, whose baseline is the one the progress sentence compares with.
+instances). Weekly means and the sentence's means are exact (Fraction) and only rounded when
+printed, as in painlog/outcomes.py, whose baseline is the one the sentence compares with.
 """
 
 import datetime
@@ -50,10 +50,11 @@ class Reading:
     when: datetime.datetime  # local
     phantom_pain: int
     residual_pain: int
+    day: datetime.date  # of `when`: kept, as every mean asks for it
 
-    @property
-    def day(self):
-        return self.when.date()
+    @classmethod
+    def at(cls, when, phantom_pain, residual_pain):
+        return cls(when, phantom_pain, residual_pain, when.date())
 
 
 def readings_of(entries, tz):
@@ -69,7 +70,7 @@ def readings_of(entries, tz):
         else:
             recorded_at = entry.recorded_at
             phantom, residual = entry.phantom_pain, entry.residual_pain
-        readings.append(Reading(timezone.localtime(recorded_at, tz), phantom, residual))
+        readings.append(Reading.at(timezone.localtime(recorded_at, tz), phantom, residual))
     readings.sort(key=lambda reading: reading.when)
     return readings
 
@@ -115,12 +116,13 @@ def range_choices(selected):
 
 
 def daily_means(readings, field):
-    """(day, exact mean) of `field` for each day with entries, in day order."""
+    """(day, mean) of `field` for each day with entries, in day order. Floats: they are only
+    drawn (faint, behind the weekly means), never compared with a threshold or printed."""
     totals = {}
     for r in readings:
         total, count = totals.get(r.day, (0, 0))
         totals[r.day] = (total + getattr(r, field), count + 1)
-    return [(day, Fraction(total, count)) for day, (total, count) in sorted(totals.items())]
+    return [(day, total / count) for day, (total, count) in sorted(totals.items())]
 
 
 @dataclass(frozen=True)
@@ -133,15 +135,21 @@ class WeekMean:
 
 def weekly_means(readings, field, first_day, last_day):
     """The exact mean of `field` for each 7-day week from first_day to last_day, counted back
-    from last_day (the last week ends on it); weeks without entries have no mean."""
+    from last_day (the last week ends on it); weeks without entries have no mean. One pass
+    over the readings."""
+    weeks_back = (last_day - first_day).days // WEEK + 1
+    totals = [[0, 0] for _ in range(weeks_back)]
+    for r in readings:
+        day = r.day
+        if first_day <= day <= last_day:
+            week = totals[(last_day - day).days // WEEK]
+            week[0] += getattr(r, field)
+            week[1] += 1
     weeks = []
-    end = last_day
-    while end >= first_day:
+    for back, (total, count) in enumerate(totals):
+        end = last_day - datetime.timedelta(days=back * WEEK)
         start = max(first_day, end - datetime.timedelta(days=WEEK - 1))
-        scores = [getattr(r, field) for r in readings if start <= r.day <= end]
-        mean = Fraction(sum(scores), len(scores)) if scores else None
-        weeks.append(WeekMean(start, end, mean, len(scores)))
-        end = start - datetime.timedelta(days=1)
+        weeks.append(WeekMean(start, end, Fraction(total, count) if count else None, count))
     return weeks[::-1]
 
 
@@ -189,11 +197,12 @@ def span_label(first, last):
 
 
 def week_label(first, last):
-    """A week as a table row names it: "9–15 Jun 2026", "26 May–1 Jun 2026"."""
+    """A week as a table row names it: "9–15 Jun 2026", "26 May–1 Jun 2026". strftime, as in
+    painlog.outcomes: a hundred rows through Django's translated dateformat take milliseconds."""
     if first.month == last.month and first.year == last.year:
-        return f"{first.day}–{dateformat.format(last, 'j M Y')}"
-    opening = dateformat.format(first, "j M") if first.year == last.year else date_label(first)
-    return f"{opening}–{date_label(last)}"
+        return f"{first.day}–{last:%-d %b %Y}"
+    opening = f"{first:%-d %b}" if first.year == last.year else f"{first:%-d %b %Y}"
+    return f"{opening}–{last:%-d %b %Y}"
 
 
 def _means(readings):

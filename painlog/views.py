@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -29,6 +31,7 @@ def home(request):
     now = timezone.now()
     for entry in page.object_list:
         entry.changeable = entry.patient_may_change(now)
+    chart = patient_chart(patient, intake=intake, range_key=request.GET.get("range"))
     return render(
         request,
         "painlog/home.html",
@@ -36,7 +39,11 @@ def home(request):
             "patient": patient,
             "intake": intake,
             "page": page,
-            "chart": patient_chart(patient, intake=intake, range_key=request.GET.get("range")),
+            "chart": chart,
+            # The pages of entries keep the chart's range.
+            "filter_query": urlencode({"range": chart.selected_range})
+            if "range" in request.GET
+            else "",
             "form": QuickPainEntryForm(instance=PainEntry(patient=patient)),
         },
     )

@@ -7,8 +7,6 @@ answers; printed by the browser (static/css/visit-summary.css fits A4 and Letter
 Every showing goes into the access log, like the clinician's page of the patient.
 """
 
-import datetime
-
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -51,7 +49,7 @@ def visit_summary_context(patient, *, for_patient):
         day_readings, outcome, interval_days=interval_days, today=today
     )
     flags = outcomes.triage_flags(facts)
-    first_day = today - datetime.timedelta(days=13 * chart_data.WEEK - 1)
+    first_day = chart_data.range_start(SUMMARY_RANGE, today, None)
     return {
         "patient": patient,
         "for_patient": for_patient,

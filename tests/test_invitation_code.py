@@ -245,3 +245,12 @@ def test_the_qr_code_is_the_symbol_of_the_link_on_the_letter(client, clinician, 
     # data, so the image is exactly the link's QR code, and the phone's camera opens the link.
     assert drawn == segno.make(link, error="m").svg_data_uri(scale=4, border=2)
     assert formatted_code("ABCDEFGH") == "ABCD-EFGH"
+
+
+def test_the_admin_neither_shows_nor_edits_the_codes_hash(client, site_admin, clinician, invitee):
+    invitation, _token = invite_patient(patient=invitee, invited_by=clinician, build_link=str)
+    client.force_login(site_admin)
+    url = reverse("admin:accounts_invitation_change", args=[invitation.pk])
+    page = client.get(url).content.decode()
+    assert page.count("Invitation for Ines Vitee") >= 1
+    assert 'name="code_hash"' not in page and Invitation.objects.get().code_hash not in page

@@ -104,6 +104,15 @@ def test_patient_chooses_three_months_with_a_plain_link(client, patient, frozen)
     assert len(chart.week_rows) == 13
 
 
+def test_the_pages_of_entries_keep_the_chosen_range(client, patient, frozen):
+    diary(patient, [(days, 3, 2) for days in range(45)])
+    client.force_login(patient.user)
+    assert 'href="?range=all&amp;page=2"' in client.get(HOME, {"range": "all"}).content.decode()
+    assert 'href="?page=2"' in client.get(HOME).content.decode()
+    # A range not offered is not carried along either.
+    assert 'href="?range=3m&amp;page=2"' in client.get(HOME, {"range": "<x>"}).content.decode()
+
+
 @pytest.mark.parametrize("hostile", ["7y", "<script>", "3m' OR 1=1", "", "a" * 5000])
 def test_a_range_that_is_not_offered_gets_the_default(client, patient, frozen, hostile):
     diary(patient, [(0, 3, 2)])
