@@ -159,7 +159,12 @@ class WorklistRow:
 
 
 def _sums(n=None, phantom=None, residual=None):
-    return {"n": n or 0, "phantom": phantom or 0, "residual": residual or 0}
+    """A count and the sums of both pain types as each pain type's Scores."""
+    n = n or 0
+    return {
+        "phantom": outcomes.Scores(phantom or 0, n),
+        "residual": outcomes.Scores(residual or 0, n),
+    }
 
 
 def fetch_worklist(patients, today):
@@ -252,10 +257,6 @@ def _row_from_tuple(values):
     )
 
 
-def _scores_of(sums, pain_type):
-    return outcomes.Scores(sums[pain_type], sums["n"])
-
-
 def page_patients(rows):
     """The Patient instances of the page's rows, in their order, with the worklist's figures
     attached: three queries (patients with clinic and intake, amputations, surgeries)."""
@@ -284,7 +285,7 @@ def triage_facts(row, today):
         exact = None
         if day_zero is not None:
             exact, _baseline = outcomes.baseline_from(
-                _scores_of(row.windows[0], pain_type), pain_type, day_zero, row.intake
+                row.windows[0][pain_type], pain_type, day_zero, row.intake
             )
         baselines[pain_type] = exact
     last_day = timezone.localtime(row.last_entry_at).date() if row.last_entry_at else None
@@ -292,10 +293,11 @@ def triage_facts(row, today):
         today=today,
         day_zero=day_zero,
         baselines=baselines,
-        recent={p: _scores_of(row.spans["recent"], p) for p in PAIN_TYPE_NAMES},
-        earlier={p: _scores_of(row.spans["earlier"], p) for p in PAIN_TYPE_NAMES},
-        last_month={p: _scores_of(row.spans["month"], p) for p in PAIN_TYPE_NAMES},
-        window_counts=tuple(window["n"] for window in row.windows[1:]) if day_zero else (),
+        recent=row.spans["recent"],
+        earlier=row.spans["earlier"],
+        last_month=row.spans["month"],
+        # Both scores are required on every entry: either pain type's count is the window's.
+        window_counts=tuple(w["phantom"].count for w in row.windows[1:]) if day_zero else (),
         last_day=last_day,
         interval_days=row.interval_days,
     )
@@ -367,10 +369,9 @@ def add_outcomes(rows, today):
     for row in rows:
         row.outcome = outcomes.outcome_from_scores(
             day_zero=row.first_tmr_date,
-            baseline_scores={p: _scores_of(row.windows[0], p) for p in PAIN_TYPE_NAMES},
+            baseline_scores=row.windows[0],
             window_scores={
-                p: tuple(_scores_of(window, p) for window in row.windows[1:])
-                for p in PAIN_TYPE_NAMES
+                p: tuple(window[p] for window in row.windows[1:]) for p in PAIN_TYPE_NAMES
             },
             intake=getattr(row, "intake", None),
             today=today,

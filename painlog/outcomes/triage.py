@@ -175,31 +175,38 @@ class TriageFacts:
         }
 
 
+# The three rules against a mean below compare integers: a mean total/count against a
+# baseline p/q by cross-multiplying (exact, and much faster than Fractions for a worklist of a
+# thousand patients).
+
+
 def _worse_than_before(facts, pain_type):
     baseline, month = facts.baselines[pain_type], facts.last_month[pain_type]
+    if baseline is None or facts.day_zero is None or month.count < MIN_ENTRIES:
+        return False
+    p, q = baseline.numerator, baseline.denominator
     return (
-        facts.day_zero is not None
-        and facts.days_since_surgery >= WORSE_THAN_BEFORE_FROM_DAY
-        and baseline is not None
-        and month.count >= MIN_ENTRIES
-        and month.mean - baseline >= WORSENING_POINTS
+        facts.days_since_surgery >= WORSE_THAN_BEFORE_FROM_DAY
+        # mean - p/q >= WORSENING_POINTS
+        and month.total * q >= (p + WORSENING_POINTS * q) * month.count
     )
 
 
 def _high_pain(facts, pain_type):
     recent = facts.recent[pain_type]
-    return recent.count >= MIN_ENTRIES and recent.mean >= HIGH_PAIN
+    return recent.count >= MIN_ENTRIES and recent.total >= HIGH_PAIN * recent.count
 
 
 def _not_improving(facts, pain_type):
     baseline, month = facts.baselines[pain_type], facts.last_month[pain_type]
+    if baseline is None or facts.day_zero is None or month.count < MIN_ENTRIES:
+        return False
+    p, q = baseline.numerator, baseline.denominator
     return (
-        facts.day_zero is not None
-        and facts.days_since_surgery >= NOT_IMPROVING_FROM_DAY
-        and baseline is not None
-        and baseline >= MIN_JUDGED_BASELINE
-        and month.count >= MIN_ENTRIES
-        and (baseline - month.mean) / baseline * 100 < MODERATE_REDUCTION
+        facts.days_since_surgery >= NOT_IMPROVING_FROM_DAY
+        and p >= MIN_JUDGED_BASELINE * q
+        # (p/q - mean) / (p/q) * 100 < MODERATE_REDUCTION, with p/q > 0
+        and 100 * month.total * q > (100 - MODERATE_REDUCTION) * p * month.count
     )
 
 
