@@ -1,14 +1,17 @@
-"""The login forms (Django's own, with the length of the username checked) and the form a
-patient fills to choose their login from an invitation."""
+"""The login forms (Django's own, with the length of the username checked), the form a patient
+fills to choose their login from an invitation, and the one where they type its short code."""
 
 from crispy_forms.helper import FormHelper
+from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 
+from .invitations import normalize_code
 from .limits import client_ip
+from .models import INVITATION_CODE_ALPHABET, INVITATION_CODE_LENGTH
 from .slowdown import seconds_to_wait
 from .text_checks import confusable_username
 
@@ -75,3 +78,40 @@ class AcceptInvitationForm(UserCreationForm):
                 code="confusable",
             )
         return username
+
+
+class InvitationCodeForm(forms.Form):
+    """The short code from the invitation letter. Letters and digits: the keyboard must not be
+    a number pad, and phones must not "correct" or capitalise it into something else."""
+
+    code = forms.CharField(
+        label="Your invitation code",
+        max_length=20,
+        help_text="8 letters and digits, on your letter from the clinic, e.g. K7MW-3QXR. "
+        "Capitals or not, with or without the dash.",
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "text",
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "autocorrect": "off",
+                "spellcheck": "false",
+                "class": "form-control-lg invitation-code-input",
+            }
+        ),
+    )
+
+    def clean_code(self):
+        code = normalize_code(self.cleaned_data["code"])
+        if len(code) != INVITATION_CODE_LENGTH:
+            raise forms.ValidationError(
+                f"The code has {INVITATION_CODE_LENGTH} letters and digits; this has {len(code)}."
+            )
+        wrong = sorted({ch for ch in code if ch not in INVITATION_CODE_ALPHABET})
+        if wrong:
+            raise forms.ValidationError(
+                "Codes never use 0, 1, O, I or L, nor other signs. Check the letter: "
+                + ", ".join(repr(ch) for ch in wrong[:5])
+                + " cannot be in it."
+            )
+        return code

@@ -21,6 +21,9 @@ from .otp_keys import decrypt_seed, encrypt_seed, new_encrypted_seed
 RECOVERY_CODE_COUNT = 10
 # Ten characters of an alphabet without look-alikes (no 0/O, 1/I/L): about 48 bits each.
 RECOVERY_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# Invitation codes, typed from a letter: the same alphabet, 8 characters (about 40 bits).
+INVITATION_CODE_ALPHABET = RECOVERY_ALPHABET
+INVITATION_CODE_LENGTH = 8
 
 
 def normalize_recovery_code(token):
@@ -230,10 +233,10 @@ class InvitationQuerySet(models.QuerySet):
 
 
 class Invitation(models.Model):
-    """A single-use link that lets a patient set up their login.
+    """A single-use link (and its short code) that lets a patient set up their login.
 
-    Only a hash of the token is stored: the link itself is shown once, to the clinician who
-    made it, and sent by email if asked.
+    Only hashes of the token and the code are stored: they are shown once, to the clinician
+    who made them, on the letter for the patient, and the link is sent by email if asked.
     """
 
     LIFETIME = datetime.timedelta(days=7)
@@ -242,6 +245,9 @@ class Invitation(models.Model):
         "patients.Patient", on_delete=models.PROTECT, related_name="invitations"
     )
     token_hash = models.CharField(max_length=64, unique=True)
+    # The short code's keyed hash (accounts.invitations.code_hashes); empty on invitations made
+    # before codes existed.
+    code_hash = models.CharField(max_length=64, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -263,6 +269,10 @@ class Invitation(models.Model):
             models.CheckConstraint(
                 condition=Q(used_at__isnull=True) | Q(revoked_at__isnull=True),
                 name="invitation_used_or_revoked_not_both",
+            ),
+            # Finds the invitation a typed code belongs to (find_invitation_by_code).
+            models.UniqueConstraint(
+                fields=["code_hash"], condition=~Q(code_hash=""), name="invitation_code_unique"
             ),
         ]
 

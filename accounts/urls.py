@@ -15,5 +15,8 @@ urlpatterns = [
     ),
     path("accounts/two-factor/off/", views.two_factor_disable, name="two_factor_disable"),
     path("accounts/two-factor/new-phone/", views.two_factor_replace, name="two_factor_replace"),
+    # Before the link's pattern, which would take "new-login" for a token.
+    path("invite/", views.invitation_code, name="invitation_code"),
+    path("invite/new-login/", views.invitation_code_accept, name="invitation_code_accept"),
     path("invite/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -27,10 +27,17 @@ from django_otp import user_has_device
 from django_otp import verify_token as otp_verify_token
 from django_otp.oath import TOTP
 
-from .forms import AcceptInvitationForm
-from .invitations import InvitationUnusable, accept_invitation, find_invitation
+from .forms import AcceptInvitationForm, InvitationCodeForm
+from .invitations import (
+    InvitationUnusable,
+    accept_invitation,
+    accept_invitation_by_id,
+    find_invitation,
+    find_invitation_by_code,
+)
+from .limits import client_ip, rate_limited
 from .middleware import NO_DEVICE, safe_next, second_factor_required
-from .models import AuthenticatorDevice, RecoveryCodeDevice, normalize_recovery_code
+from .models import AuthenticatorDevice, Invitation, RecoveryCodeDevice, normalize_recovery_code
 from .otp_keys import SeedUnreadable, decrypt_seed, new_encrypted_seed
 from .roles import Role, role_of
 
@@ -64,7 +71,8 @@ class CodeForm(forms.Form):
         help_text="The 6-digit code your authenticator app shows now, or one of your recovery "
         "codes.",
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+            # Text, not a number pad: recovery codes have letters.
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
         ),
     )
 
@@ -80,6 +88,8 @@ class NewAuthenticatorForm(CodeForm):
         super().__init__(*args, **kwargs)
         field = self.fields["otp_token"]
         field.help_text = "The 6-digit code your authenticator app shows after scanning."
+        # Here only the authenticator's digits are right: a number pad.
+        field.widget.attrs["inputmode"] = "numeric"
 
 
 def confirmed_authenticator(user):
@@ -446,6 +456,80 @@ def invitation_accept(request, token):
             )
         request.session.pop(INVITATION_SESSION_TOKEN, None)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Your login is ready. A few questions about your pain now.")
+        return redirect("patients:intake")
+    return render(
+        request, "accounts/invitation_accept.html", {"form": form, "patient": invitation.patient}
+    )
+
+
+# The short code from the letter: guesses are counted per address, each try whatever its
+# outcome, so that about 40 bits of code stay out of reach (CLINIC_RATE_LIMITS does not cover
+# this page: it counts here, where the try is made).
+INVITATION_CODE_TRIES = 10
+INVITATION_CODE_WINDOW = 60 * 60
+CODE_SESSION_KEY = "invitation_by_code"
+
+
+@login_not_required
+@never_cache
+def invitation_code(request):
+    """Where a patient invited on paper types the short code instead of scanning the QR code."""
+    if request.user.is_authenticated:
+        return render(request, "accounts/invitation_logged_in.html", status=409)
+    form = InvitationCodeForm(request.POST or None)
+    if request.method == "POST":
+        minutes = rate_limited(
+            "invitation-code",
+            client_ip(request),
+            count=INVITATION_CODE_TRIES,
+            seconds=INVITATION_CODE_WINDOW,
+        )
+        if minutes:
+            return render(request, "429.html", {"minutes": minutes}, status=429)
+        if form.is_valid():
+            invitation = find_invitation_by_code(form.cleaned_data["code"])
+            if invitation is not None and invitation.can_be_accepted:
+                request.session[CODE_SESSION_KEY] = invitation.pk
+                return redirect("accounts:invitation_code_accept")
+            # One answer for a made-up, used, replaced or expired code: the clinic makes a new
+            # invitation in every case, and a guesser learns nothing.
+            form.add_error(
+                "code",
+                "This code does not open an invitation: it may be mistyped, already used or "
+                "expired. Check it, or ask your clinic for a new letter.",
+            )
+    return render(request, "accounts/invitation_code.html", {"form": form})
+
+
+@login_not_required
+@never_cache
+def invitation_code_accept(request):
+    """The login form of the invitation whose code was typed in this browser."""
+    if request.user.is_authenticated:
+        return render(request, "accounts/invitation_logged_in.html", status=409)
+    invitation = (
+        Invitation.objects.select_related("patient__clinic", "patient__user")
+        .filter(pk=request.session.get(CODE_SESSION_KEY))
+        .first()
+    )
+    if invitation is None or not invitation.can_be_accepted:
+        request.session.pop(CODE_SESSION_KEY, None)
+        return redirect("accounts:invitation_code")
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = accept_invitation_by_id(
+                invitation_id=invitation.pk,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except InvitationUnusable:
+            return render(
+                request, "accounts/invitation_unusable.html", {"invitation": None}, status=410
+            )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session.pop(CODE_SESSION_KEY, None)
         messages.success(request, "Your login is ready. A few questions about your pain now.")
         return redirect("patients:intake")
     return render(

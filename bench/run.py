@@ -69,7 +69,7 @@ def bare_sql(statements):
         # log changes no figure.
         if sql.lstrip().startswith('INSERT INTO "patients_accessevent"'):
             continue
-        if not sql.lstrip().upper().startswith("SELECT"):
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
             sys.exit(f"The page ran a statement that is not a SELECT; not re-running it: {sql}")
     return statements
 

@@ -1,20 +1,22 @@
 """
 Pain over time as inline SVG, drawn on the server so it reads without JavaScript.
 
-patient_chart() fetches a patient's entries of the last months (the patient's own history page
-and the clinician's page of that patient both show it); pain_chart() turns live pain entries
-into everything templates/painlog/_pain_chart.html needs: coordinates in a fixed viewBox, axis
-ticks, event lines, rolling averages, a one-sentence summary and the rows of a data table. Days
-are the clinic's days: an entry at 23:30 belongs to that evening, not to the next day in UTC.
+patient_chart() fetches a patient's entries (as plain tuples) for the patient's own home page,
+the clinician's page of that patient and the visit summary; pain_chart() turns live pain
+entries into everything templates/painlog/_pain_chart.html needs: coordinates in a fixed
+viewBox, axis ticks, event lines, weekly means, the sentences above the chart and
+the rows of its tables. The numbers themselves come from painlog/chart_data.py. Days are the
+clinic's days: an entry at 23:30 belongs to that evening, not to the next day in UTC.
 """
 
-import bisect
+import dataclasses
 import datetime
 from dataclasses import dataclass
 
 from django.utils import dateformat, timezone
 
-from . import outcomes
+from . import chart_data, outcomes
+from .chart_data import date_label, span_label
 from .models import PainEntry
 
 # The viewBox, shared with the cohort chart (reports/charts.py). Text is sized in the same
@@ -39,22 +41,19 @@ MAX_X_TICKS = 7
 MAX_RAW_POINTS = 150
 # Markers only where they are far enough apart to be seen one by one.
 MAX_MARKERS = 60
+# Weekly means are bold lines with large markers: half a year of them, at most, or they crowd.
+MAX_WEEKLY_MARKERS = 26
 MARKER_RADIUS = 5
+LATEST_RADIUS = 9
 # Residual pain's open square is larger than phantom pain's dot, so when both scores are the
 # same (often) the dot shows inside the square instead of being hidden by it.
 SQUARE_SIZE = 14
+LATEST_SQUARE_SIZE = 22
 TABLE_ROWS = 60
 # An event near the entries widens the chart to show it. One far away (an amputation years
 # before) would squash the entries into a sliver: it is pinned to the edge with its date.
 EVENT_REACH_DAYS = 14
-# The patient's chart: the last months, and a month before surgery, at most two years.
-CHART_SPAN = datetime.timedelta(days=180)
-BEFORE_SURGERY = datetime.timedelta(days=30)
-LONGEST_SPAN = datetime.timedelta(days=2 * 365)
-SERIES = (
-    ("phantom", "Phantom limb pain", "phantom_pain"),
-    ("residual", "Residual limb pain", "residual_pain"),
-)
+SERIES = chart_data.SERIES
 
 
 class SquareMarker:
@@ -80,19 +79,27 @@ class Point(SquareMarker):
 
 
 @dataclass(frozen=True)
+class LatestPoint(Point):
+    """The newest entry, drawn larger so that the one just saved stands out at the edge."""
+
+    square_size = LATEST_SQUARE_SIZE
+
+
+@dataclass(frozen=True)
 class Series:
     key: str  # "phantom" or "residual", also the CSS class
     label: str
-    points: tuple
-    rolling: tuple  # rolling-average points, empty without rolling_days
+    points: tuple  # each entry, or each day's mean (faint when there are weekly means)
+    weekly: tuple = ()  # weekly-mean points, empty unless weekly
+    latest: LatestPoint | None = None
 
     @property
     def polyline(self):
         return _polyline(self.points)
 
     @property
-    def rolling_polyline(self):
-        return _polyline(self.rolling)
+    def weekly_polyline(self):
+        return _polyline(self.weekly)
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,6 @@ class PainChart:
     x_ticks: tuple
     y_ticks: tuple
     events: tuple
-    rolling_days: int | None
     daily_means: bool
     show_markers: bool
     title: str
@@ -150,72 +156,98 @@ class PainChart:
 
     marker_radius: int = MARKER_RADIUS
     square_size: int = SQUARE_SIZE
+    weekly: bool = False
+    week_rows: tuple = ()  # newest first
+    latest_label: str = ""  # "today at 14:05" or "3 Nov 2026"
+    latest_radius: int = LATEST_RADIUS
+    latest_square_size: int = LATEST_SQUARE_SIZE
+    # Set by patient_chart: the plain-words sentences above the chart, and the range links.
+    headline: tuple = ()
+    ranges: tuple = ()  # (ChartRange, selected) pairs
+    selected_range: str = ""
 
     @property
     def y_title_y(self):
         return round((self.plot_top + self.plot_bottom) / 2, 1)
 
 
-@dataclass(frozen=True)
-class _Reading:
-    when: datetime.datetime  # local
-    phantom_pain: int
-    residual_pain: int
-
-    @property
-    def day(self):
-        return self.when.date()
-
-
-def patient_chart(patient, amputations=None):
-    """The pain chart of the last months, reaching back to a month before the first surgery
-    (two years at most), with the patient's amputations and surgeries marked."""
-    today = timezone.localdate()
+def patient_chart(patient, amputations=None, *, intake=None, range_key=None, for_patient=True):
+    """A patient's chart over a time range (chart_data.RANGES; by default the shortest that
+    shows the month before their first TMR surgery), with weekly means, each day's values
+    faint, their surgeries marked, and a sentence comparing this week with the pre-surgery
+    baseline of painlog.outcomes. One query for the entries, as tuples; the amputations (with
+    surgeries) and the intake are the caller's when it has them."""
     if amputations is None:
         amputations = patient.amputations_with_surgeries()
-    surgeries = [s for a in amputations for s in a.surgery_list]
-    first_day = today - CHART_SPAN
-    if surgeries:
-        before_surgery = min(s.date for s in surgeries) - BEFORE_SURGERY
-        first_day = max(min(first_day, before_surgery), today - LONGEST_SPAN)
-    since = outcomes.local_midnight(first_day)
-    entries = PainEntry.objects.live().filter(patient=patient, recorded_at__gte=since)
-    events = [(s.date, s.get_procedure_display()) for s in surgeries]
-    events += [(a.date, f"Amputation ({a.limb_label})") for a in amputations]
-    return pain_chart(
-        entries.only("recorded_at", "phantom_pain", "residual_pain"),
-        events=[event for event in events if event[0] >= first_day],
-        start=first_day,
-        end=today,
-        rolling_days=outcomes.RECENT_DAYS,
+    readings = patient_readings(patient)
+    outcome = outcomes.patient_outcome(
+        readings=chart_data.outcome_readings(readings),
+        surgeries=[s for a in amputations for s in a.surgery_list],
+        intake=intake,
+        today=timezone.localdate(),
+    )
+    return progress_chart(
+        readings, amputations, outcome, range_key=range_key, for_patient=for_patient
     )
 
 
-def pain_chart(entries, *, events=(), start=None, end=None, rolling_days=None, tz=None):
+def patient_readings(patient):
+    """The patient's live entries as chart_data.Readings, oldest first, in one query that
+    builds no model instances."""
+    entries = (
+        PainEntry.objects.live()
+        .filter(patient=patient)
+        .order_by("recorded_at")
+        .values_list("recorded_at", "phantom_pain", "residual_pain")
+    )
+    return chart_data.readings_of(entries, timezone.get_current_timezone())
+
+
+def progress_chart(readings, amputations, outcome, *, range_key=None, for_patient, ranges=True):
+    """The chart of patient_chart() from what the caller has fetched: readings (patient_readings),
+    amputations with their surgery_list, and the PatientOutcome of those readings. A range_key
+    that is not one of chart_data.RANGE_KEYS gets the default; ranges=False leaves out the
+    links (a printed page)."""
+    today = timezone.localdate()
+    if range_key not in chart_data.RANGE_KEYS:
+        range_key = chart_data.default_range(today, outcome.day_zero)
+    earliest = readings[0].day if readings else today
+    if outcome.day_zero:
+        earliest = min(
+            earliest, outcome.day_zero + datetime.timedelta(days=outcomes.BASELINE_FIRST_DAY)
+        )
+    first_day = chart_data.range_start(range_key, today, earliest)
+    # Surgeries before the range are pinned to its edge with their date; amputations, often
+    # years before, only when they fall inside.
+    events = [(s.date, s.get_procedure_display()) for a in amputations for s in a.surgery_list]
+    events += [(a.date, f"Amputation ({a.limb_label})") for a in amputations if a.date >= first_day]
+    chart = pain_chart(readings, events=events, start=first_day, end=today, weekly=True)
+    return dataclasses.replace(
+        chart,
+        headline=chart_data.progress_sentences(readings, outcome, today, for_patient=for_patient),
+        ranges=chart_data.range_choices(range_key) if ranges else (),
+        selected_range=range_key,
+    )
+
+
+def pain_chart(entries, *, events=(), start=None, end=None, weekly=False, tz=None):
     """The chart of one patient's pain entries (live ones: the caller leaves out deleted).
 
-    entries: objects with recorded_at (aware), phantom_pain, residual_pain, in any order.
+    entries: (recorded_at, phantom_pain, residual_pain) tuples, or objects with those
+    attributes (recorded_at aware), in any order.
     events: (date, label) pairs to mark, e.g. (surgery.date, surgery.get_procedure_display()).
-    start, end: dates to limit the chart to; entries outside are left out, but still count
-    towards the rolling average of the first days shown.
-    rolling_days: draw the mean of the entries of the last N days (the day itself included).
+    start, end: dates to limit the chart to; entries outside are left out.
+    weekly: draw weekly means (weeks counted back from the last day) as the main lines, with
+    each day's mean faint behind them.
     tz: the time zone days are counted in; the clinic's current one by default.
     """
     if start and end and start > end:
         raise ValueError("start must not be after end")
-    if rolling_days is not None and rolling_days < 1:
-        raise ValueError("rolling_days must be at least 1")
     tz = tz or timezone.get_current_timezone()
-    readings = sorted(
-        (
-            _Reading(timezone.localtime(e.recorded_at, tz), e.phantom_pain, e.residual_pain)
-            for e in entries
-        ),
-        key=lambda reading: reading.when,
-    )
+    readings = chart_data.readings_of(entries, tz)
     shown = [r for r in readings if (not start or r.day >= start) and (not end or r.day <= end)]
     if not shown:
-        return _empty_chart(rolling_days)
+        return _empty_chart()
 
     event_days = [(_local_day(day, tz), label) for day, label in events]
     first_day, last_day = _chart_span(shown, event_days, start, end)
@@ -231,33 +263,45 @@ def pain_chart(entries, *, events=(), start=None, end=None, rolling_days=None, t
     plot_bottom = plot_top + PLOT_HEIGHT
 
     def y_at(value):
-        return round(plot_top + (PAIN_MAX - value) / PAIN_MAX * PLOT_HEIGHT, 1)
+        # float: a Fraction would print as "1951/10", which no SVG reader takes for a number.
+        return round(plot_top + (PAIN_MAX - float(value)) / PAIN_MAX * PLOT_HEIGHT, 1)
 
-    daily_means = len(shown) > MAX_RAW_POINTS
-    series = []
+    def at_noon(day, mean):
+        return Point(x_at((day - first_day).days + 0.5), y_at(mean), day, float(mean))
+
+    daily_means = weekly or len(shown) > MAX_RAW_POINTS
+    newest = shown[-1]
+    series, weeks = [], {}
     for key, label, field in SERIES:
         if daily_means:
-            # Each day's mean, at noon of that day.
-            points = [
-                Point(x_at((day - first_day).days + 0.5), y_at(mean), day, mean)
-                for day, mean in _daily_means(shown, field)
-            ]
+            points = [at_noon(day, mean) for day, mean in chart_data.daily_means(shown, field)]
         else:
             points = []
             for r in shown:
                 value = getattr(r, field)
                 points.append(Point(x_at(_position(r.when, first_day)), y_at(value), r.day, value))
-        rolling = []
-        if rolling_days:
-            rolling = [
-                Point(x_at((day - first_day).days + 0.5), y_at(mean), day, mean)
-                for day, mean in _rolling_means(readings, field, rolling_days)
-                if first_day <= day <= last_day
+        weekly_points, latest = [], None
+        if weekly:
+            weeks[key] = chart_data.weekly_means(shown, field, first_day, last_day)
+            weekly_points = [
+                # In the middle of its week.
+                Point(
+                    x_at(((w.first_day - first_day).days + (w.last_day - first_day).days + 1) / 2),
+                    y_at(w.mean),
+                    w.last_day,
+                    float(w.mean),
+                )
+                for w in weeks[key]
+                if w.mean is not None
             ]
-        series.append(Series(key, label, tuple(points), tuple(rolling)))
+            value = getattr(newest, field)
+            latest = LatestPoint(
+                x_at(_position(newest.when, first_day)), y_at(value), newest.day, value
+            )
+        series.append(Series(key, label, tuple(points), tuple(weekly_points), latest))
 
-    title = f"Phantom and residual limb pain, {_span_label(shown[0].day, shown[-1].day)}"
-    newest = shown[::-1]
+    title = f"Phantom and residual limb pain, {span_label(shown[0].day, shown[-1].day)}"
+    today = timezone.localdate(timezone=tz)
     return PainChart(
         width=WIDTH,
         height=plot_bottom + BOTTOM_MARGIN,
@@ -272,31 +316,28 @@ def pain_chart(entries, *, events=(), start=None, end=None, rolling_days=None, t
         x_ticks=tuple(date_ticks(first_day, last_day, x_at)),
         y_ticks=tuple(Tick(y_at(value), str(value)) for value in Y_TICKS),
         events=tuple(_event_mark(label, plot_top) for label in event_labels),
-        rolling_days=rolling_days,
         daily_means=daily_means,
-        show_markers=len(series[0].points) <= MAX_MARKERS,
+        show_markers=(
+            len(series[0].weekly) <= MAX_WEEKLY_MARKERS
+            if weekly
+            else len(series[0].points) <= MAX_MARKERS
+        ),
         title=title,
-        summary=_summary(shown, daily_means, rolling_days, event_days),
+        summary=chart_data.summary(
+            shown,
+            daily=daily_means,
+            weekly=weekly,
+            event_days=event_days,
+        ),
         entry_count=len(shown),
-        rows=tuple(_table_row(r) for r in newest[:TABLE_ROWS]),
+        rows=tuple(_table_row(r) for r in shown[::-1][:TABLE_ROWS]),
         rows_not_shown=max(0, len(shown) - TABLE_ROWS),
+        weekly=weekly,
+        week_rows=chart_data.week_rows(weeks) if weekly else (),
+        latest_label=(
+            f"today at {newest.when:%H:%M}" if newest.day == today else date_label(newest.day)
+        ),
     )
-
-
-def _rolling_means(readings, field, rolling_days):
-    """(day, mean) for each day with entries: the mean of `field` over every entry of that day
-    and the rolling_days - 1 days before it. Readings must be sorted by time."""
-    days = [r.day for r in readings]
-    # Running totals: the sum of any run of entries is a difference of two of them.
-    totals = [0]
-    for r in readings:
-        totals.append(totals[-1] + getattr(r, field))
-    means = []
-    for day in sorted(set(days)):
-        first = bisect.bisect_left(days, day - datetime.timedelta(days=rolling_days - 1))
-        last = bisect.bisect_right(days, day)
-        means.append((day, (totals[last] - totals[first]) / (last - first)))
-    return means
 
 
 def date_ticks(first_day, last_day, x_at):
@@ -394,11 +435,11 @@ def _layout_events(event_days, first_day, last_day, x_at):
 def _event_label(day, label, first_day, last_day, x_at):
     room = PLOT_RIGHT - PLOT_LEFT
     if day < first_day:
-        lines = _wrap(f"← {label} ({_date_label(day)})", room)
+        lines = _wrap(f"← {label} ({date_label(day)})", room)
         right = PLOT_LEFT + _lines_width(lines)
         return _EventLabel(day, label, lines, None, "start", PLOT_LEFT, PLOT_LEFT, right)
     if day > last_day:
-        lines = _wrap(f"{label} ({_date_label(day)}) →", room)
+        lines = _wrap(f"{label} ({date_label(day)}) →", room)
         left = PLOT_RIGHT - _lines_width(lines)
         return _EventLabel(day, label, lines, None, "end", PLOT_RIGHT, left, PLOT_RIGHT)
     x = x_at((day - first_day).days)
@@ -461,59 +502,6 @@ def _event_mark(label, plot_top):
     )
 
 
-def _daily_means(readings, field):
-    totals = {}
-    for r in readings:
-        total, count = totals.get(r.day, (0, 0))
-        totals[r.day] = (total + getattr(r, field), count + 1)
-    return [(day, total / count) for day, (total, count) in totals.items()]
-
-
-def _summary(shown, daily_means, rolling_days, event_days):
-    first, last = shown[0].day, shown[-1].day
-    count = len(shown)
-    if first == last:
-        phantom, residual = _means(shown)
-        if count == 1:
-            text = (
-                f"On {_date_label(first)}, 1 entry: phantom limb pain {phantom}, "
-                f"residual limb pain {residual}."
-            )
-        else:
-            text = (
-                f"On {_date_label(first)}, {count} entries: phantom limb pain averaged "
-                f"{phantom}, residual limb pain {residual}."
-            )
-    else:
-        # Whole weeks when there are two to compare, or else single days.
-        days = 7 if (last - first).days >= 13 else 1
-        period = "week" if days == 7 else "day"
-        opening = _means([r for r in shown if (r.day - first).days < days])
-        closing = _means([r for r in shown if (last - r.day).days < days])
-        text = (
-            f"From {_span_label(first, last)}, {count} entries: "
-            f"phantom limb pain from {opening[0]} to {closing[0]}, "
-            f"residual limb pain from {opening[1]} to {closing[1]} "
-            f"(first and last {period} averages)."
-        )
-    if daily_means:
-        text += " Each point is the average of one day's entries."
-    if rolling_days:
-        text += f" The thinner lines are {rolling_days}-day averages."
-    if event_days:
-        marked = ", ".join(f"{label} ({_date_label(day)})" for day, label in sorted(event_days))
-        text += f" Marked: {marked}."
-    return text
-
-
-def _means(readings):
-    """Phantom and residual means, as text: 6.5, or 7 rather than 7.0."""
-    count = len(readings)
-    phantom = sum(r.phantom_pain for r in readings) / count
-    residual = sum(r.residual_pain for r in readings) / count
-    return f"{round(phantom, 1):g}", f"{round(residual, 1):g}"
-
-
 def _table_row(reading):
     return TableRow(
         when=reading.when,
@@ -525,7 +513,7 @@ def _table_row(reading):
     )
 
 
-def _empty_chart(rolling_days):
+def _empty_chart():
     return PainChart(
         width=WIDTH,
         height=0,
@@ -540,7 +528,6 @@ def _empty_chart(rolling_days):
         x_ticks=(),
         y_ticks=(),
         events=(),
-        rolling_days=rolling_days,
         daily_means=False,
         show_markers=False,
         title="Phantom and residual limb pain",
@@ -587,14 +574,3 @@ def _lines_width(lines):
 
 def _text_width(text):
     return len(text) * CHAR_WIDTH * FONT_SIZE
-
-
-def _date_label(day):
-    return dateformat.format(day, "j M Y")
-
-
-def _span_label(first, last):
-    if first == last:
-        return _date_label(first)
-    opening = dateformat.format(first, "j M") if first.year == last.year else _date_label(first)
-    return f"{opening} to {_date_label(last)}"

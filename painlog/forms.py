@@ -1,6 +1,6 @@
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from accounts.text_checks import PlainTextMixin
 from patients.intake import PainScoreField
@@ -109,6 +109,15 @@ class PainEntryForm(PlainTextMixin, forms.ModelForm):
             self.fields["submission_id"].initial = self.instance.submission_id
         else:
             del self.fields["submission_id"]
+            # A correction is about a past moment, not about now.
+            when = dateformat.format(
+                timezone.localtime(self.instance.recorded_at), "D j M \\a\\t H:i"
+            )
+            self.fields["phantom_pain"].label = f"Phantom limb pain on {when}"
+            self.fields["residual_pain"].label = f"Residual limb pain on {when}"
+            self.fields[
+                "recorded_at"
+            ].help_text = "When you felt it. You can move it, up to 7 days back."
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from painlog.outcomes import Reading
 from patients.models import PAIN_SCALE, Patient, Sensation
 
 # How far back a patient may log pain they felt earlier; clinicians copying a paper diary may
@@ -47,6 +48,17 @@ class PainEntryQuerySet(models.QuerySet):
 
     def for_history(self, patient):
         return self.live().filter(patient=patient).order_by("-recorded_at", "-pk")
+
+    def readings(self):
+        """The live entries as the outcome module's Readings (clinic-local days), built from
+        plain tuples: a patient's years of diary as model instances cost more than the page."""
+        tz = timezone.get_current_timezone()
+        return [
+            Reading(day=recorded_at.astimezone(tz).date(), phantom=phantom, residual=residual)
+            for recorded_at, phantom, residual in self.live()
+            .order_by("recorded_at")
+            .values_list("recorded_at", "phantom_pain", "residual_pain")
+        ]
 
 
 class PainEntry(models.Model):

@@ -8,6 +8,7 @@ app_name = "painlog"
 urlpatterns = [
     path("", views.home, name="home"),
     path("new/", views.entry_new, name="new"),
+    path("clinic/", views.clinic_contact, name="clinic_contact"),
     path("quick/", views.entry_quick, name="quick"),
     path("<int:pk>/edit/", views.entry_edit, name="edit"),
     path("<int:pk>/delete/", views.entry_delete, name="delete"),

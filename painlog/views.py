@@ -20,8 +20,10 @@ ENTRIES_PER_PAGE = 20
 
 @never_cache
 def home(request):
-    """The patient's home: log pain, and see their entries newest first, with a chart."""
+    """The patient's home: what to do first (an unfinished intake), the three-tap log, then
+    their progress (the chart, over the range chosen with ?range=) and entries newest first."""
     patient = own_patient_record(request.user)
+    intake = getattr(patient, "intake", None)
     entries = PainEntry.objects.for_history(patient)
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     now = timezone.now()
@@ -32,12 +34,19 @@ def home(request):
         "painlog/home.html",
         {
             "patient": patient,
-            "intake": getattr(patient, "intake", None),
+            "intake": intake,
             "page": page,
-            "chart": patient_chart(patient),
+            "chart": patient_chart(patient, intake=intake, range_key=request.GET.get("range")),
             "form": QuickPainEntryForm(instance=PainEntry(patient=patient)),
         },
     )
+
+
+@never_cache
+def clinic_contact(request):
+    """ "Contact my clinic": the patient's clinic's phone, email and address (set in the admin)."""
+    patient = own_patient_record(request.user)
+    return render(request, "painlog/clinic_contact.html", {"clinic": patient.clinic})
 
 
 @never_cache

@@ -38,6 +38,19 @@ DEMO_PASSWORD = "tmrdemo123"  # noqa: S105 - printed in the README; DEBUG-only
 # codes. Demo only, like the password: seed_demo refuses to run with DEBUG off.
 DEMO_TOTP_SECRET = "TMRCLINICDEMOTOTPSECRETKEY234567"  # noqa: S105
 CLINIC_NAMES = ["Lakeside Limb Restoration Center", "Northfield Amputee & Nerve Clinic"]
+# Made-up contact details (555-01xx numbers are reserved for fiction; example.org for examples).
+CLINIC_CONTACTS = {
+    CLINIC_NAMES[0]: {
+        "phone": "+1 (312) 555-0142",
+        "email": "painlog@lakeside.example.org",
+        "address": "1200 Lakeshore Drive, Suite 4, Chicago, IL 60611",
+    },
+    CLINIC_NAMES[1]: {
+        "phone": "+1 (608) 555-0187",
+        "email": "nerveclinic@northfield.example.org",
+        "address": "45 Mill Street, Northfield, MN 55057",
+    },
+}
 
 # username: (first name, last name, clinic index or None, kind)
 DEMO_ACCOUNTS = {
@@ -172,7 +185,9 @@ def seed_demo_clinics():
     created = {"clinics": 0, "accounts": 0, "patients": 0}
     clinics = []
     for name in CLINIC_NAMES:
-        clinic, was_created = Clinic.objects.get_or_create(name=name)
+        clinic, was_created = Clinic.objects.get_or_create(
+            name=name, defaults=CLINIC_CONTACTS[name]
+        )
         clinics.append(clinic)
         created["clinics"] += was_created
 

@@ -1,3 +1,4 @@
+import segno
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -124,6 +125,7 @@ def _invite(request, patient, email):
         ),
     )
     request.session[f"invitation-{invitation.pk}"] = token
+    request.session[f"invitation-code-{invitation.pk}"] = invitation.code
     return invitation
 
 
@@ -148,8 +150,9 @@ def invitation_create(request, pk):
 def invitation_detail(request, pk, invitation_pk):
     patient = get_patient_for_user(request.user, pk)
     invitation = get_object_or_404(patient.invitations, pk=invitation_pk)
-    # The link is shown once: only its hash is stored.
+    # The link and the code are shown once: only their hashes are stored.
     token = request.session.pop(f"invitation-{invitation.pk}", None)
+    code = request.session.pop(f"invitation-code-{invitation.pk}", None)
     link = (
         request.build_absolute_uri(reverse("accounts:invitation_accept", args=[token]))
         if token
@@ -158,7 +161,17 @@ def invitation_detail(request, pk, invitation_pk):
     return render(
         request,
         "patients/invitation_detail.html",
-        {"patient": patient, "invitation": invitation, "link": link},
+        {
+            "patient": patient,
+            "invitation": invitation,
+            "link": link,
+            "code": code,
+            "code_address": request.build_absolute_uri(reverse("accounts:invitation_code")),
+            # The patient's phone camera opens the link: no typing.
+            "qr_code": segno.make(link, error="m").svg_data_uri(scale=4, border=2)
+            if link
+            else None,
+        },
     )
 
 

@@ -13,7 +13,10 @@ integers each; only the page shown gets its full outcome tables (add_outcomes, o
 """
 
 import datetime
+import json
+from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import (
     Count,
     IntegerField,
@@ -23,18 +26,18 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from painlog import outcomes
 from painlog.models import LoggingSchedule, PainEntry
-from painlog.outcomes import local_midnight
-from patients.models import Surgery
+from painlog.outcomes import TIME_POINTS, local_midnight
+from patients.models import Patient, Surgery
 
 from .models import FlagReview
 from .sql import LocalMidnight
+from .worklist_sql import worklist_rows
 
 PAIN_TYPE_NAMES = [pain_type for pain_type, _label in outcomes.PAIN_TYPES]
 
@@ -139,13 +142,137 @@ def annotate_for_dashboard(patients, today):
     )
 
 
-def _scores_of(sums, pain_type, span=None):
-    """Scores of one pain type from a _scores() value, or of one span of a
-    _spans_ending_today() value (None: no entries)."""
-    prefix = f"{span}_" if span else ""
-    if not sums:
-        return outcomes.Scores(0, 0)
-    return outcomes.Scores(sums[prefix + pain_type] or 0, sums[prefix + "n"])
+class IntakeScores(NamedTuple):
+    """What a baseline needs of the intake."""
+
+    phantom_pain: int | None
+    residual_pain: int | None
+    completed_at: datetime.datetime | None
+
+
+class WorklistRow:
+    """One patient of the worklist: names for sorting, and the sums, counts and dates their
+    flags are judged from. The page's rows become Patient instances (page_patients)."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def _sums(n=None, phantom=None, residual=None):
+    return {"n": n or 0, "phantom": phantom or 0, "residual": residual or 0}
+
+
+def fetch_worklist(patients, today):
+    """A WorklistRow per patient of the queryset, from one query: hand-written LATERAL
+    lookups on PostgreSQL (reports.worklist_sql), the ORM's subqueries elsewhere."""
+    if connection.vendor == "postgresql":
+        return [_row_from_tuple(values) for values in worklist_rows(patients, today)]
+    fields = [
+        "pk", "last_name", "first_name", "mrn", "clinic__name", "first_tmr_date",
+        "first_tmr_procedure", "last_entry_at", "latest_phantom", "latest_residual", "spans",
+        "baseline_scores", *(f"window_scores_{index}" for index in range(len(TIME_POINTS))),
+        "interval_days", "intake__phantom_pain", "intake__residual_pain",
+        "intake__completed_at", "last_review_at", "last_review_flags",
+    ]  # fmt: skip
+    rows = []
+    for values in annotate_for_dashboard(patients, today).values_list(*fields):
+        named = dict(zip(fields, values, strict=True))
+        spans = named["spans"] or {}
+        rows.append(
+            WorklistRow(
+                pk=named["pk"],
+                last_name=named["last_name"],
+                first_name=named["first_name"],
+                mrn=named["mrn"],
+                clinic_name=named["clinic__name"],
+                first_tmr_date=named["first_tmr_date"],
+                first_tmr_procedure=named["first_tmr_procedure"],
+                last_entry_at=named["last_entry_at"],
+                latest_phantom=named["latest_phantom"],
+                latest_residual=named["latest_residual"],
+                spans={
+                    span: _sums(
+                        spans.get(f"{span}_n"),
+                        spans.get(f"{span}_phantom"),
+                        spans.get(f"{span}_residual"),
+                    )
+                    for span in ("recent", "earlier", "month")
+                },
+                windows=[
+                    _sums(**(named[name] or {}))
+                    for name in ["baseline_scores"]
+                    + [f"window_scores_{index}" for index in range(len(TIME_POINTS))]
+                ],
+                interval_days=named["interval_days"],
+                intake=_intake(
+                    named["intake__phantom_pain"],
+                    named["intake__residual_pain"],
+                    named["intake__completed_at"],
+                ),
+                last_review_at=named["last_review_at"],
+                last_review_flags=named["last_review_flags"],
+            )
+        )
+    return rows
+
+
+def _intake(phantom, residual, completed_at):
+    if phantom is None and residual is None and completed_at is None:
+        return None
+    return IntakeScores(phantom, residual, completed_at)
+
+
+def _row_from_tuple(values):
+    (pk, last_name, first_name, mrn, clinic_name, day0, procedure, last_entry_at,
+     latest_phantom, latest_residual, *rest) = values  # fmt: skip
+    span_values, rest = rest[:9], rest[9:]
+    window_values, rest = rest[: 3 * (len(TIME_POINTS) + 1)], rest[3 * (len(TIME_POINTS) + 1) :]
+    interval, intake_phantom, intake_residual, completed_at, reviewed_at, flags = rest
+    return WorklistRow(
+        pk=pk,
+        last_name=last_name,
+        first_name=first_name,
+        mrn=mrn,
+        clinic_name=clinic_name,
+        first_tmr_date=day0,
+        first_tmr_procedure=procedure,
+        last_entry_at=last_entry_at,
+        latest_phantom=latest_phantom,
+        latest_residual=latest_residual,
+        spans={
+            span: _sums(*span_values[3 * index : 3 * index + 3])
+            for index, span in enumerate(("recent", "earlier", "month"))
+        },
+        windows=[_sums(*window_values[3 * i : 3 * i + 3]) for i in range(len(TIME_POINTS) + 1)],
+        interval_days=interval,
+        intake=_intake(intake_phantom, intake_residual, completed_at),
+        last_review_at=reviewed_at,
+        # Django reads jsonb as text on its own connections.
+        last_review_flags=json.loads(flags) if isinstance(flags, str) else flags,
+    )
+
+
+def _scores_of(sums, pain_type):
+    return outcomes.Scores(sums[pain_type], sums["n"])
+
+
+def page_patients(rows):
+    """The Patient instances of the page's rows, in their order, with the worklist's figures
+    attached: three queries (patients with clinic and intake, amputations, surgeries)."""
+    by_pk = {
+        patient.pk: patient
+        for patient in Patient.objects.filter(pk__in=[row.pk for row in rows])
+        .select_related("clinic", "intake")
+        .prefetch_related("amputations", "surgeries")
+    }
+    patients = []
+    for row in rows:
+        patient = by_pk[row.pk]
+        for name, value in vars(row).items():
+            if name not in ("pk", "intake"):
+                setattr(patient, name, value)
+        patients.append(patient)
+    return patients
 
 
 def triage_facts(row, today):
@@ -157,10 +284,7 @@ def triage_facts(row, today):
         exact = None
         if day_zero is not None:
             exact, _baseline = outcomes.baseline_from(
-                _scores_of(row.baseline_scores, pain_type),
-                pain_type,
-                day_zero,
-                getattr(row, "intake", None),
+                _scores_of(row.windows[0], pain_type), pain_type, day_zero, row.intake
             )
         baselines[pain_type] = exact
     last_day = timezone.localtime(row.last_entry_at).date() if row.last_entry_at else None
@@ -168,15 +292,10 @@ def triage_facts(row, today):
         today=today,
         day_zero=day_zero,
         baselines=baselines,
-        recent={p: _scores_of(row.spans, p, "recent") for p in PAIN_TYPE_NAMES},
-        earlier={p: _scores_of(row.spans, p, "earlier") for p in PAIN_TYPE_NAMES},
-        last_month={p: _scores_of(row.spans, p, "month") for p in PAIN_TYPE_NAMES},
-        window_counts=tuple(
-            (getattr(row, f"window_scores_{index}") or {"n": 0})["n"]
-            for index in range(len(outcomes.TIME_POINTS))
-        )
-        if day_zero
-        else (),
+        recent={p: _scores_of(row.spans["recent"], p) for p in PAIN_TYPE_NAMES},
+        earlier={p: _scores_of(row.spans["earlier"], p) for p in PAIN_TYPE_NAMES},
+        last_month={p: _scores_of(row.spans["month"], p) for p in PAIN_TYPE_NAMES},
+        window_counts=tuple(window["n"] for window in row.windows[1:]) if day_zero else (),
         last_day=last_day,
         interval_days=row.interval_days,
     )
@@ -188,15 +307,21 @@ class Change:
     def __init__(self, recent_mean, baseline):
         self.points = recent_mean - baseline
         self.percent = self.points / baseline * 100 if baseline else None
-        self.points_shown = outcomes.shown_change(self.points)
-        self.percent_shown = outcomes.shown_change(self.percent) if baseline else ""
+
+    @property
+    def points_shown(self):
+        return outcomes.shown_change(self.points)
+
+    @property
+    def percent_shown(self):
+        return outcomes.shown_change(self.percent) if self.percent is not None else ""
 
 
 def worklist(patients, today, now=None):
-    """Every patient of the queryset (annotate_for_dashboard) with their facts, flags, review
-    and change from baseline, in DOMAIN's order of attention."""
+    """Every patient of the queryset as a WorklistRow with their facts, flags, review and
+    change from baseline, in DOMAIN's order of attention."""
     now = now or timezone.now()
-    rows = list(patients)
+    rows = fetch_worklist(patients, today)
     for row in rows:
         row.facts = triage_facts(row, today)
         row.flags = outcomes.triage_flags(row.facts)
@@ -236,18 +361,15 @@ def attention_order(row):
 def add_outcomes(rows, today):
     """Each shown row's outcome (baseline, follow-ups, responder status), from the sums and
     counts the worklist's query fetched, and its latest responder verdict per pain type: the
-    history shown beside today's flags. Two queries: the rows' amputations and surgeries."""
-    rows = list(rows)
-    prefetch_related_objects(rows, "amputations", "surgeries")
+    history shown beside today's flags. Three queries: the rows' patients, amputations and
+    surgeries."""
+    rows = page_patients(rows)
     for row in rows:
         row.outcome = outcomes.outcome_from_scores(
             day_zero=row.first_tmr_date,
-            baseline_scores={p: _scores_of(row.baseline_scores, p) for p in PAIN_TYPE_NAMES},
+            baseline_scores={p: _scores_of(row.windows[0], p) for p in PAIN_TYPE_NAMES},
             window_scores={
-                p: tuple(
-                    _scores_of(getattr(row, f"window_scores_{index}"), p)
-                    for index in range(len(outcomes.TIME_POINTS))
-                )
+                p: tuple(_scores_of(window, p) for window in row.windows[1:])
                 for p in PAIN_TYPE_NAMES
             },
             intake=getattr(row, "intake", None),

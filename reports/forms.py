@@ -88,7 +88,7 @@ class DashboardForm(forms.Form):
     SORTS = {
         "name": _by_name,
         "mrn": lambda row: row.mrn,
-        "clinic": lambda row: row.clinic.name.casefold(),
+        "clinic": lambda row: row.clinic_name.casefold(),
         "surgery": lambda row: row.first_tmr_date,
         "phantom": lambda row: row.latest_phantom,
         "residual": lambda row: row.latest_residual,

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from patients.models import RecordChange
 
-from .dashboard import annotate_for_dashboard, worklist
+from .dashboard import worklist
 from .models import FlagReview
 
 
@@ -14,10 +14,7 @@ def current_flags(patient, today=None):
     """The patient's flags today, judged exactly as the worklist judges them (its own query,
     for this one patient)."""
     today = today or timezone.localdate()
-    patients = annotate_for_dashboard(
-        type(patient).objects.filter(pk=patient.pk).select_related("intake"), today
-    )
-    return worklist(patients, today)[0].flags
+    return worklist(type(patient).objects.filter(pk=patient.pk), today)[0].flags
 
 
 def record_review(*, patient, reviewed_by, note=""):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import summary, views
 
 app_name = "reports"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("patients/<int:pk>/", views.patient_pain, name="patient_pain"),
     path("patients/<int:pk>/review/", views.review_flags, name="review_flags"),
     path("patients/<int:pk>/fhir.json", views.patient_bundle, name="patient_fhir"),
+    path("patients/<int:pk>/summary/", summary.visit_summary, name="visit_summary"),
     path("outcomes/", views.cohort_outcomes, name="cohort_outcomes"),
     path("export/entries.csv", views.export_entries, name="export_entries"),
     path("export/outcomes.csv", views.export_outcomes, name="export_outcomes"),

@@ -40,7 +40,7 @@ from patients.models import Intake, Patient
 from . import fhir
 from .charts import cohort_chart
 from .cohort import cohort_patients, pain_tables, patients_for
-from .dashboard import add_outcomes, annotate_for_dashboard, past_verdicts, worklist
+from .dashboard import add_outcomes, past_verdicts, worklist
 from .exports import csv_download, entry_rows, outcome_rows, start_export
 from .forms import CohortFilterForm, DashboardForm, FlagReviewForm
 from .models import FlagReview
@@ -62,8 +62,7 @@ def dashboard(request):
     today = timezone.localdate()
     clinics = clinics_of(request.user)
     form = DashboardForm(request.GET or None, clinics=clinics)
-    patients = annotate_for_dashboard(patients_visible_to(request.user).active(), today)
-    patients = form.filter(patients).select_related("clinic", "intake")
+    patients = form.filter(patients_visible_to(request.user).active())
     sort, rows = form.sort_rows(form.filter_flags(worklist(patients, today)))
     page = Paginator(rows, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = add_outcomes(page.object_list, today)
@@ -147,11 +146,7 @@ def patient_pain(request, pk):
     )
     amputations = patient.amputations_with_surgeries()
     intake = Intake.objects.filter(patient=patient).first()
-    readings = outcomes.readings_from(
-        PainEntry.objects.live()
-        .filter(patient=patient)
-        .only("recorded_at", "phantom_pain", "residual_pain", "deleted_at")
-    )
+    readings = PainEntry.objects.filter(patient=patient).readings()
     today = timezone.localdate()
     outcome = outcomes.patient_outcome(
         readings=readings,
@@ -172,7 +167,13 @@ def patient_pain(request, pk):
         {
             "patient": patient,
             "page": page,
-            "chart": patient_chart(patient, amputations),
+            "chart": patient_chart(
+                patient,
+                amputations,
+                intake=intake,
+                range_key=request.GET.get("range"),
+                for_patient=False,
+            ),
             "schedule_form": ScheduleForm(instance=schedule),
             "amputations": amputations,
             "intake": intake,

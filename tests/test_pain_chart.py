@@ -5,12 +5,14 @@ import re
 import time
 import xml.etree.ElementTree as ET
 import zoneinfo
+from fractions import Fraction
 from types import SimpleNamespace
 
 import pytest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from painlog import chart_data
 from painlog.charts import date_ticks, pain_chart
 
 UTC = datetime.UTC
@@ -146,58 +148,102 @@ def test_date_tick_positions_are_days_from_the_first_day():
     assert positions == [6, 13, 20, 27]  # the Mondays 9, 16, 23 and 30 Mar
 
 
-# ---- Rolling average -----------------------------------------------------------------------
+# ---- Weekly means -------------------------------------------------------------------------
 
-ROLLING_ENTRIES = [
+WEEK_ENTRIES = [
     entry(at(1, hour=8), 6, 2),
     entry(at(1, hour=20), 4, 4),
     entry(at(2, hour=9), 8, 3),
     entry(at(4, hour=9), 2, 5),
-    entry(at(8, hour=9), 9, 0),
+    entry(at(9, hour=9), 9, 0),
+    entry(at(14, hour=9), 1, 1),
 ]
+FIRST, LAST = datetime.date(2026, 3, 1), datetime.date(2026, 3, 14)
 
 
-def test_rolling_average_is_the_mean_of_the_entries_of_the_last_n_days():
-    chart = pain_chart(ROLLING_ENTRIES, rolling_days=3, tz=UTC)
-    phantom, residual = chart.series
-    assert [(p.day.day, p.value) for p in phantom.rolling] == [
-        (1, 5),  # (6 + 4) / 2
-        (2, 6),  # (6 + 4 + 8) / 3: a mean of entries, not of daily means (which is 6.5)
-        (4, 5),  # 2 to 4 Mar: (8 + 2) / 2; 1 Mar has left the window
-        (8, 9),  # 6 to 8 Mar: the one entry
-    ]
-    assert [(p.day.day, p.value) for p in residual.rolling] == [(1, 3), (2, 3), (4, 4), (8, 0)]
+def weekly_chart(entries=WEEK_ENTRIES, **kwargs):
+    return pain_chart(entries, start=FIRST, end=LAST, weekly=True, tz=UTC, **kwargs)
 
 
-def test_rolling_average_points_sit_at_noon_of_their_day():
-    chart = pain_chart(ROLLING_ENTRIES, rolling_days=3, tz=UTC)
-    # 1 to 8 Mar: eight days over 552 units, 69 a day.
-    assert [p.x for p in chart.series[0].rolling] == [102.5, 171.5, 309.5, 585.5]
-    assert chart.series[0].rolling[0].y == 16 + (10 - 5) * 22
+def test_weekly_means_are_the_means_of_the_entries_of_weeks_ending_on_the_last_day():
+    phantom, residual = weekly_chart().series
+    # 1 to 7 Mar: (6 + 4 + 8 + 2) / 4, a mean of entries rather than of daily means; 8 to 14 Mar.
+    assert [(p.day.day, p.value) for p in phantom.weekly] == [(7, 5), (14, 5)]
+    assert [(p.day.day, p.value) for p in residual.weekly] == [(7, 3.5), (14, 0.5)]
 
 
-def test_rolling_average_counts_entries_before_the_chart_starts():
-    chart = pain_chart(ROLLING_ENTRIES, rolling_days=3, start=datetime.date(2026, 3, 2), tz=UTC)
-    assert [(p.day.day, p.value) for p in chart.series[0].rolling] == [(2, 6), (4, 5), (8, 9)]
-    assert chart.entry_count == 3
+def test_weekly_points_sit_in_the_middle_of_their_week():
+    chart = weekly_chart()
+    # 14 days over 552 units, 39.43 a day: the weeks' middles are 3.5 and 10.5 days in.
+    assert [p.x for p in chart.series[0].weekly] == [68 + 138.0, 68 + 414.0]
+    assert chart.series[0].weekly[0].y == 16 + (10 - 5) * 22
 
 
-def test_rolling_average_of_thirds_is_not_rounded():
-    chart = pain_chart(
-        [entry(at(1), 1, 0), entry(at(1, 13), 1, 0), entry(at(2), 2, 0)], rolling_days=7, tz=UTC
+def test_weekly_means_of_thirds_are_drawn_at_decimal_coordinates():
+    # (1 + 2 + 2) / 3 and (5 + 5 + 6) / 3: exact fractions, drawn as plain numbers.
+    entries = [entry(at(day), score, score) for day, score in ((1, 1), (2, 2), (3, 2))]
+    entries += [entry(at(day), score, score) for day, score in ((8, 5), (9, 5), (10, 6))]
+    chart = weekly_chart(entries)
+    svg = main_svg(render(chart))
+    numbers = re.compile(r"-?\d+(\.\d+)?")
+    for element in svg.iter():
+        for name in ("x", "y", "cx", "cy"):
+            if name in element.attrib:
+                assert numbers.fullmatch(element.attrib[name]), element.attrib
+        for pair in element.attrib.get("points", "").split():
+            assert all(numbers.fullmatch(number) for number in pair.split(",")), pair
+    assert chart.series[0].weekly[0].y == round(16 + (10 - 5 / 3) * 22, 1)
+
+
+def test_a_week_without_entries_has_no_mean_and_no_point():
+    chart = weekly_chart([entry(at(2), 4, 4), entry(at(3), 6, 6)])
+    assert [p.day.day for p in chart.series[0].weekly] == [7]
+    assert [(row.phantom_mean, row.count) for row in chart.week_rows] == [("", 0), ("5.0", 2)]
+    assert "–" in render(chart)  # the empty week's cells
+
+
+def test_weekly_means_are_exact_fractions():
+    weeks = chart_data.weekly_means(
+        chart_data.readings_of(
+            [entry(at(1), 1, 0), entry(at(1, 13), 1, 0), entry(at(2), 2, 0)], UTC
+        ),
+        "phantom_pain",
+        FIRST,
+        datetime.date(2026, 3, 7),
     )
-    assert chart.series[0].rolling[-1].value == pytest.approx(4 / 3)
+    assert [week.mean for week in weeks] == [Fraction(4, 3)]
 
 
-def test_no_rolling_average_unless_asked():
-    chart = pain_chart(ROLLING_ENTRIES, tz=UTC)
-    assert chart.series[0].rolling == ()
-    assert "thinner" not in chart.summary
+def test_each_days_mean_is_drawn_faint_behind_the_weekly_lines():
+    chart = weekly_chart()
+    assert chart.daily_means
+    assert [(p.day.day, p.value) for p in chart.series[0].points] == [
+        (1, 5), (2, 8), (4, 2), (9, 9), (14, 1)
+    ]  # fmt: skip
+    html = render(chart)
+    assert html.count('class="pain-chart-day"') == 10
+    assert 'class="pain-chart-daily"' in html
 
 
-def test_rolling_days_must_be_positive():
-    with pytest.raises(ValueError):
-        pain_chart(ROLLING_ENTRIES, rolling_days=0, tz=UTC)
+def test_the_latest_entry_is_drawn_large_at_its_time():
+    chart = weekly_chart()
+    phantom, residual = chart.series
+    assert (phantom.latest.day, phantom.latest.value) == (LAST, 1)
+    # 14 Mar 9:00 is 13.375 days in.
+    assert phantom.latest.x == round(68 + 13.375 * 552 / 14, 1)
+    assert residual.latest.square_size > chart.square_size
+    assert html_has_latest_marks(render(chart))
+
+
+def html_has_latest_marks(html):
+    return html.count('class="pain-chart-latest"') == 2
+
+
+def test_no_weekly_means_unless_asked():
+    chart = pain_chart(WEEK_ENTRIES, tz=UTC)
+    assert chart.series[0].weekly == () and chart.series[0].latest is None
+    assert chart.week_rows == ()
+    assert "weekly" not in chart.summary
 
 
 # ---- Time zone -----------------------------------------------------------------------------
@@ -388,7 +434,7 @@ def test_an_event_given_as_a_datetime_is_placed_on_its_local_day(in_chicago):
 def test_every_coordinate_stays_in_the_box():
     events = [(datetime.date(2020, 1, 1), "Amputation"), (datetime.date(2030, 1, 1), "Later")]
     entries = [entry(at(1, 0), 0, 10), entry(at(31, 23, 59), 10, 0)]
-    chart = pain_chart(entries, events=events, rolling_days=7, tz=UTC)
+    chart = pain_chart(entries, events=events, weekly=True, tz=UTC)
     html = render(chart)
     svg = main_svg(html)
     for element in svg.iter():
@@ -409,7 +455,7 @@ def test_ten_thousand_entries_are_drawn_as_daily_means_in_well_under_a_second():
         entry(start + datetime.timedelta(hours=3 * i), i % 11, (i * 7) % 11) for i in range(10_000)
     ]
     began = time.perf_counter()
-    chart = pain_chart(entries, events=[(datetime.date(2024, 1, 1), "TMR")], rolling_days=28)
+    chart = pain_chart(entries, events=[(datetime.date(2024, 1, 1), "TMR")])
     html = render(chart)
     assert time.perf_counter() - began < 1
     days = (entries[-1].recorded_at.date() - start.date()).days + 1  # 1,250
@@ -439,7 +485,7 @@ def chart():
     return pain_chart(
         entries,
         events=[(datetime.date(2026, 3, 15), "Secondary (delayed) TMR")],
-        rolling_days=7,
+        weekly=True,
         tz=UTC,
     )
 
@@ -471,7 +517,7 @@ def test_legend_names_each_series_by_more_than_colour(chart):
     legend = html[html.index('<ul class="pain-chart-legend">') :]
     assert 'stroke-dasharray="8 4"' in legend  # residual: dashed
     assert "<circle" in legend and "<rect" in legend  # and its markers
-    assert "Thinner lines: 7-day average" in legend
+    assert "Faint dots: each day" in legend and "Large marks: your latest entry" in legend
 
 
 def test_two_charts_on_a_page_get_their_own_ids(chart):

@@ -13,6 +13,7 @@ to; the dataclasses carry full-precision floats and presentation rounds.
 """
 
 import datetime
+import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -177,6 +178,12 @@ def _scores(readings, pain_type, first, last):
     return [getattr(reading, pain_type) for reading in readings if first <= reading.day <= last]
 
 
+@functools.cache
+def _fraction(total, count):
+    # The worklist asks for the same few hundred small means thousands of times.
+    return Fraction(total, count)
+
+
 class Scores(NamedTuple):
     """One pain type's scores over a span as their sum and count: a mean kept exact. The
     dashboard gets these from the database as SUM and COUNT; the patient page from readings."""
@@ -186,7 +193,7 @@ class Scores(NamedTuple):
 
     @property
     def mean(self):
-        return Fraction(self.total, self.count) if self.count else None
+        return _fraction(self.total, self.count) if self.count else None
 
     @classmethod
     def of(cls, scores):

@@ -11,6 +11,7 @@ before; both in the clinic's calendar days.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -161,10 +162,17 @@ class TriageFacts:
 
     def window(self, time_point):
         """(first day, last day) of a time point's window as dates."""
-        return (
-            self.day_zero + datetime.timedelta(days=time_point.first_day),
-            self.day_zero + datetime.timedelta(days=time_point.last_day),
-        )
+        return self._windows[time_point]
+
+    @functools.cached_property
+    def _windows(self):
+        return {
+            time_point: (
+                self.day_zero + datetime.timedelta(days=time_point.first_day),
+                self.day_zero + datetime.timedelta(days=time_point.last_day),
+            )
+            for time_point in TIME_POINTS
+        }
 
 
 def _worse_than_before(facts, pain_type):

@@ -4,19 +4,37 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 # No clinical date (birth, amputation, surgery) is earlier than this.
 EARLIEST_DATE = datetime.date(1900, 1, 1)
+# A clinic's phone number as people write it: at least 5 digits' worth, no letters.
+CLINIC_PHONE_PATTERN = r"^\+?[0-9 ()./-]{5,29}$"
 
 
 class Clinic(models.Model):
     """A clinic (or service) whose clinicians see only its own patients."""
 
     name = models.CharField(max_length=120)
+    # What a patient sees under "Contact my clinic" and on their invitation letter.
+    phone = models.CharField(
+        max_length=30,
+        blank=True,
+        validators=[
+            RegexValidator(
+                CLINIC_PHONE_PATTERN,
+                "Use digits, spaces and + ( ) - . only, for example +1 (312) 555-0100.",
+            )
+        ],
+        help_text="Shown to patients: the number they should call with questions.",
+    )
+    email = models.EmailField(blank=True, help_text="Shown to patients.")
+    address = models.CharField(
+        max_length=300, blank=True, help_text="Shown to patients, e.g. street, city, postcode."
+    )
     clinicians = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         related_name="clinics",
@@ -30,6 +48,10 @@ class Clinic(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["name"], name="clinic_name_unique"),
             models.CheckConstraint(condition=~Q(name=""), name="clinic_name_not_blank"),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__regex=CLINIC_PHONE_PATTERN),
+                name="clinic_phone_format",
+            ),
         ]
 
     def __str__(self):

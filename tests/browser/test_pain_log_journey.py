@@ -61,7 +61,7 @@ def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(
     assert "Secondary (delayed) TMR" in chart.inner_html()
     # The chart's numbers, newest first, hold the entry just saved.
     phone.get_by_text("Show the numbers").tap()
-    first_row = phone.locator(".pain-chart-numbers tbody tr").first.locator("td")
+    first_row = phone.locator(".pain-chart-entries tbody tr").first.locator("td")
     assert (first_row.nth(0).inner_text(), first_row.nth(1).inner_text()) == ("2", "1")
     # The menu, opened, passes too (axe skips what is hidden).
     phone.get_by_role("button", name="Open menu").tap()

@@ -1,0 +1,15 @@
+// Buttons with data-copy put that text on the clipboard and say so in the [data-copy-status]
+// element (a live region). Hidden without JavaScript, where the text can be selected as usual.
+const status = document.querySelector("[data-copy-status]");
+document.querySelectorAll("[data-copy]").forEach((button) => {
+  if (!navigator.clipboard) return;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(button.dataset.copy);
+      if (status) status.textContent = button.dataset.copied || "Copied";
+    } catch {
+      if (status) status.textContent = "Copying did not work: select the text and copy it.";
+    }
+  });
+});
