@@ -198,8 +198,8 @@ def test_an_admin_who_changes_their_own_rights_keeps_the_session_making_the_chan
 # namespace, as the walk reads them.
 OPEN_BEFORE_THE_SECOND_FACTOR = {
     "login", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
-    "password_reset_complete", "healthz", "invitation_accept", "home", "two_factor_verify",
-    "two_factor_setup",
+    "password_reset_complete", "healthz", "invitation_accept", "invitation_code",
+    "invitation_code_accept", "home", "two_factor_verify", "two_factor_setup",
 }  # fmt: skip
 
 
