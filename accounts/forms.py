@@ -37,7 +37,8 @@ class SlowDownMixin:
         if wait:
             raise ValidationError(
                 f"Too many wrong passwords for this account or from this network. To protect "
-                f"patients' information, wait {wait} seconds, then try again.",
+                f"patients' information, wait {wait} second{'s' if wait != 1 else ''}, then try "
+                "again.",
                 code="slowed_down",
             )
         return super().clean()

@@ -7,6 +7,7 @@ session that has already passed it, so a stolen password alone cannot swap the a
 """
 
 import base64
+import logging
 import time
 
 import segno
@@ -39,6 +40,8 @@ from .middleware import NO_DEVICE, safe_next, second_factor_required
 from .models import AuthenticatorDevice, Invitation, RecoveryCodeDevice, normalize_recovery_code
 from .otp_keys import SeedUnreadable, decrypt_seed, new_encrypted_seed
 from .roles import Role, role_of
+
+log = logging.getLogger("accounts.security")
 
 ROLE_HOMES = {
     Role.ADMIN: "admin:index",
@@ -102,7 +105,13 @@ def check_code(user, token):
     None. Each check goes through django-otp, which throttles repeated failures."""
     authenticator = confirmed_authenticator(user)
     if authenticator and token.isdigit():
-        device = otp_verify_token(user, authenticator.persistent_id, token)
+        try:
+            device = otp_verify_token(user, authenticator.persistent_id, token)
+        except SeedUnreadable:
+            # CLINIC_OTP_KEY changed without the old key among the fallbacks: no code can be
+            # checked until it is back. A recovery code still works; the operator must know.
+            log.error("authenticator seed unreadable: restore the key in CLINIC_OTP_KEY_FALLBACKS")
+            device = None
         if device:
             return device
     recovery = recovery_codes_of(user)

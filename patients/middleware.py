@@ -35,7 +35,8 @@ PK_OF = {
 PK_IS_PATIENT = {
     "patients:detail", "patients:edit", "patients:archive", "patients:invitation_create",
     "patients:invitation_detail", "patients:amputation_create", "patients:surgery_create",
-    "reports:patient_pain", "reports:patient_fhir", "painlog:clinician_new", "painlog:schedule",
+    "reports:patient_pain", "reports:review_flags", "reports:patient_fhir", "painlog:clinician_new",
+    "painlog:schedule",
 }  # fmt: skip
 
 # Refused lookups per user that go into the access log in each window; past it, one line says

@@ -164,8 +164,10 @@ def migrate(database_url):
 
 def migrate_and_seed_demo(database_url):
     migrate(database_url)
-    # seed_demo refuses to run with DEBUG off: the demo accounts' password is published.
-    return manage("seed_demo", env=clean_environment(DATABASE_URL=database_url, DJANGO_DEBUG="1"))
+    # seed_demo refuses to run with DEBUG off: the demo accounts' password is published. The
+    # staff's authenticator seeds are encrypted under the key production will decrypt them with.
+    env = clean_environment(DATABASE_URL=database_url, DJANGO_DEBUG="1", CLINIC_OTP_KEY=OTP_KEY)
+    return manage("seed_demo", env=env)
 
 
 @pytest.fixture(scope="session")

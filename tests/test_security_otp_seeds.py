@@ -175,3 +175,16 @@ def test_the_deploy_check_wants_seeds_hidden_in_the_admin(settings):
     assert not {"accounts.W003", "accounts.W004"} & deploy_check_ids()
     settings.OTP_ADMIN_HIDE_SENSITIVE_DATA = False
     assert "accounts.W003" in deploy_check_ids()
+
+
+def test_a_seed_under_a_lost_key_is_refused_as_a_wrong_code_not_a_crash(
+    client, clinician, settings, caplog
+):
+    device = AuthenticatorDevice.objects.create(user=clinician, name="phone", key=SEED.hex())
+    code = current_code(device)
+    settings.CLINIC_OTP_KEY = NEW_KEY  # the old key left without a fallback
+    password_login(client, "alice")
+    response = client.post(reverse("accounts:two_factor_verify"), {"otp_token": code})
+    assert response.status_code == 200
+    assert response.context["form"].errors["otp_token"]
+    assert "CLINIC_OTP_KEY_FALLBACKS" in caplog.text

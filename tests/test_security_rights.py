@@ -191,3 +191,38 @@ def test_an_admin_who_changes_their_own_rights_keeps_the_session_making_the_chan
     assert admin.get(reverse("admin:index")).status_code == 200
     assert other_admin_session.get(reverse("admin:index")).status_code == 302
     assert Session.objects.count() == 1
+
+
+# Pages a session without its second factor may still open: the public ones and the two-factor
+# steps themselves (accounts.middleware.TwoFactorMiddleware.ALLOWED). URL names without their
+# namespace, as the walk reads them.
+OPEN_BEFORE_THE_SECOND_FACTOR = {
+    "login", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
+    "password_reset_complete", "healthz", "invitation_accept", "invitation_code",
+    "invitation_code_accept", "home", "two_factor_verify", "two_factor_setup",
+}  # fmt: skip
+
+
+def test_every_page_asks_a_user_made_clinician_mid_session_for_the_second_factor(
+    client, newcomer, clinic
+):
+    """The walk: a new route cannot forget the second factor for a role gained mid-session."""
+    from tests.test_access_walk import fill, routes
+
+    password_login(client, "newcomer")
+    make_clinician_behind_the_signals(newcomer, clinic)
+    filler = {"patient": newcomer, "amputation": newcomer, "surgery": newcomer,
+              "entry": newcomer, "invitation": newcomer}  # fmt: skip
+    checked = 0
+    for route, name in routes():
+        if name in OPEN_BEFORE_THE_SECOND_FACTOR:
+            continue
+        path = fill(route, filler)
+        response = client.get(path)
+        assert response.status_code == 302, f"{path} answered {response.status_code}"
+        assert response["Location"].startswith(SETUP), f"{path} went to {response['Location']}"
+        checked += 1
+    for admin_path in ("/admin/", "/admin/patients/patient/", "/admin/auth/user/"):
+        type(newcomer).objects.filter(pk=newcomer.pk).update(is_staff=True)
+        assert client.get(admin_path)["Location"].startswith(SETUP)
+    assert checked > 20
