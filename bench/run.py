@@ -343,11 +343,12 @@ def _pass_the_second_factor(client, user):
     """Clinicians sign in with a second factor: mark the session as if the benchmark's
     clinician had just entered their authenticator's code (as tests/conftest.py does)."""
     from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+    from accounts.models import AuthenticatorDevice
+
+    device = AuthenticatorDevice.objects.devices_for_user(user, confirmed=True).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Benchmark", confirmed=True)
+        device = AuthenticatorDevice.objects.create(user=user, name="Benchmark", confirmed=True)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()

@@ -11,7 +11,6 @@ before; both in the clinic's calendar days.
 """
 
 import datetime
-import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -60,6 +59,16 @@ FLAG_LABELS = {
 ATTENTION_ORDER = tuple(code for code in FLAG_LABELS if code != "missed_follow_up")
 PAIN_FLAGS = ("getting_worse", "worse_than_before", "high_pain", "not_improving")
 TIME_POINT_FLAGS = ("window_closing", "missed_follow_up")
+
+
+# Each time point's window as offsets from day 0, made once: the worklist asks for thousands.
+_WINDOW_OFFSETS = {
+    time_point: (
+        datetime.timedelta(days=time_point.first_day),
+        datetime.timedelta(days=time_point.last_day),
+    )
+    for time_point in TIME_POINTS
+}
 
 
 class Span(NamedTuple):
@@ -162,17 +171,8 @@ class TriageFacts:
 
     def window(self, time_point):
         """(first day, last day) of a time point's window as dates."""
-        return self._windows[time_point]
-
-    @functools.cached_property
-    def _windows(self):
-        return {
-            time_point: (
-                self.day_zero + datetime.timedelta(days=time_point.first_day),
-                self.day_zero + datetime.timedelta(days=time_point.last_day),
-            )
-            for time_point in TIME_POINTS
-        }
+        first, last = _WINDOW_OFFSETS[time_point]
+        return self.day_zero + first, self.day_zero + last
 
 
 # The three rules against a mean below compare integers: a mean total/count against a
@@ -316,13 +316,15 @@ def review_stands(reviewed_flags, reviewed_at, flags, now):
 
 def attention_key(flags, recent, reviewed=False):
     """Sort key of DOMAIN's order of attention: unreviewed flags first, in the order of their
-    first flag, then reviewed ones, then the rest; within a group the highest 7-day mean
-    (of either pain type) first, patients with none last."""
+    first flag, then reviewed ones, then the rest; within a group the highest 7-day mean (of
+    either pain type) first, patients with none last. The means are compared as floats: two
+    different means of 0-10 scores never round to the same double."""
     group = flags.attention_group
     tier = 2 if group == len(ATTENTION_ORDER) else 1 if reviewed else 0
-    means = [scores.mean for scores in recent.values() if scores.mean is not None]
-    highest = max(means, default=None)
-    return (tier, group, highest is None, -(highest or 0))
+    means = [scores.total / scores.count for scores in recent.values() if scores.count]
+    if not means:
+        return (tier, group, True, 0.0)
+    return (tier, group, False, -max(means))
 
 
 def _mean(scores):
