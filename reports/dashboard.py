@@ -41,6 +41,18 @@ from .sql import LocalMidnight
 from .worklist_sql import worklist_rows
 
 PAIN_TYPE_NAMES = [pain_type for pain_type, _label in outcomes.PAIN_TYPES]
+# How serious each flag looks: red for pain that needs a call today, amber for what the clinic
+# can still act on, grey for the record.
+FLAG_STYLES = {
+    "getting_worse": "text-bg-danger",
+    "worse_than_before": "text-bg-danger",
+    "high_pain": "text-bg-danger",
+    "window_closing": "text-bg-warning",
+    "stopped_logging": "text-bg-warning",
+    "not_improving": "text-bg-warning",
+    "never_logged": "text-bg-secondary",
+    "missed_follow_up": "text-bg-light border",
+}
 
 
 def _instants(span):
@@ -386,6 +398,12 @@ def add_outcomes(rows, today):
             today=today,
         )
         row.verdicts = past_verdicts(row.outcome)
+        row.badges = [(code, text, FLAG_STYLES[code]) for code, text in row.flags.badges()]
+        recent = row.recent
+        if recent["phantom"].count:
+            row.recent_shown = (
+                f"{float(recent['phantom'].mean):.1f} / {float(recent['residual'].mean):.1f}"
+            )
     return rows
 
 

@@ -95,7 +95,10 @@ def test_latest_scores_and_seven_day_average(client, clinician, patient):
     assert row.recent["phantom"] == (12, 3)
     assert row.recent["residual"] == (3, 3)
     assert row.days_since_entry == 0
-    assert '<td class="text-nowrap">4.0 / 1.0</td>' in client.get(URL).content.decode()
+    assert (
+        '<td class="text-nowrap" data-label="7-day mean">4.0 / 1.0</td>'
+        in client.get(URL).content.decode()
+    )
 
 
 def test_worsening_flag_needs_two_points_and_three_entries_each_side(client, clinician, clinic):

@@ -273,10 +273,14 @@ def test_filter_by_any_flag(frozen, client, clinician, clinic, flag, expected):
     assert names(client.get(URL, {"flag": flag})) == expected
 
 
-def test_the_worklist_card_layout_holds_the_same_patients(frozen, client, clinician, clinic):
+def test_the_worklist_rows_carry_their_labels_for_the_phone_cards(
+    frozen, client, clinician, clinic
+):
     surgery_patient(clinic, "S-1", "Severe", recent=[9, 9, 9])
     client.force_login(clinician)
     body = client.get(URL).content.decode()
-    cards = body.split('class="list-unstyled worklist-cards"')[1]
-    assert "Severe, Pat" in cards and "High pain (PLP and RLP)" in cards
-    assert "Mark reviewed" in cards
+    # One row per patient, drawn as a card on a phone by static/css/worklist.css.
+    table = body.split('class="table table-hover align-middle worklist"')[1]
+    assert "Severe, Pat" in table and "High pain (PLP and RLP)" in table
+    assert "Mark reviewed" in table
+    assert 'data-label="Change from baseline"' in table

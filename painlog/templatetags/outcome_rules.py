@@ -21,23 +21,3 @@ def outcome_rules():
         "baseline_last_day": outcomes.BASELINE_LAST_DAY,
         "baseline_days": outcomes.BASELINE_LAST_DAY - outcomes.BASELINE_FIRST_DAY + 1,
     }
-
-
-# How serious each flag looks: red for pain that needs a call today, amber for what the clinic
-# can still act on, grey for the record.
-FLAG_STYLES = {
-    "getting_worse": "text-bg-danger",
-    "worse_than_before": "text-bg-danger",
-    "high_pain": "text-bg-danger",
-    "window_closing": "text-bg-warning",
-    "stopped_logging": "text-bg-warning",
-    "not_improving": "text-bg-warning",
-    "never_logged": "text-bg-secondary",
-    "missed_follow_up": "text-bg-light border",
-}
-
-
-@register.filter
-def flag_style(code):
-    """The badge class of a flag code: {{ code|flag_style }}."""
-    return FLAG_STYLES.get(code, "text-bg-secondary")

@@ -122,7 +122,7 @@ def test_clinician_reads_the_worklist_on_a_phone_without_sideways_scroll(
 ):
     log_in(phone, live_server.url, "alice", PASSWORD)
     assert phone.url == live_server.url + "/dashboard/"
-    card = phone.locator(".worklist-cards li").first
+    card = phone.locator("table.worklist tbody tr").first
     assert "Reyes, Jordan" in card.inner_text() and "Getting worse" in card.inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.set_viewport_size({"width": 360, "height": 780})
