@@ -289,9 +289,10 @@ def page_patients(rows):
     return patients
 
 
-def triage_facts(row, today):
+def triage_facts(row, today, zone=None):
     """TriageFacts of one annotated patient: the same rules and the same arithmetic as the
     patient's page, which works them out from readings."""
+    zone = zone or timezone.get_current_timezone()
     day_zero = row.first_tmr_date
     baselines = {}
     for pain_type in PAIN_TYPE_NAMES:
@@ -301,7 +302,7 @@ def triage_facts(row, today):
                 row.windows[0][pain_type], pain_type, day_zero, row.intake
             )
         baselines[pain_type] = exact
-    last_day = timezone.localtime(row.last_entry_at).date() if row.last_entry_at else None
+    last_day = row.last_entry_at.astimezone(zone).date() if row.last_entry_at else None
     return outcomes.TriageFacts(
         today=today,
         day_zero=day_zero,
@@ -345,8 +346,9 @@ def worklist(patients, today, now=None):
     change from baseline, in DOMAIN's order of attention."""
     now = now or timezone.now()
     rows = fetch_worklist(patients, today)
+    zone = timezone.get_current_timezone()
     for row in rows:
-        row.facts = triage_facts(row, today)
+        row.facts = triage_facts(row, today, zone)
         row.flags = outcomes.triage_flags(row.facts)
         row.review_stands = bool(row.flags) and outcomes.review_stands(
             row.last_review_flags or [], row.last_review_at, row.flags, now
@@ -355,19 +357,8 @@ def worklist(patients, today, now=None):
         row.changes = {
             pain_type: Change(row.recent[pain_type].mean, row.facts.baselines[pain_type])
             for pain_type in PAIN_TYPE_NAMES
-            if row.recent[pain_type].mean is not None and row.facts.baselines[pain_type] is not None
+            if row.recent[pain_type].count and row.facts.baselines[pain_type] is not None
         }
-        row.change_list = [
-            (outcomes.PAIN_TYPE_ABBREVIATIONS[pain_type], row.changes[pain_type])
-            for pain_type in PAIN_TYPE_NAMES
-            if pain_type in row.changes
-        ]
-        last_day = row.facts.last_day
-        row.days_since_entry = (today - last_day).days if last_day is not None else None
-        row.days_since_surgery = (today - row.first_tmr_date).days if row.first_tmr_date else None
-        row.first_tmr_label = (
-            Surgery.Procedure(row.first_tmr_procedure).label if row.first_tmr_procedure else ""
-        )
     rows.sort(key=attention_order)
     return rows
 
@@ -398,6 +389,17 @@ def add_outcomes(rows, today):
             today=today,
         )
         row.verdicts = past_verdicts(row.outcome)
+        row.change_list = [
+            (outcomes.PAIN_TYPE_ABBREVIATIONS[pain_type], row.changes[pain_type])
+            for pain_type in PAIN_TYPE_NAMES
+            if pain_type in row.changes
+        ]
+        last_day = row.facts.last_day
+        row.days_since_entry = (today - last_day).days if last_day is not None else None
+        row.days_since_surgery = (today - row.first_tmr_date).days if row.first_tmr_date else None
+        row.first_tmr_label = (
+            Surgery.Procedure(row.first_tmr_procedure).label if row.first_tmr_procedure else ""
+        )
         row.badges = [(code, text, FLAG_STYLES[code]) for code, text in row.flags.badges()]
         recent = row.recent
         if recent["phantom"].count:
