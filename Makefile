@@ -34,9 +34,12 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 # The everyday tier: every test but the slow tier's (marked `slow`: browser, deployment,
-# backup/restore, two-server, outage and benchmark tests), hypothesis with few examples.
+# backup/restore, two-server, outage and benchmark tests, the longest walks of hostile values),
+# hypothesis with few examples, spread over every core (pytest-xdist; TEST_WORKERS=0 for one
+# process).
+TEST_WORKERS ?= auto
 test: lint
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n $(TEST_WORKERS)
 
 # The slow tier alone. pytest exits with 5 when it selects no test at all: not a failure.
 test-slow: $(VENV)/.dev-installed

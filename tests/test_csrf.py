@@ -130,6 +130,7 @@ CHANGING = {
 }  # fmt: skip
 
 
+@pytest.mark.slow  # walks every page: CI's tier
 def test_the_same_posts_with_a_csrf_token_get_through(record, clinician, patient):
     """Without this, the 403s above could come from something other than the missing token.
     Each post is undone before the next, so that archiving the patient or changing their

@@ -730,6 +730,7 @@ def test_a_diary_of_many_chunks_streams_in_the_same_queries(
     assert scores[-1][1] == (utc(2023, 1, 1, 6) + datetime.timedelta(hours=3 * 499)).isoformat()
 
 
+@pytest.mark.slow  # streams thousands of entries: CI's tier
 def test_memory_stays_flat_while_streaming(clinician, clinic, monkeypatch):
     # Few entries (tracing memory makes Python several times slower), read in six chunks and
     # written in pieces of 8 KB.

@@ -106,6 +106,7 @@ def test_an_unknown_clinic_is_an_error_naming_the_clinics(lakeside, given):
         export(clinic=given)
 
 
+@pytest.mark.slow  # validates every resource of the whole demo: CI's tier
 def test_every_resource_of_the_demo_data_is_valid(demo, settings):
     """Every resource of every demo clinic, in both variants, built as the command builds them:
     with fhir.resources R4B's classes, which validate each one as it is made. The tests above

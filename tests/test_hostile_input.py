@@ -485,11 +485,18 @@ def submit(client, form, world, data):
     return getattr(client, form.method)(form.path(world), data)
 
 
-@pytest.mark.parametrize(
-    ("form_name", "field", "values"),
-    REFUSALS,
-    ids=[f"{form} {field}" for form, field, _values in REFUSALS],
-)
+def everyday_and_the_rest(refusals, everyday=2):
+    """Each field's first values in the everyday tier and the rest in the slow tier: a request
+    a value makes the whole list cost a minute, and CI runs both tiers."""
+    for form, field, values in refusals:
+        yield pytest.param(form, field, values[:everyday], id=f"{form} {field}")
+        if values[everyday:]:
+            yield pytest.param(
+                form, field, values[everyday:], id=f"{form} {field} more", marks=pytest.mark.slow
+            )
+
+
+@pytest.mark.parametrize(("form_name", "field", "values"), list(everyday_and_the_rest(REFUSALS)))
 def test_a_hostile_value_is_refused_next_to_its_field_and_changes_nothing(
     world, form_name, field, values
 ):
@@ -1053,7 +1060,9 @@ def pages_showing_the_text(world):
     ]
 
 
-@pytest.mark.parametrize("text", [SCRIPT, IMG], ids=["script", "img"])
+@pytest.mark.parametrize(
+    "text", [SCRIPT, pytest.param(IMG, marks=pytest.mark.slow)], ids=["script", "img"]
+)  # each walks every page: the second in CI's tier
 def test_hostile_text_typed_into_every_form_is_shown_escaped_on_every_page(world, text):
     clinician, patient = fill_every_free_text_field(world, text)
     clients = {"clinician": clinician, "patient": patient, "admin": log_in(world, "admin")}
@@ -1069,7 +1078,9 @@ def test_hostile_text_typed_into_every_form_is_shown_escaped_on_every_page(world
     assert confirmation_shown, "the confirmation naming the patient was never shown"
 
 
-@pytest.mark.parametrize("text", [SCRIPT, IMG], ids=["script", "img"])
+@pytest.mark.parametrize(
+    "text", [SCRIPT, pytest.param(IMG, marks=pytest.mark.slow)], ids=["script", "img"]
+)  # each walks every page: the second in CI's tier
 def test_no_page_of_the_app_shows_hostile_text_unescaped(world, text):
     """Every route, as each kind of user: pages nobody thought of showing the text included."""
     fill_every_free_text_field(world, text)

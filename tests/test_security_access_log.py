@@ -90,7 +90,9 @@ def test_the_walk_sees_patient_data_so_it_is_not_vacuous(world):
     assert "Secretname" in body
 
 
-@pytest.mark.parametrize("who", ["clinician", "admin"])
+@pytest.mark.parametrize(
+    "who", ["clinician", pytest.param("admin", marks=pytest.mark.slow)]
+)  # each walks every page: the admin's in CI's tier
 def test_every_page_that_shows_patient_data_writes_an_access_log_line(world, who):
     client = Client()
     client.force_login(world[who])
@@ -106,6 +108,7 @@ def test_every_page_that_shows_patient_data_writes_an_access_log_line(world, who
     assert showing >= 10, "the walk saw too few pages with patient data to mean anything"
 
 
+@pytest.mark.slow  # walks every page: CI's tier
 def test_every_admin_page_that_shows_patient_data_writes_an_access_log_line(world):
     client = Client()
     client.force_login(world["admin"])

@@ -304,6 +304,7 @@ class TestDemoPainDiaries:
         assert len(stopped) == 2
 
 
+@pytest.mark.slow  # seeds the whole demo again: CI's tier
 def test_no_entry_is_in_the_future_late_in_the_evening(db, settings):
     settings.TIME_ZONE = "America/Chicago"
     # 23:45 in Chicago, already the next day in UTC, on the day the clocks go forward.

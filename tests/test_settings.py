@@ -161,6 +161,7 @@ def test_production_settings_pass_the_deploy_check_without_a_single_warning():
     assert "no issues" in result.stdout
 
 
+@pytest.mark.slow  # collects every static file: CI's tier
 def test_production_serves_hashed_static_files_collected_from_the_bootstrap_package(tmp_path):
     result = run_manage(
         "collectstatic", "--noinput", "-v0", DJANGO_STATIC_ROOT=str(tmp_path), **PRODUCTION
