@@ -13,3 +13,17 @@ def get_entry_for_user(user, pk):
     patient's history, never through this lookup."""
     entries = PainEntry.objects.live().select_related("patient__clinic")
     return get_object_or_404(entries.filter(patient__in=patients_visible_to(user)), pk=pk)
+
+
+def get_own_response(user, pk):
+    """An answer set of the logged-in patient's own; every other one is a 404."""
+    from patients.access import own_patient_record
+
+    from .models import QuestionnaireResponse
+
+    patient = own_patient_record(user)
+    return get_object_or_404(
+        QuestionnaireResponse.objects.select_related("instrument", "patient"),
+        pk=pk,
+        patient=patient,
+    )

@@ -5,10 +5,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from painlog.outcomes import Reading
+from painlog.outcomes.questionnaires import EVENT_LABELS
 from patients.models import PAIN_SCALE, Patient, Sensation
 
 # How far back a patient may log pain they felt earlier; clinicians copying a paper diary may
@@ -300,3 +302,144 @@ class LoggingSchedule(models.Model):
 
     def __str__(self):
         return f"{self.patient.full_name}: {self.get_interval_days_display().lower()}"
+
+
+class InstrumentQuerySet(models.QuerySet):
+    def current(self):
+        """{key: the newest installed version}: new answer sets use it, while answer sets keep
+        the version they were answered with. A clinic holds a handful of rows."""
+        newest = {}
+        for instrument in self.order_by("key", "-installed_at", "-pk"):
+            newest.setdefault(instrument.key, instrument)
+        return newest
+
+
+class Instrument(models.Model):
+    """One version of a questionnaire, as its file defined it (painlog/instruments.py reads and
+    scores the definition). Versions are never edited or pooled: a new file with the same key
+    and another version is a new row."""
+
+    key = models.CharField(max_length=40)
+    version = models.CharField(max_length=40)
+    name = models.CharField(max_length=200)
+    definition = models.JSONField()
+    built_in = models.BooleanField(default=False)
+    installed_at = models.DateTimeField(default=timezone.now)
+
+    objects = InstrumentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "version"], name="instrument_key_version_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.version})"
+
+    @cached_property
+    def parsed(self):
+        from .instruments import parse
+
+        return parse(self.definition)
+
+
+class QuestionnaireSchedule(models.Model):
+    """Which questionnaires the clinic asks this patient, at which events: {instrument key:
+    [event, ...]} (painlog.outcomes.questionnaires.EVENTS). A patient without a row gets the
+    clinic's default (DEFAULT_SCHEDULE)."""
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.PROTECT, related_name="questionnaire_schedule"
+    )
+    events = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Questionnaires for {self.patient.full_name}"
+
+
+class QuestionnaireLimb(models.TextChoices):
+    BOTH = "", "Pain in general"
+    PHANTOM = "phantom", "Phantom limb"
+    RESIDUAL = "residual", "Residual limb"
+
+
+class QuestionnaireResponseQuerySet(models.QuerySet):
+    def completed(self):
+        return self.filter(completed_at__isnull=False)
+
+
+class QuestionnaireResponse(models.Model):
+    """One answer set: a patient's answers to one instrument version at one event, for one limb
+    where the instrument is asked per limb. Saved a question at a time, so that a patient can
+    stop and come back; scored once, when sent."""
+
+    Limb = QuestionnaireLimb
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="questionnaire_responses"
+    )
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="responses")
+    event = models.CharField(max_length=20)
+    limb = models.CharField(max_length=10, choices=QuestionnaireLimb, blank=True, default="")
+    # {item id: the chosen option's value, or null for an item the patient chose to skip}
+    answers = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # The score as the instrument's version scored it; null for an unscorable set (an item
+    # skipped on an instrument scored by lookup) or one still being answered.
+    score = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    score_se = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = QuestionnaireResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "instrument", "event", "limb"],
+                name="questionnaire_response_one_per_event",
+            ),
+            models.CheckConstraint(
+                condition=Q(event__in=list(EVENT_LABELS)), name="questionnaire_response_event_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(limb__in=QuestionnaireLimb.values),
+                name="questionnaire_response_limb_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=True) | Q(completed_at__gte=F("started_at")),
+                name="questionnaire_response_completed_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(completed_at__isnull=False) | Q(score__isnull=True),
+                name="questionnaire_response_scored_when_sent",
+            ),
+        ]
+        indexes = [
+            # The patient's home and page: one patient's answer sets.
+            models.Index(fields=["patient", "event"], name="questionnaire_patient_idx"),
+        ]
+
+    def __str__(self):
+        limb = f", {self.get_limb_display().lower()}" if self.limb else ""
+        return f"{self.instrument} at {self.event}{limb} for {self.patient.full_name}"
+
+    def answer_rows(self):
+        """(question as asked, answer in words) for every item, in order."""
+        instrument = self.instrument.parsed
+        rows = []
+        for item in instrument.items:
+            if item.id not in self.answers:
+                answer = "Not answered"
+            elif self.answers[item.id] is None:
+                answer = "Preferred not to answer"
+            else:
+                answer = item.label_of(self.answers[item.id]) or str(self.answers[item.id])
+            rows.append((item.text_for(self.limb), answer))
+        return rows

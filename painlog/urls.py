@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import views
+from . import questionnaire_views, views
 
 app_name = "painlog"
 
@@ -22,5 +22,29 @@ urlpatterns = [
     path(
         "patients/<int:pk>/fhir.json",
         RedirectView.as_view(pattern_name="reports:patient_fhir", query_string=True),
+    ),
+]
+
+# Questionnaires (painlog/questionnaire_views.py).
+urlpatterns += [
+    path(
+        "questionnaires/<int:instrument_pk>/<slug:event>/start/",
+        questionnaire_views.questionnaire_start,
+        name="questionnaire_start",
+    ),
+    path(
+        "questionnaires/answers/<int:pk>/<int:number>/",
+        questionnaire_views.questionnaire_question,
+        name="questionnaire_question",
+    ),
+    path(
+        "questionnaires/answers/<int:pk>/check/",
+        questionnaire_views.questionnaire_review,
+        name="questionnaire_review",
+    ),
+    path(
+        "patients/<int:pk>/questionnaires/",
+        questionnaire_views.questionnaire_schedule,
+        name="questionnaire_schedule",
     ),
 ]

@@ -15,6 +15,7 @@ from .access import get_entry_for_user
 from .charts import patient_chart
 from .forms import PainEntryForm, QuickPainEntryForm, ScheduleForm
 from .models import LoggingSchedule, PainEntry, Source
+from .questionnaires import due_for
 from .services import correct_entry, delete_entry, record_entry
 
 ENTRIES_PER_PAGE = 20
@@ -45,6 +46,7 @@ def home(request):
             if "range" in request.GET
             else "",
             "form": QuickPainEntryForm(instance=PainEntry(patient=patient)),
+            "questionnaires_due": due_for(patient),
         },
     )
 

@@ -29,7 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import CLINIC_STAFF, role_required
-from painlog import outcomes
+from painlog import outcomes, questionnaire_views
 from painlog.charts import patient_chart
 from painlog.forms import ScheduleForm
 from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
@@ -189,6 +189,7 @@ def patient_pain(request, pk):
                 latest_review.flags, latest_review.reviewed_at, flags, timezone.now()
             ),
             "review_form": FlagReviewForm(),
+            "questionnaires": questionnaire_views.clinician_panel(patient, today=today),
             "review_days": outcomes.REVIEW_DAYS,
         },
     )

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import Invitation
-from painlog.models import PainEntry
+from painlog.models import Instrument, PainEntry, QuestionnaireResponse, QuestionnaireSchedule
 from patients.models import Amputation, Patient, RecordChange, Surgery
 from tests.conftest import make_amputation, make_clinician, make_patient, make_surgery
 
@@ -55,8 +55,12 @@ def victim(other_clinic):
         patient=patient, token_hash=uuid.uuid4().hex * 2, created_by=patient.user,
         expires_at=datetime.datetime(2999, 1, 1, tzinfo=datetime.UTC),
     )  # fmt: skip
+    response = QuestionnaireResponse.objects.create(
+        patient=patient, instrument=Instrument.objects.get(key="peg"), event="baseline",
+        answers={"pain": 9}, entered_by=patient.user,
+    )  # fmt: skip
     return {"patient": patient, "amputation": amputation, "surgery": surgery, "entry": entry,
-            "invitation": invitation}  # fmt: skip
+            "invitation": invitation, "response": response}  # fmt: skip
 
 
 def fill(route, victim):
@@ -68,11 +72,16 @@ def fill(route, victim):
         owner = "surgery"
     elif route.startswith("painlog/<int:pk>"):
         owner = "entry"
+    elif route.startswith("painlog/questionnaires/answers/"):
+        owner = "response"
     values = {
         "<int:pk>": victim[owner].pk,
         "<int:invitation_pk>": victim["invitation"].pk,
         "<str:token>": "made-up-token",
         "<slug:step>": "pain",
+        "<int:instrument_pk>": Instrument.objects.get(key="peg").pk,  # not anyone's data
+        "<slug:event>": "baseline",
+        "<int:number>": 1,
         "<uidb64>": "MQ",
         "<token>": "set-password",
     }
@@ -91,6 +100,8 @@ def snapshot(victim):
         list(Surgery.objects.filter(patient=patient).values()),
         list(PainEntry.objects.filter(patient=patient).values()),
         list(Invitation.objects.filter(patient=patient).values()),
+        list(QuestionnaireResponse.objects.filter(patient=patient).values()),
+        QuestionnaireSchedule.objects.filter(patient=patient).count(),
         RecordChange.objects.filter(patient=patient).count(),
     )
 

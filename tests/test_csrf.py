@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from accounts.invitations import invite_patient
-from painlog.models import PainEntry
+from painlog.models import Instrument, PainEntry, QuestionnaireResponse
 from tests.conftest import PASSWORD, make_amputation, make_surgery
 from tests.test_access_walk import fill, routes
 from tests.test_hostile_input import database_state
@@ -39,6 +39,8 @@ PATIENT = {
     "accounts:two_factor_disable", "accounts:two_factor_replace",
     "painlog:home", "painlog:new", "painlog:edit", "painlog:delete", "patients:my_record",
     "patients:my_contact_edit", "patients:intake", "patients:intake_step",
+    "painlog:questionnaire_start", "painlog:questionnaire_question",
+    "painlog:questionnaire_review",
 }  # fmt: skip
 
 # Answers every form of the app would accept, so that a post which got past CSRF would change
@@ -73,8 +75,12 @@ def record(clinician, patient):
         patient=patient, phantom_pain=6, residual_pain=3, entered_by=patient.user
     )
     invitation, _token = invite_patient(patient=patient, invited_by=clinician, build_link=str)
+    response = QuestionnaireResponse.objects.create(
+        patient=patient, instrument=Instrument.objects.get(key="peg"), event="baseline",
+        entered_by=patient.user,
+    )  # fmt: skip
     return {"patient": patient, "amputation": amputation, "surgery": surgery, "entry": entry,
-            "invitation": invitation}  # fmt: skip
+            "invitation": invitation, "response": response}  # fmt: skip
 
 
 def entitled_client(name, clinician, patient, *, token=False):

@@ -33,7 +33,14 @@ from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.invitations import invite_patient
 from accounts.models import AuthenticatorDevice, Invitation
-from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
+from painlog.models import (
+    Instrument,
+    LoggingSchedule,
+    PainEntry,
+    PainEntryChange,
+    QuestionnaireResponse,
+    QuestionnaireSchedule,
+)
 from patients.models import (
     Amputation,
     Clinic,
@@ -127,6 +134,10 @@ def cast(django_db_setup, django_db_blocker):
             patient=patient, phantom_pain=6, residual_pain=3, entered_by=patient.user,
             recorded_at=NOW - datetime.timedelta(hours=1),
         )  # fmt: skip
+        questionnaire = QuestionnaireResponse.objects.create(
+            patient=patient, instrument=Instrument.objects.get(key="peg"), event="baseline",
+            entered_by=patient.user,
+        )  # fmt: skip
         invitee = make_patient(clinic, "INV-1", first_name="Ines", last_name="Vitee")
         invitation, token = invite_patient(patient=invitee, invited_by=clinician, build_link=str)
         sessions = {}
@@ -139,7 +150,7 @@ def cast(django_db_setup, django_db_blocker):
             clinic=clinic, other_clinic=other_clinic, clinician=clinician, patient=patient,
             admin=admin, amputation=amputation, surgery=surgery,
             transfer=surgery.nerve_transfers.get(), entry=entry, invitee=invitee,
-            invitation=invitation, token=token, sessions=sessions,
+            invitation=invitation, token=token, sessions=sessions, questionnaire=questionnaire,
         )  # fmt: skip
         transaction.set_rollback(True)
 
@@ -163,7 +174,8 @@ def database_state():
     """Every row a form of the app could write, so that a comparison shows any change."""
     models = [
         Clinic, Patient, Amputation, Surgery, NerveTransfer, Intake, Invitation, RecordChange,
-        PainEntry, PainEntryChange, LoggingSchedule, get_user_model(),
+        PainEntry, PainEntryChange, LoggingSchedule, get_user_model(), QuestionnaireResponse,
+        QuestionnaireSchedule,
     ]  # fmt: skip
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 
@@ -1086,7 +1098,7 @@ def test_no_page_of_the_app_shows_hostile_text_unescaped(world, text):
     fill_every_free_text_field(world, text)
     objects = {"patient": world.patient, "amputation": world.amputation,
                "surgery": world.surgery, "entry": world.entry,
-               "invitation": world.invitation}  # fmt: skip
+               "invitation": world.invitation, "response": world.questionnaire}  # fmt: skip
     for actor in ("clinician", "patient", "admin", "anonymous"):
         client = log_in(world, actor)
         for route, _name in routes():

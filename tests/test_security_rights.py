@@ -212,7 +212,7 @@ def test_every_page_asks_a_user_made_clinician_mid_session_for_the_second_factor
     password_login(client, "newcomer")
     make_clinician_behind_the_signals(newcomer, clinic)
     filler = {"patient": newcomer, "amputation": newcomer, "surgery": newcomer,
-              "entry": newcomer, "invitation": newcomer}  # fmt: skip
+              "entry": newcomer, "invitation": newcomer, "response": newcomer}  # fmt: skip
     checked = 0
     for route, name in routes():
         if name in OPEN_BEFORE_THE_SECOND_FACTOR:

@@ -1,0 +1,243 @@
+"""The patient answers a questionnaire one question a screen: large targets, real radio
+buttons (keyboard and screen readers work as with any form), every answer saved as it is given
+so that a patient can stop and come back; then a last screen to check and send. The clinician
+chooses which questionnaires a patient answers, on the patient's page."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.roles import CLINIC_STAFF, role_required
+from patients.access import get_patient_for_user, own_patient_record
+
+from .access import get_own_response
+from .models import Instrument
+from .outcomes.questionnaires import DUE, EVENTS
+from .questionnaires import (
+    due_for,
+    first_unanswered,
+    next_response,
+    questionnaires_for,
+    save_answer,
+    send_response,
+    set_schedule,
+)
+
+EVENT_SLUGS = {slugify(event): event for event in EVENTS}
+SKIP = "skip"
+
+
+def event_slug(event):
+    return slugify(event)
+
+
+class AnswerForm(forms.Form):
+    """One question: its options as radio buttons, and "prefer not to answer" where the
+    instrument allows an item to be skipped."""
+
+    def __init__(self, *args, item, allow_skip, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(str(option.value), option.label) for option in item.options]
+        if allow_skip:
+            choices.append((SKIP, "I prefer not to answer"))
+        self.fields["answer"] = forms.ChoiceField(
+            choices=choices,
+            widget=forms.RadioSelect,
+            error_messages={
+                "required": "Please choose one answer.",
+                "invalid_choice": "Please choose one of the answers shown.",
+            },
+        )
+
+    def value(self):
+        answer = self.cleaned_data["answer"]
+        return None if answer == SKIP else int(answer)
+
+
+@require_POST
+def questionnaire_start(request, instrument_pk, event):
+    """Open (or come back to) a questionnaire that is due now."""
+    patient = own_patient_record(request.user)
+    event = EVENT_SLUGS.get(event)
+    due = next(
+        (
+            row
+            for row in due_for(patient)
+            if row.instrument.pk == instrument_pk and row.event == event
+        ),
+        None,
+    )
+    if due is None:
+        messages.info(request, "This questionnaire is not open now.")
+        return redirect("painlog:home")
+    response = next_response(
+        patient=patient, instrument=due.instrument, event=event, actor=request.user
+    )
+    if response is None:
+        return redirect("painlog:home")
+    number = first_unanswered(response)
+    if number is None:
+        return redirect("painlog:questionnaire_review", pk=response.pk)
+    return redirect("painlog:questionnaire_question", pk=response.pk, number=number)
+
+
+def _open_response(request, pk):
+    """The patient's own answer set, while it is unsent and its window open; else None."""
+    response = get_own_response(request.user, pk)
+    if response.completed_at is not None:
+        return None
+    still_due = any(
+        row.instrument.pk == response.instrument_id and row.event == response.event
+        for row in due_for(response.patient)
+    )
+    return response if still_due else None
+
+
+@never_cache
+def questionnaire_question(request, pk, number):
+    response = _open_response(request, pk)
+    if response is None:
+        messages.info(request, "This questionnaire is closed: your answers are kept.")
+        return redirect("painlog:home")
+    instrument = response.instrument.parsed
+    if not 1 <= number <= len(instrument.items):
+        raise Http404
+    item = instrument.items[number - 1]
+    saved = response.answers.get(item.id, "missing")
+    initial = {"answer": SKIP if saved is None else str(saved)} if saved != "missing" else {}
+    form = AnswerForm(
+        request.POST or None, initial=initial, item=item, allow_skip=instrument.allow_skip
+    )
+    if request.method == "POST" and form.is_valid():
+        save_answer(response=response, item=item, value=form.value())
+        if request.POST.get("next") == "review" or number == len(instrument.items):
+            return redirect("painlog:questionnaire_review", pk=response.pk)
+        return redirect("painlog:questionnaire_question", pk=response.pk, number=number + 1)
+    return render(
+        request,
+        "painlog/questionnaire_question.html",
+        {
+            "response": response,
+            "instrument": instrument,
+            "item": item,
+            "text": item.text_for(response.limb),
+            "number": number,
+            "total": len(instrument.items),
+            "form": form,
+            "numeric_scale": len(item.options) >= 10,
+            "back": number - 1 if number > 1 else None,
+            "from_review": request.GET.get("from") == "review",
+        },
+    )
+
+
+@never_cache
+def questionnaire_review(request, pk):
+    response = _open_response(request, pk)
+    if response is None:
+        messages.info(request, "This questionnaire is closed: your answers are kept.")
+        return redirect("painlog:home")
+    instrument = response.instrument.parsed
+    answers = [
+        {
+            "number": number,
+            "text": item.text_for(response.limb),
+            "answer": (
+                "Not answered yet" if item.id not in response.answers
+                else "Preferred not to answer" if response.answers[item.id] is None
+                else item.label_of(response.answers[item.id])
+            ),
+            "missing": item.id not in response.answers,
+        }
+        for number, item in enumerate(instrument.items, start=1)
+    ]  # fmt: skip
+    error = ""
+    if request.method == "POST":
+        try:
+            send_response(response=response, actor=request.user)
+        except ValidationError as refused:
+            error = refused.messages[0]
+        else:
+            following = next_response(
+                patient=response.patient,
+                instrument=response.instrument,
+                event=response.event,
+                actor=request.user,
+            )
+            if following is not None:
+                limb = following.get_limb_display().lower()
+                messages.success(request, f"Thank you. Now the same questions about your {limb}.")
+                return redirect("painlog:questionnaire_question", pk=following.pk, number=1)
+            messages.success(request, "Thank you: your answers are sent to your clinic.")
+            return redirect("painlog:home")
+    return render(
+        request,
+        "painlog/questionnaire_review.html",
+        {"response": response, "instrument": instrument, "answers": answers, "error": error},
+    )
+
+
+class ScheduleChoiceForm(forms.Form):
+    """For each instrument, the events it is asked at: a checkbox per event it allows."""
+
+    def __init__(self, *args, instruments, schedule, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instruments = instruments
+        for key, instrument in instruments.items():
+            allowed = [
+                event for event in EVENTS
+                if instrument.parsed.events != "follow_up" or event != EVENTS[0]
+            ]  # fmt: skip
+            self.fields[key] = forms.MultipleChoiceField(
+                label=instrument.name,
+                choices=[(event, event.capitalize()) for event in allowed],
+                widget=forms.CheckboxSelectMultiple,
+                required=False,
+                initial=[event for event in schedule.get(key, ()) if event in allowed],
+                error_messages={"invalid_choice": "Choose among the time points shown."},
+            )
+
+    def events(self):
+        return {
+            key: [event for event in EVENTS if event in self.cleaned_data[key]]
+            for key in self.instruments
+            if self.cleaned_data[key]
+        }
+
+
+@require_POST
+@role_required(*CLINIC_STAFF)
+def questionnaire_schedule(request, pk):
+    patient = get_patient_for_user(request.user, pk)
+    instruments = Instrument.objects.current()
+    form = ScheduleChoiceForm(request.POST, instruments=instruments, schedule={})
+    if form.is_valid():
+        set_schedule(patient=patient, events=form.events(), actor=request.user)
+        messages.success(request, "Questionnaire schedule saved.")
+    else:
+        messages.error(
+            request,
+            "The questionnaire schedule was not saved: "
+            + "; ".join(
+                f"{form.fields[name].label}: {errors[0]}" for name, errors in form.errors.items()
+            ),
+        )
+    return redirect("reports:patient_pain", pk=patient.pk)
+
+
+def clinician_panel(patient, *, today=None):
+    """What the clinician's patient page shows of questionnaires: every scheduled one with its
+    status and scores, and the form to change the schedule."""
+    from .questionnaires import schedule_of
+
+    instruments = Instrument.objects.current()
+    return {
+        "rows": questionnaires_for(patient, today=today),
+        "form": ScheduleChoiceForm(instruments=instruments, schedule=schedule_of(patient)),
+        "due_status": DUE,
+    }

@@ -1,0 +1,193 @@
+"""Questionnaires for one patient: what is scheduled and due, answering a question at a time,
+sending (scoring), the clinic's choice of schedule, and installing an instrument file. The
+rules of when (windows) live in painlog.outcomes.questionnaires; the file format and scoring
+in painlog.instruments."""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from patients.models import RecordChange, Surgery
+
+from .instruments import parse
+from .models import Instrument, QuestionnaireResponse, QuestionnaireSchedule
+from .outcomes import day_zero
+from .outcomes.questionnaires import (
+    DEFAULT_SCHEDULE,
+    DUE,
+    EVENT_LABELS,
+    EVENTS,
+    event_status,
+    event_window,
+    scheduled_events,
+)
+
+
+@dataclass
+class Scheduled:
+    """One instrument at one event for one patient, with its answer sets (one per limb for an
+    instrument asked per limb)."""
+
+    instrument: Instrument
+    event: str
+    status: str
+    window: object
+    responses: list = field(default_factory=list)
+
+    @property
+    def event_label(self):
+        return EVENT_LABELS[self.event]
+
+    @property
+    def started(self):
+        return any(response.answers for response in self.responses)
+
+    @property
+    def question_count(self):
+        return len(self.instrument.parsed.items) * len(self.instrument.parsed.limbs)
+
+
+def first_tmr_day(patient):
+    return day_zero(list(Surgery.objects.filter(patient=patient).only("date", "procedure")))
+
+
+def schedule_of(patient):
+    """{instrument key: events} the clinic chose for this patient, or the default."""
+    chosen = QuestionnaireSchedule.objects.filter(patient=patient).first()
+    return chosen.events if chosen else dict(DEFAULT_SCHEDULE)
+
+
+def questionnaires_for(patient, *, today=None):
+    """Every scheduled instrument and event for the patient, with where it stands on `today`,
+    in event order: the home page shows the due ones, the clinician's page all of them."""
+    today = today or timezone.localdate()
+    instruments = Instrument.objects.current()
+    responses = list(
+        QuestionnaireResponse.objects.filter(patient=patient).select_related("instrument")
+    )
+    start = first_tmr_day(patient)
+    events = scheduled_events(
+        schedule_of(patient),
+        {key: instrument.parsed.events for key, instrument in instruments.items()},
+    )
+    rows = []
+    for event in EVENTS:
+        for key, chosen in events.items():
+            if event not in chosen:
+                continue
+            instrument = instruments[key]
+            answered = [
+                response
+                for response in responses
+                if response.instrument.key == key and response.event == event
+            ]
+            limbs_done = {response.limb for response in answered if response.completed_at}
+            done = set(instrument.parsed.limbs) <= limbs_done
+            rows.append(
+                Scheduled(
+                    instrument=instrument,
+                    event=event,
+                    status=event_status(event, day_zero=start, today=today, done=done),
+                    window=event_window(event, start),
+                    responses=answered,
+                )
+            )
+    return rows
+
+
+def due_for(patient, *, today=None):
+    return [row for row in questionnaires_for(patient, today=today) if row.status == DUE]
+
+
+def next_response(*, patient, instrument, event, actor):
+    """The answer set to work on next for this instrument and event: the first limb not yet
+    sent, created when the patient opens it; None when every limb is sent."""
+    for limb in instrument.parsed.limbs:
+        response, _created = QuestionnaireResponse.objects.get_or_create(
+            patient=patient,
+            instrument=instrument,
+            event=event,
+            limb=limb,
+            defaults={"entered_by": actor},
+        )
+        if response.completed_at is None:
+            return response
+    return None
+
+
+def first_unanswered(response):
+    """The number (1-based) of the first question not yet answered, or None when all are."""
+    for number, item in enumerate(response.instrument.parsed.items, start=1):
+        if item.id not in response.answers:
+            return number
+    return None
+
+
+def save_answer(*, response, item, value):
+    """Keep one answer (None: skipped, where the instrument allows it). Answers are saved one
+    question at a time so that a patient who stops halfway comes back to where they were."""
+    if response.completed_at is not None:
+        raise ValidationError("These answers are already sent.")
+    response.answers = {**response.answers, item.id: value}
+    response.save(update_fields=["answers"])
+
+
+@transaction.atomic
+def send_response(*, response, actor):
+    """Score and close an answer set, and keep the event in the record's history."""
+    instrument = response.instrument.parsed
+    missing = [item.id for item in instrument.items if item.id not in response.answers]
+    if missing:
+        raise ValidationError("Please answer every question first.")
+    score = instrument.score(response.answers)
+    response.completed_at = timezone.now()
+    response.score = score.value if score else None
+    response.score_se = score.se if score else None
+    response.save(update_fields=["completed_at", "score", "score_se"])
+    RecordChange.objects.log(
+        actor=actor,
+        patient=response.patient,
+        record=f"{response.instrument} at {EVENT_LABELS[response.event].lower()}"
+        + (f" ({response.get_limb_display().lower()})" if response.limb else ""),
+        action=RecordChange.Action.CREATED,
+        changes={"score": str(response.score) if response.score is not None else None},
+    )
+    return response
+
+
+@transaction.atomic
+def set_schedule(*, patient, events, actor):
+    """The clinic's choice of questionnaires for this patient {key: [event, ...]}."""
+    before = schedule_of(patient)
+    QuestionnaireSchedule.objects.update_or_create(patient=patient, defaults={"events": events})
+    RecordChange.objects.log(
+        actor=actor,
+        patient=patient,
+        record="Questionnaire schedule",
+        action=RecordChange.Action.CHANGED,
+        changes={
+            key: {"from": list(before.get(key, ())), "to": list(events.get(key, ()))}
+            for key in sorted(set(before) | set(events))
+            if list(before.get(key, ())) != list(events.get(key, ()))
+        },
+    )
+
+
+def install_instrument(definition):
+    """Install one version of an instrument from its decoded file. Returns (instrument,
+    created); a version already installed is left exactly as it was, and a different file
+    under an installed key and version is refused: versions are never rewritten."""
+    parsed = parse(definition)
+    existing = Instrument.objects.filter(key=parsed.key, version=parsed.version).first()
+    if existing is not None:
+        if existing.definition != definition:
+            raise ValidationError(
+                f"{parsed.key} version {parsed.version} is installed with other content: "
+                "give the new file its own version."
+            )
+        return existing, False
+    return Instrument.objects.create(
+        key=parsed.key, version=parsed.version, name=parsed.name, definition=definition
+    ), True
