@@ -22,6 +22,9 @@ BUILT_IN_KEYS = ("peg", "pgic")
 EVENTS_ALL = "all"
 EVENTS_FOLLOW_UP = "follow_up"
 SCORING_METHODS = ("mean", "sum", "lookup")
+# What a PROMIS file measures, so that the cohort page can set the clinic's medians beside the
+# reference population's (painlog.outcomes.questionnaires.REFERENCE_MEDIANS).
+DOMAINS = ("", "pain_intensity", "pain_interference", "pain_behavior")
 LIMB_WORDS = {"phantom": "phantom limb", "residual": "residual limb"}
 LIMB_PLACEHOLDER = "{limb}"
 # Far above any real instrument, well below what a hostile file could make the app hold.
@@ -82,6 +85,7 @@ class Instrument:
     scoring: str
     lookup: tuple[LookupRow, ...]
     score_label: str
+    domain: str = ""
 
     def item(self, item_id):
         return next(item for item in self.items if item.id == item_id)
@@ -250,6 +254,11 @@ def parse(definition):
     allow_skip = definition.get("allow_skip", False)
     if not isinstance(allow_skip, bool):
         errors.append("allow_skip: must be true or false")
+    domain = definition.get("domain", "")
+    if domain not in DOMAINS:
+        errors.append(
+            f"domain: must be one of {', '.join(repr(d) for d in DOMAINS[1:])}, or left out"
+        )
     events = definition.get("events", EVENTS_ALL)
     if events not in (EVENTS_ALL, EVENTS_FOLLOW_UP):
         errors.append(f"events: must be {EVENTS_ALL!r} or {EVENTS_FOLLOW_UP!r}")
@@ -289,6 +298,7 @@ def parse(definition):
         key=key, name=name, version=version, licence=licence, recall_period=recall,
         per_limb=per_limb, events=events, allow_skip=allow_skip, intro=intro,
         items=tuple(items), scoring=method, lookup=lookup, score_label=score_label,
+        domain=domain,
     )  # fmt: skip
 
 

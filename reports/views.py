@@ -44,6 +44,7 @@ from .dashboard import add_outcomes, past_verdicts, worklist
 from .exports import csv_download, entry_rows, outcome_rows, start_export
 from .forms import CohortFilterForm, DashboardForm, FlagReviewForm
 from .models import FlagReview
+from .questionnaire_figures import REFERENCE_SOURCE, questionnaire_tables
 from .reviews import record_review
 
 logger = logging.getLogger(__name__)
@@ -250,6 +251,10 @@ def cohort_outcomes(request):
             "tables": tables,
             "chart": cohort_chart(whole),
             "time_points": outcomes.TIME_POINTS,
+            "questionnaire_tables": questionnaire_tables(
+                patients_for(request.user, **filters).filter(first_tmr_date__isnull=False)
+            ),
+            "reference_source": REFERENCE_SOURCE,
             "filter_query": query.urlencode(),
             "today": timezone.localdate(),
         },

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from painlog import outcomes
-from painlog.models import PainEntry
+from painlog.models import Instrument, PainEntry, QuestionnaireResponse
 from patients.models import Clinic, Intake
 from reports.charts import cohort_chart
 from tests.conftest import make_amputation, make_clinician, make_patient, make_surgery, make_user
@@ -416,13 +416,27 @@ def test_page_runs_a_fixed_number_of_queries_whatever_the_cohort_size(
         )  # fmt: skip
         log(patient, DAY0, BASELINE_DAYS, 7, 5)
         log(patient, DAY0, (*THREE_MONTH_DAYS, 100, 360), 3, 2)
+        for event, answer in [("baseline", 7), ("3 months", 3)]:
+            QuestionnaireResponse.objects.create(
+                patient=patient, instrument=Instrument.objects.get(key="peg"), event=event,
+                answers=dict.fromkeys(["pain", "enjoyment", "activity"], answer),
+                entered_by=clinician, completed_at=on_day(DAY0, 0),
+                started_at=on_day(DAY0, 0),
+            )  # fmt: skip
     client.force_login(clinician)
     # session, user, verified device, role, the clinician's clinics, the patients (with
     # clinic and intake joined), their surgeries (with amputation joined), their entries, the
-    # access-log line (issue 21)
-    with django_assert_num_queries(9):
+    # questionnaire answer sets (with their instrument versions), the access-log line (issue 21)
+    with django_assert_num_queries(10):
         response = client.get(URL)
     assert response.context["patient_count"] == patients
+    (peg,) = response.context["questionnaire_tables"]
+    three_months = dict(peg.rows)["3 months"]
+    assert (three_months.n, three_months.n_change, three_months.mean_change) == (
+        patients,
+        patients,
+        -4.0,
+    )
 
 
 def test_entries_outside_the_span_any_outcome_reads_are_not_fetched(

@@ -23,11 +23,13 @@ from painlog.outcomes.questionnaires import (
     DEFAULT_SCHEDULE,
     DONE,
     DUE,
+    EVENTS,
     MISSED,
     NOT_YET,
     WAITING,
     event_status,
     event_window,
+    questionnaire_cells,
     scheduled_events,
 )
 from painlog.questionnaires import (
@@ -451,3 +453,53 @@ def test_the_home_page_with_questionnaires_takes_a_fixed_number_of_queries(
     make_patient(operated.clinic, "MRN-2")
     with django_assert_max_num_queries(25):
         client.get(reverse("painlog:home"))
+
+
+# --- Figures ---------------------------------------------------------------------------
+
+
+def test_a_patients_change_is_measured_from_their_own_baseline_score_exactly():
+    cells = questionnaire_cells(
+        [
+            {"baseline": Fraction(20, 3), "3 months": Fraction(10, 3)},
+            {"baseline": Fraction(6), "3 months": Fraction(5)},
+            {"3 months": Fraction(2)},  # no baseline score: a score, no change
+        ]
+    )
+    three = cells[EVENTS.index("3 months")]
+    assert (three.n, three.n_change) == (3, 2)
+    assert three.mean_change == pytest.approx((-10 / 3 - 1) / 2)
+    assert three.ci_low < three.mean_change < three.ci_high
+    assert three.median == pytest.approx(10 / 3)
+    baseline = cells[0]
+    assert baseline.n == 2 and baseline.n_change == 0 and baseline.mean_change is None
+
+
+def test_the_pgic_counts_much_and_very_much_improved():
+    cells = questionnaire_cells([{"3 months": Fraction(v)} for v in (1, 2, 3, 4, 2)], pgic=True)
+    three = cells[EVENTS.index("3 months")]
+    assert (three.improved, three.n, three.improved_percent) == (3, 5, 60)
+
+
+def test_the_cohort_page_keeps_versions_apart_and_sets_the_reference_beside_promis_like_files(
+    client, clinician, operated
+):
+    first, _ = install_instrument(made_up())
+    newer = made_up()
+    newer["version"] = "test-2"
+    second, _ = install_instrument(newer)
+    for instrument, answer in [(first, 1), (second, 5)]:
+        QuestionnaireResponse.objects.create(
+            patient=operated, instrument=instrument, event="3 months", limb="residual",
+            answers={"q1": answer, "q2": answer, "q3": answer}, entered_by=operated.user,
+            completed_at=NOW, started_at=NOW,
+        )  # fmt: skip
+    client.force_login(clinician)
+    page = client.get(reverse("reports:cohort_outcomes"))
+    tables = page.context["questionnaire_tables"]
+    assert sorted(table.instrument.version for table in tables) == ["test-1", "test-2"]
+    medians = {table.instrument.version: dict(table.rows)["3 months"].median for table in tables}
+    assert medians == {"test-1": 30.0, "test-2": 67.2}  # summed scores 3 and 15
+    assert all(table.reference == (46.6, 41, 52) for table in tables)
+    body = page.content.decode()
+    assert "Reference population: Mioton 2020" in body and "Not a control group" in body

@@ -5,8 +5,10 @@ rules' own: a time point's questionnaire is open exactly when its pain window is
 """
 
 import datetime
+import statistics
 from dataclasses import dataclass
 
+from .cohort import mean_ci
 from .rules import BASELINE_LAST_DAY, TIME_POINTS
 
 BASELINE = "baseline"
@@ -74,3 +76,85 @@ def scheduled_events(schedule, instrument_events):
         for key, events in schedule.items()
         if key in instrument_events
     }  # fmt: skip
+
+
+# --- Figures -------------------------------------------------------------------------------
+
+# Median PROMIS T-scores (IQR) of 727 amputees without TMR (Mioton 2020), by the domain an
+# instrument file names and the limb: a reference population, not a control group.
+REFERENCE_MEDIANS = {
+    ("pain_intensity", "residual"): (46.6, 41, 52),
+    ("pain_behavior", "residual"): (56.7, 51, 61),
+    ("pain_interference", "residual"): (55.9, 41, 63),
+    ("pain_intensity", "phantom"): (46.8, 41, 54),
+    ("pain_behavior", "phantom"): (56.2, 50, 61),
+}
+REFERENCE_SOURCE = "Mioton 2020, 727 amputees without TMR: median T-score (IQR)"
+# The PGIC's "much improved" (2) and "very much improved" (1).
+PGIC_IMPROVED = (1, 2)
+
+
+@dataclass(frozen=True)
+class ScoreAt:
+    """One patient's score at one event and its change from their baseline score (exact)."""
+
+    event: str
+    score: object  # Fraction or None
+    change: object  # Fraction or None: needs a baseline score and a score here
+
+
+def score_changes(scores):
+    """{event: exact score} of one instrument version and limb → a ScoreAt per event, the
+    change measured from the baseline event's score (negative is better on every pain scale
+    the app ships; a PGIC has no baseline, so no change)."""
+    baseline = scores.get(BASELINE)
+    return [
+        ScoreAt(
+            event,
+            scores.get(event),
+            scores[event] - baseline
+            if event != BASELINE and baseline is not None and scores.get(event) is not None
+            else None,
+        )
+        for event in EVENTS
+    ]
+
+
+@dataclass(frozen=True)
+class QuestionnaireCell:
+    event: str
+    n: int  # patients with a score at this event
+    median: float | None
+    n_change: int  # patients with a score here and at baseline
+    mean_change: float | None
+    ci_low: float | None  # 95% t interval, none for fewer than 2 changes
+    ci_high: float | None
+    improved: int | None = None  # PGIC: "much" or "very much improved"; None for others
+
+    @property
+    def improved_percent(self):
+        return None if self.improved is None or not self.n else self.improved * 100 / self.n
+
+
+def questionnaire_cells(patients_scores, *, pgic=False):
+    """One cell per event over {event: exact score} per patient (one instrument version and
+    limb): n, median, mean change with its 95% interval and, for the PGIC, the share improved."""
+    cells = []
+    for index, event in enumerate(EVENTS):
+        at = [score_changes(scores)[index] for scores in patients_scores]
+        values = [float(a.score) for a in at if a.score is not None]
+        changes = [float(a.change) for a in at if a.change is not None]
+        mean_change, low, high = mean_ci(changes)
+        cells.append(
+            QuestionnaireCell(
+                event=event,
+                n=len(values),
+                median=statistics.median(values) if values else None,
+                n_change=len(changes),
+                mean_change=mean_change,
+                ci_low=low,
+                ci_high=high,
+                improved=sum(1 for a in at if a.score in PGIC_IMPROVED) if pgic else None,
+            )
+        )
+    return cells
