@@ -13,8 +13,9 @@ from patients.models import RecordChange, Surgery
 
 from .instruments import parse
 from .models import Instrument, QuestionnaireResponse, QuestionnaireSchedule
-from .outcomes import day_zero
+from .outcomes import day_zero, shown_change
 from .outcomes.questionnaires import (
+    BASELINE,
     DEFAULT_SCHEDULE,
     DUE,
     EVENT_LABELS,
@@ -67,6 +68,7 @@ def questionnaires_for(patient, *, today=None):
     responses = list(
         QuestionnaireResponse.objects.filter(patient=patient).select_related("instrument")
     )
+    _add_changes(responses)
     start = first_tmr_day(patient)
     events = scheduled_events(
         schedule_of(patient),
@@ -95,6 +97,33 @@ def questionnaires_for(patient, *, today=None):
                 )
             )
     return rows
+
+
+def _add_changes(responses):
+    """Give each sent answer set its exact `change` from the baseline answer set of the same
+    instrument version and limb (None without one, or when either cannot be scored), and the
+    change as printed (truncated toward zero at one decimal, signed)."""
+    scores = {}
+    for response in responses:
+        exact = None
+        if response.completed_at is not None:
+            score = response.instrument.parsed.score(response.answers)
+            exact = score.exact if score else None
+        scores[response.pk] = exact
+    baselines = {
+        (response.instrument_id, response.limb): scores[response.pk]
+        for response in responses
+        if response.event == BASELINE and scores[response.pk] is not None
+    }
+    for response in responses:
+        baseline = baselines.get((response.instrument_id, response.limb))
+        exact = scores[response.pk]
+        response.change = (
+            exact - baseline
+            if response.event != BASELINE and exact is not None and baseline is not None
+            else None
+        )
+        response.change_shown = shown_change(response.change) if response.change is not None else ""
 
 
 def due_for(patient, *, today=None):

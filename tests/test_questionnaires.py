@@ -403,6 +403,24 @@ def test_only_the_patient_themselves_can_open_their_answers(
     assert answer_set.completed_at is None
 
 
+def test_the_clinicians_page_shows_the_change_from_the_baseline_score_truncated(
+    client, clinician, patient
+):
+    make_surgery(make_amputation(patient, date=SURGERY), date=SURGERY, procedure="secondary_tmr")
+    for event, answers in [
+        ("baseline", {"pain": 8, "enjoyment": 7, "activity": 7}),  # 22/3
+        ("1 month", {"pain": 6, "enjoyment": 5, "activity": 5}),  # 16/3: change -2.0 exactly
+        ("3 months", {"pain": 6, "enjoyment": 6, "activity": 5}),  # 17/3: -5/3 = -1.666...
+    ]:
+        QuestionnaireResponse.objects.create(
+            patient=patient, instrument=peg(), event=event, answers=answers,
+            entered_by=patient.user, completed_at=NOW, started_at=NOW,
+        )  # fmt: skip
+    client.force_login(clinician)
+    body = client.get(reverse("reports:patient_pain", args=[patient.pk])).content.decode()
+    assert "change -2.0" in body and "change -1.6" in body and "change -1.7" not in body
+
+
 def test_the_clinicians_page_shows_scores_and_the_schedule_form(
     client, operated, clinician, colleague, outsider
 ):
