@@ -34,13 +34,15 @@ from painlog.outcomes.questionnaires import (
 )
 from painlog.questionnaires import (
     due_for,
+    first_tmr_day,
     install_instrument,
     questionnaires_for,
     schedule_of,
     set_schedule,
 )
-from patients.models import RecordChange
+from patients.models import Patient, RecordChange
 from tests.conftest import make_amputation, make_patient, make_surgery
+from tests.seeded_demo import SEEDED_AT
 
 MADE_UP = Path(__file__).resolve().parent / "data" / "made_up_instrument.json"
 SURGERY = datetime.date(2026, 1, 10)
@@ -521,3 +523,27 @@ def test_the_cohort_page_keeps_versions_apart_and_sets_the_reference_beside_prom
     assert all(table.reference == (46.6, 41, 52) for table in tables)
     body = page.content.decode()
     assert "Reference population: Mioton 2020" in body and "Not a control group" in body
+
+
+# --- The demo --------------------------------------------------------------------------
+
+
+def test_the_demo_patients_answered_only_closed_windows_and_one_has_a_peg_due(demo):
+    with time_machine.travel(SEEDED_AT, tick=False):
+        answer_sets = list(QuestionnaireResponse.objects.select_related("patient", "instrument"))
+        assert answer_sets
+        for answer_set in answer_sets:
+            patient = answer_set.patient
+            assert answer_set.entered_by_id == patient.user_id is not None
+            window = event_window(answer_set.event, first_tmr_day(patient))
+            assert window.closes < SEEDED_AT.date()
+            assert answer_set.score == answer_set.instrument.parsed.score(answer_set.answers).value
+            assert RecordChange.objects.filter(
+                patient=patient, actor=patient.user, record__startswith=answer_set.instrument.name
+            ).exists()
+        due = {
+            (user, row.instrument.key)
+            for user in ("patient", "patient2", "patient3")
+            for row in due_for(Patient.objects.get(user__username=user))
+        }
+        assert ("patient3", "peg") in due
