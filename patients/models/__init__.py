@@ -39,3 +39,11 @@ from .record import (  # noqa: F401
     Side,
     Surgery,
 )
+from .medicines import (  # noqa: F401
+    DoseUnit,
+    MedicineRegimen,
+    MedicineRegimenQuerySet,
+    ReportedBy,
+    Route,
+    StopReason,
+)
