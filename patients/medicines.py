@@ -38,7 +38,7 @@ def start_medicine(*, regimen, actor, reason=""):
 
 @transaction.atomic
 def change_dose(*, regimen, actor, changed_on, reason="", **dose):
-    """"My dose changed": stop `regimen` on `changed_on` and start the same medicine at the new
+    """ "My dose changed": stop `regimen` on `changed_on` and start the same medicine at the new
     dose from that day. Returns the new regimen."""
     regimen = MedicineRegimen.objects.select_for_update().get(pk=regimen.pk)
     if regimen.stopped_on is not None:
@@ -73,7 +73,7 @@ def change_dose(*, regimen, actor, changed_on, reason="", **dose):
 
 @transaction.atomic
 def stop_medicine(*, regimen, actor, stopped_on, stop_reason, reason=""):
-    """"I stopped taking it": close the regimen on `stopped_on` (the first day without it)."""
+    """ "I stopped taking it": close the regimen on `stopped_on` (the first day without it)."""
     regimen = MedicineRegimen.objects.select_for_update().get(pk=regimen.pk)
     if regimen.stopped_on is not None:
         raise ValidationError({"stopped_on": "This medicine is already stopped."})
