@@ -106,6 +106,7 @@ def _sortable_columns(sort, query, with_clinic):
                 ("%", "change_residual_percent"),
             ],
         ),
+        ("Opioid MME/day", [("MME", "mme")]),
         ("Last entry", [("Date", "last_entry")]),
         ("Flags today", []),
         ("Outcome so far", []),
