@@ -11,10 +11,11 @@ from painlog.outcomes import Dose, daily_mme, days_to_stopping_opioids, regimen_
 
 D = datetime.date
 DAY = D(2025, 3, 1)
+NEW_YEAR = D(2025, 1, 1)
 
 
 def dose(medicine, strength, times=1, *, unit="mg", units=1, as_needed=False, route="oral",
-         start=D(2025, 1, 1), stop=None, name=""):  # fmt: skip
+         start=NEW_YEAR, stop=None, name=""):  # fmt: skip
     return Dose(
         medicine=medicine,
         strength=Decimal(str(strength)),
