@@ -193,7 +193,8 @@ class MedicineRegimen(models.Model):
         if self.units_per_dose is not None and self.units_per_dose != 1:
             parts.append(f"{self.units_per_dose.normalize():f} each time")
         if self.route == Route.TRANSDERMAL:
-            parts.append("patch")
+            # A patch is worn all day: its dose is per hour, however often it is changed.
+            return ", ".join([*parts, "patch"])
         times = {1: "once a day", 2: "twice a day"}.get(
             self.times_per_day, f"{self.times_per_day} times a day"
         )
@@ -217,6 +218,8 @@ class MedicineRegimen(models.Model):
             errors["times_per_day"] = f"Enter 1 to {MAX_TIMES_PER_DAY} times a day."
         if (self.unit == DoseUnit.MCG_PER_HOUR) != (self.route == Route.TRANSDERMAL):
             errors["unit"] = "A patch's dose is in mcg/hour, and only a patch's."
+        elif self.route == Route.TRANSDERMAL:
+            self.times_per_day, self.as_needed = 1, False
         today = timezone.localdate()
         if self.started_on:
             if self.started_on > today:
