@@ -284,3 +284,64 @@ def test_the_medicine_pages_run_a_fixed_number_of_queries(
     # regimens
     with django_assert_num_queries(5):
         client.get(reverse("patients:my_medicines"))
+
+
+def treatment_step(**changes):
+    data = {
+        "takes_opioids": "yes",
+        "medicine": "tramadol",
+        "medicine_strength": "50",
+        "medicine_unit": "mg",
+        "medicine_units_per_dose": "1",
+        "medicine_times_per_day": "4",
+        "medicine_as_needed": "on",
+        "pain_medicines": "ibuprofen sometimes",
+        "prosthesis_use": "",
+        "prosthesis_hours_per_day": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_intakes_medicine_step_writes_a_dated_regimen_and_keeps_the_free_text(client, patient):
+    client.force_login(patient.user)
+    url = reverse("patients:intake_step", args=["treatment"])
+    assert client.post(url, treatment_step()).status_code == 302
+    regimen = MedicineRegimen.objects.get()
+    assert (regimen.medicine, regimen.started_on, regimen.reported_by) == (
+        "tramadol",
+        TODAY,
+        "patient",
+    )
+    assert str(regimen) == "Tramadol 50 mg, as needed, at most 4 times a day"
+    assert RecordChange.objects.get().reason == "Intake"
+    assert patient.intake.pain_medicines == "ibuprofen sometimes"
+
+
+def test_the_intakes_medicine_step_without_a_medicine_writes_none(client, patient):
+    client.force_login(patient.user)
+    url = reverse("patients:intake_step", args=["treatment"])
+    assert client.post(url, treatment_step(medicine="")).status_code == 302
+    assert not MedicineRegimen.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"medicine_strength": ""}, "medicine_strength", "Enter the strength"),
+        ({"medicine_strength": "-3"}, "medicine_strength", "above 0"),
+        ({"medicine_times_per_day": "100"}, "medicine_times_per_day", "1 to 12"),
+        ({"medicine": "other"}, "medicine_other_name", "Name the medicine"),
+        ({"medicine": "<script>"}, "medicine", "Select a valid choice"),
+        ({"medicine_units_per_dose": "0"}, "medicine_units_per_dose", "above 0"),
+    ],
+)
+def test_a_bad_medicine_in_the_intake_is_explained_and_nothing_is_saved(
+    client, patient, changes, field, message
+):
+    client.force_login(patient.user)
+    url = reverse("patients:intake_step", args=["treatment"])
+    response = client.post(url, treatment_step(**changes))
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors.get(field, []))
+    assert not MedicineRegimen.objects.exists() and not RecordChange.objects.exists()
