@@ -35,7 +35,7 @@ from painlog.forms import ScheduleForm
 from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
 from patients.access import clinics_of, get_patient_for_user, patients_visible_to
 from patients.audit import record_access
-from patients.models import Intake, Patient
+from patients.models import Intake, MedicineRegimen, Patient
 
 from . import fhir
 from .charts import cohort_chart
@@ -155,9 +155,11 @@ def patient_pain(request, pk):
         intake=intake,
         today=today,
     )
+    regimens = list(MedicineRegimen.objects.filter(patient=patient))
+    doses = [outcomes.Dose.of(regimen) for regimen in regimens]
     # Today's flags, from the same rules as the worklist's, with why.
     facts = outcomes.facts_for_patient(
-        readings, outcome, interval_days=schedule.interval_days, today=today
+        readings, outcome, interval_days=schedule.interval_days, today=today, doses=doses
     )
     flags = outcomes.triage_flags(facts)
     reviews = list(FlagReview.objects.filter(patient=patient).select_related("reviewed_by")[:5])
@@ -174,6 +176,7 @@ def patient_pain(request, pk):
                 intake=intake,
                 range_key=request.GET.get("range"),
                 for_patient=False,
+                doses=doses,
             ),
             "schedule_form": ScheduleForm(instance=schedule),
             "amputations": amputations,
@@ -191,6 +194,11 @@ def patient_pain(request, pk):
             ),
             "review_form": FlagReviewForm(),
             "review_days": outcomes.REVIEW_DAYS,
+            "regimens": regimens,
+            "today_mme": outcomes.daily_mme(doses, today),
+            "mme_caveat": outcomes.MME_CAVEAT,
+            "medicine_points": outcomes.medicine_points(doses, outcome.day_zero, today),
+            "opioid_stop": outcomes.days_to_stopping_opioids(doses, outcome.day_zero, today),
         },
     )
 
