@@ -39,10 +39,17 @@ from patients.models import Intake, MedicineRegimen, Patient
 
 from . import fhir
 from .charts import cohort_chart
-from .cohort import cohort_patients, pain_tables, patients_for
+from .cohort import (
+    MEDICINE_POINT_LABELS,
+    cohort_patients,
+    medicine_tables,
+    pain_tables,
+    patients_for,
+)
 from .dashboard import add_outcomes, past_verdicts, worklist
 from .exports import csv_download, entry_rows, outcome_rows, start_export
 from .forms import CohortFilterForm, DashboardForm, FlagReviewForm
+from .medicine_exports import medicine_rows
 from .models import FlagReview
 from .reviews import record_review
 
@@ -256,6 +263,8 @@ def cohort_outcomes(request):
             "patient_count": len(cohort),
             "consenting_count": sum(1 for member in cohort if member.patient.research_consent),
             "tables": tables,
+            "medicine_tables": medicine_tables(cohort),
+            "medicine_point_labels": MEDICINE_POINT_LABELS,
             "chart": cohort_chart(whole),
             "time_points": outcomes.TIME_POINTS,
             "filter_query": query.urlencode(),
@@ -295,6 +304,13 @@ def export_entries(request):
 @role_required(*CLINIC_STAFF, send_patients_home=True)
 def export_outcomes(request):
     return _csv_export(request, "outcomes", outcome_rows)
+
+
+@never_cache
+@require_GET
+@role_required(*CLINIC_STAFF, send_patients_home=True)
+def export_medicines(request):
+    return _csv_export(request, "medicines", medicine_rows)
 
 
 def _plain(message, status):

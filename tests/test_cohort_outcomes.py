@@ -418,9 +418,9 @@ def test_page_runs_a_fixed_number_of_queries_whatever_the_cohort_size(
         log(patient, DAY0, (*THREE_MONTH_DAYS, 100, 360), 3, 2)
     client.force_login(clinician)
     # session, user, verified device, role, the clinician's clinics, the patients (with
-    # clinic and intake joined), their surgeries (with amputation joined), their entries, the
-    # access-log line (issue 21)
-    with django_assert_num_queries(9):
+    # clinic and intake joined), their surgeries (with amputation joined), their opioids and
+    # gabapentinoids, their entries, the access-log line (issue 21)
+    with django_assert_num_queries(10):
         response = client.get(URL)
     assert response.context["patient_count"] == patients
 
