@@ -40,12 +40,17 @@ def medicine_rows(patients):
                     regimen.unit, regimen.units_per_dose, regimen.times_per_day,
                     regimen.as_needed, regimen.route, regimen.started_on, regimen.stopped_on,
                     _day(regimen.started_on, day_zero), _day(regimen.stopped_on, day_zero),
-                    regimen.stop_reason, regimen.reported_by, dose.daily_amount,
-                    "mcg/h" if dose.is_patch else "mg", mme,
+                    regimen.stop_reason, regimen.reported_by, _plain(dose.daily_amount),
+                    "mcg/h" if dose.is_patch else "mg", _plain(mme),
                     outcomes.FACTOR_TABLE_VERSION if mme is not None else "",
                 ]  # fmt: skip
 
     return MEDICINE_HEADER, rows()
+
+
+def _plain(number):
+    """A Decimal without the trailing zeros of its arithmetic: 30, 7.5."""
+    return None if number is None else f"{number.normalize():f}"
 
 
 def _day(date, day_zero):
@@ -72,7 +77,7 @@ def medicine_columns(member, time_point_index):
         *_figure_columns(point.figure),
         point.day,
         *(
-            (baseline.on_opioid, baseline.mme, baseline.on_gabapentinoid)
+            (baseline.on_opioid, _plain(baseline.mme), baseline.on_gabapentinoid)
             if baseline
             else (None, None, None)
         ),
@@ -86,7 +91,7 @@ def _figure_columns(figure):
         return [None] * 5
     return [
         figure.on_opioid,
-        figure.mme,
+        _plain(figure.mme),
         figure.as_needed,
         "; ".join(figure.without_mme),
         figure.on_gabapentinoid,
