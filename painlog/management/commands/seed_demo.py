@@ -4,6 +4,7 @@ from django.db import transaction
 
 from painlog.demo import seed_demo_pain_entries
 from patients.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo_clinics
+from patients.demo_medicines import seed_demo_medicines
 
 
 class Command(BaseCommand):
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             created = seed_demo_clinics()
             created.update(seed_demo_pain_entries())
+            created.update(seed_demo_medicines())
         if any(created.values()):
             summary = ", ".join(f"{count} {what}" for what, count in created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))
