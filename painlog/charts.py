@@ -236,7 +236,7 @@ def progress_chart(
     chart = pain_chart(readings, events=events, start=first_day, end=today, weekly=True)
     return dataclasses.replace(
         chart,
-        **_mme_line(chart, doses),
+        **chart_data.mme_line(chart, doses),
         headline=chart_data.progress_sentences(readings, outcome, today, for_patient=for_patient),
         ranges=chart_data.range_choices(range_key) if ranges else (),
         selected_range=range_key,
@@ -351,32 +351,6 @@ def pain_chart(entries, *, events=(), start=None, end=None, weekly=False, tz=Non
             f"today at {newest.when:%H:%M}" if newest.day == today else date_label(newest.day)
         ),
     )
-
-
-def _mme_line(chart, doses):
-    """The daily MME step line over the chart's days, scaled so its highest step touches the
-    top of the plot: {} when there is nothing to draw."""
-    if chart.first_day is None or not any(dose.is_opioid for dose in doses):
-        return {}
-    steps = outcomes.mme_steps(doses, chart.first_day, chart.last_day)
-    top = max(mme for _day, mme in steps)
-    if not top:
-        return {}
-    days = (chart.last_day - chart.first_day).days + 1
-    height = chart.plot_bottom - chart.plot_top
-
-    def x_at(day):
-        offset = (day - chart.first_day).days
-        return round(chart.plot_left + offset / days * (chart.plot_right - chart.plot_left), 1)
-
-    def y_at(mme):
-        return round(chart.plot_bottom - float(mme / top) * height, 1)
-
-    points = []
-    for (day, mme), following in zip(steps, [*steps[1:], None], strict=True):
-        end = following[0] if following else chart.last_day + datetime.timedelta(days=1)
-        points += [f"{x_at(day)},{y_at(mme)}", f"{x_at(end)},{y_at(mme)}"]
-    return {"mme_polyline": " ".join(points), "mme_top": f"{top.normalize():f}"}
 
 
 def date_ticks(first_day, last_day, x_at):

@@ -34,10 +34,7 @@ CLINIC_BUNDLE = reverse("reports:export_fhir")
 QUESTIONNAIRE = reverse("fhir_questionnaire")
 NOW = datetime.datetime(2025, 6, 15, 17, tzinfo=datetime.UTC)
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
-RESOURCE_TYPES = {
-    "Patient", "Condition", "Procedure", "QuestionnaireResponse", "Observation",
-    "MedicationStatement",
-}  # fmt: skip
+RESOURCE_TYPES = {"Patient", "Condition", "Procedure", "QuestionnaireResponse", "Observation"}
 
 
 @pytest.fixture(autouse=True)
