@@ -305,3 +305,29 @@ def _compared(mean, baseline, for_patient):
         return f", about the same as the {then} {before}"
     direction = "down" if mean < baseline.exact else "up"
     return f", {direction} from {then} {before}"
+
+
+def mme_line(chart, doses):
+    """The daily MME step line over the chart's days, scaled so its highest step touches the
+    top of the plot: {} when there is nothing to draw."""
+    if chart.first_day is None or not any(dose.is_opioid for dose in doses):
+        return {}
+    steps = outcomes.mme_steps(doses, chart.first_day, chart.last_day)
+    top = max(mme for _day, mme in steps)
+    if not top:
+        return {}
+    days = (chart.last_day - chart.first_day).days + 1
+    height = chart.plot_bottom - chart.plot_top
+
+    def x_at(day):
+        offset = (day - chart.first_day).days
+        return round(chart.plot_left + offset / days * (chart.plot_right - chart.plot_left), 1)
+
+    def y_at(mme):
+        return round(chart.plot_bottom - float(mme / top) * height, 1)
+
+    points = []
+    for (day, mme), following in zip(steps, [*steps[1:], None], strict=True):
+        end = following[0] if following else chart.last_day + datetime.timedelta(days=1)
+        points += [f"{x_at(day)},{y_at(mme)}", f"{x_at(end)},{y_at(mme)}"]
+    return {"mme_polyline": " ".join(points), "mme_top": f"{top.normalize():f}"}

@@ -165,13 +165,19 @@ class PainChart:
     headline: tuple = ()
     ranges: tuple = ()  # (ChartRange, selected) pairs
     selected_range: str = ""
+    # Daily MME as a step line on its own scale (top of the plot = mme_top), when the patient
+    # took an opioid with a factor in the chart's span.
+    mme_polyline: str = ""
+    mme_top: str = ""
 
     @property
     def y_title_y(self):
         return round((self.plot_top + self.plot_bottom) / 2, 1)
 
 
-def patient_chart(patient, amputations=None, *, intake=None, range_key=None, for_patient=True):
+def patient_chart(
+    patient, amputations=None, *, intake=None, range_key=None, for_patient=True, doses=()
+):
     """A patient's chart over a time range (chart_data.RANGES; by default the shortest that
     shows the month before their first TMR surgery), with weekly means, each day's values
     faint, their surgeries marked, and a sentence comparing this week with the pre-surgery
@@ -187,7 +193,7 @@ def patient_chart(patient, amputations=None, *, intake=None, range_key=None, for
         today=timezone.localdate(),
     )
     return progress_chart(
-        readings, amputations, outcome, range_key=range_key, for_patient=for_patient
+        readings, amputations, outcome, range_key=range_key, for_patient=for_patient, doses=doses
     )
 
 
@@ -203,7 +209,9 @@ def patient_readings(patient):
     return chart_data.readings_of(entries, timezone.get_current_timezone())
 
 
-def progress_chart(readings, amputations, outcome, *, range_key=None, for_patient, ranges=True):
+def progress_chart(
+    readings, amputations, outcome, *, range_key=None, for_patient, ranges=True, doses=()
+):
     """The chart of patient_chart() from what the caller has fetched: readings (patient_readings),
     amputations with their surgery_list, and the PatientOutcome of those readings. A range_key
     that is not one of chart_data.RANGE_KEYS gets the default; ranges=False leaves out the
@@ -221,9 +229,14 @@ def progress_chart(readings, amputations, outcome, *, range_key=None, for_patien
     # years before, only when they fall inside.
     events = [(s.date, s.get_procedure_display()) for a in amputations for s in a.surgery_list]
     events += [(a.date, f"Amputation ({a.limb_label})") for a in amputations if a.date >= first_day]
+    # Medicine starts, dose changes and stops (outcomes.Dose of the patient's regimens).
+    events += [
+        (day, text) for day, _kind, text in outcomes.medicine_events(doses) if day >= first_day
+    ]
     chart = pain_chart(readings, events=events, start=first_day, end=today, weekly=True)
     return dataclasses.replace(
         chart,
+        **chart_data.mme_line(chart, doses),
         headline=chart_data.progress_sentences(readings, outcome, today, for_patient=for_patient),
         ranges=chart_data.range_choices(range_key) if ranges else (),
         selected_range=range_key,

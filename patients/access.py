@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.roles import CLINICIANS_GROUP, Role, remember_role, role_of
 
-from .models import Amputation, Clinic, Patient, Surgery
+from .models import Amputation, Clinic, MedicineRegimen, Patient, Surgery
 
 
 def patients_visible_to(user):
@@ -82,6 +82,17 @@ def get_surgery_for_user(user, pk):
     """Fetch-and-authorize for a surgery: 404 unless its patient is visible to this user."""
     return get_object_or_404(
         Surgery.objects.select_related("patient__clinic", "amputation").filter(
+            patient__in=patients_visible_to(user)
+        ),
+        pk=pk,
+    )
+
+
+def get_medicine_for_user(user, pk):
+    """Fetch-and-authorize for a medicine regimen: 404 unless its patient is visible to this
+    user (the patient themself, or clinic staff of the patient's clinic)."""
+    return get_object_or_404(
+        MedicineRegimen.objects.select_related("patient__clinic").filter(
             patient__in=patients_visible_to(user)
         ),
         pk=pk,

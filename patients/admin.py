@@ -7,6 +7,7 @@ from .models import (
     ChangeAction,
     Clinic,
     Intake,
+    MedicineRegimen,
     NerveTransfer,
     Patient,
     RecordChange,
@@ -175,6 +176,26 @@ class AccessEventAdmin(admin.ModelAdmin):
                      "ip_address"]  # fmt: skip
     list_select_related = ["patient"]
     date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# Medicines (issue 16): read-only here. Starting, changing and stopping go through the
+# patient's and the clinician's pages (patients/medicines.py), which keep the record history.
+@admin.register(MedicineRegimen)
+class MedicineRegimenAdmin(admin.ModelAdmin):
+    list_display = ["patient", "medicine", "other_name", "strength", "unit", "times_per_day",
+                    "as_needed", "started_on", "stopped_on", "reported_by"]  # fmt: skip
+    list_filter = ["medicine", "reported_by", "patient__clinic"]
+    search_fields = ["patient__last_name", "patient__mrn", "other_name"]
+    list_select_related = ["patient"]
 
     def has_add_permission(self, request):
         return False

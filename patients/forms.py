@@ -5,10 +5,21 @@ from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
 from django.core.validators import RegexValidator
 from django.forms import inlineformset_factory
+from django.utils import timezone
 
 from accounts.text_checks import PlainTextMixin
 
-from .models import Amputation, Level, NerveTransfer, Patient, Surgery
+from . import medicine_catalogue as catalogue
+from .medicines import DOSE_FIELDS as DOSE_CHANGE_FIELDS
+from .models import (
+    Amputation,
+    Level,
+    MedicineRegimen,
+    NerveTransfer,
+    Patient,
+    StopReason,
+    Surgery,
+)
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -276,3 +287,90 @@ NerveTransferFormSet = inlineformset_factory(
     validate_max=True,
     can_delete=True,
 )
+
+
+class MedicineForm(PlainTextMixin, forms.ModelForm):
+    """A new medicine: what, how much, how often, since when. The model's clean() checks the
+    rules (and the database holds them too); its messages land next to their fields."""
+
+    class Meta:
+        model = MedicineRegimen
+        fields = [
+            "medicine", "other_name", "strength", "unit", "units_per_dose", "times_per_day",
+            "as_needed", "route", "started_on",
+        ]  # fmt: skip
+        widgets = {
+            "started_on": DATE_INPUT,
+            "strength": forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+            "units_per_dose": forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+            "times_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["medicine"].choices = [("", "Choose…"), *catalogue.CHOICES]
+        self.fields[
+            "strength"
+        ].help_text = (
+            "Of one tablet, capsule or patch, as on the box, e.g. 10 (mg) or 25 (mcg/hour)."
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "medicine",
+            "other_name",
+            row("strength", "unit"),
+            row("units_per_dose", "times_per_day"),
+            "as_needed",
+            "route",
+            "started_on",
+        )
+
+
+class DoseChangeForm(PlainTextMixin, forms.Form):
+    """ "My dose changed": the new dose, from a day."""
+
+    changed_on = forms.DateField(label="Changed on", widget=DATE_INPUT)
+    strength = forms.DecimalField(
+        label="New strength", max_digits=8, decimal_places=3, help_text="Of one tablet or patch."
+    )
+    units_per_dose = forms.DecimalField(
+        label="Tablets (or patches) each time", max_digits=4, decimal_places=2
+    )
+    times_per_day = forms.IntegerField(label="Times a day")
+    as_needed = forms.BooleanField(label="Only as needed", required=False)
+
+    def __init__(self, *args, regimen, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "changed_on": timezone.localdate(),
+                **{name: getattr(regimen, name) for name in DOSE_CHANGE_FIELDS},
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["strength"].label = f"New strength ({regimen.get_unit_display()})"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "changed_on", "strength", row("units_per_dose", "times_per_day"), "as_needed"
+        )
+
+
+class StopMedicineForm(PlainTextMixin, forms.Form):
+    """ "I stopped taking it"."""
+
+    stopped_on = forms.DateField(
+        label="Stopped on", widget=DATE_INPUT, help_text="The first day you did not take it."
+    )
+    stop_reason = forms.ChoiceField(
+        label="Why?",
+        choices=[c for c in StopReason.choices if c[0] != StopReason.DOSE_CHANGED],
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"stopped_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

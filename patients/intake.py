@@ -12,12 +12,23 @@ from dataclasses import dataclass
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout, LayoutObject
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
+from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.text_checks import PlainTextMixin
 
-from .models import Intake, LimbLost, ProsthesisUse
+from . import medicine_catalogue
+from .models import (
+    DoseUnit,
+    Intake,
+    LimbLost,
+    MedicineRegimen,
+    ProsthesisUse,
+    ReportedBy,
+    Route,
+)
 
 PAIN_SCORES = [(score, str(score)) for score in range(11)]
 
@@ -223,11 +234,52 @@ HOURS_MESSAGE = "Enter the hours as a whole number from 0 to 24, for example 8."
 
 
 class TreatmentForm(StepForm):
+    """Medicines and prosthesis. One medicine a visit to this step becomes a dated regimen
+    (patients/medicines.py) the clinic can count; the free-text box stays for anything else,
+    and what older intakes hold there stays readable."""
+
+    # The regimen's fields as this step asks them, each prefixed so the Intake's own fields
+    # keep their names.
+    MEDICINE_FIELDS = {
+        "medicine": "medicine",
+        "medicine_other_name": "other_name",
+        "medicine_strength": "strength",
+        "medicine_unit": "unit",
+        "medicine_units_per_dose": "units_per_dose",
+        "medicine_times_per_day": "times_per_day",
+        "medicine_as_needed": "as_needed",
+    }
+
     takes_opioids = _answer(
         Intake.YesNoUnsure.choices,
         "Do you take opioid painkillers? (optional)",
         "For example morphine, oxycodone, tramadol or codeine.",
     )
+    medicine = forms.ChoiceField(
+        label="Add a pain medicine you take now (optional)",
+        help_text="One at a time: come back to this step to add another. You can also add "
+        "and change them later under “My medicines”.",
+        choices=[("", "None to add"), *medicine_catalogue.CHOICES],
+        required=False,
+    )
+    medicine_other_name = forms.CharField(
+        label="Its name, if not in the list", max_length=100, required=False
+    )
+    medicine_strength = forms.DecimalField(
+        label="Strength of one tablet, capsule or patch",
+        max_digits=8,
+        decimal_places=3,
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+    )
+    medicine_unit = forms.ChoiceField(label="Unit", choices=DoseUnit.choices, required=False)
+    medicine_units_per_dose = forms.DecimalField(
+        label="Tablets each time", max_digits=4, decimal_places=2, required=False, initial=1
+    )
+    medicine_times_per_day = forms.IntegerField(
+        label="Times a day (the most, if as needed)", required=False, initial=1
+    )
+    medicine_as_needed = forms.BooleanField(label="Only as needed", required=False)
     prosthesis_use = _answer(
         ProsthesisUse.choices, "Do you use a prosthesis (artificial limb)? (optional)"
     )
@@ -236,7 +288,7 @@ class TreatmentForm(StepForm):
         model = Intake
         fields = ["pain_medicines", "takes_opioids", "prosthesis_use", "prosthesis_hours_per_day"]
         labels = {
-            "pain_medicines": "Which pain medicines do you take now? (optional)",
+            "pain_medicines": "Other pain medicines, in your words (optional)",
             "prosthesis_hours_per_day": "If you wear it daily: about how many hours a day?",
         }
         help_texts = {"prosthesis_hours_per_day": "A whole number from 0 to 24."}
@@ -255,6 +307,55 @@ class TreatmentForm(StepForm):
                 "max_value": "A day has 24 hours: enter a number from 0 to 24.",
             },
         }
+
+    def layout(self):
+        return Layout(
+            "takes_opioids",
+            "medicine",
+            "medicine_other_name",
+            "medicine_strength",
+            "medicine_unit",
+            "medicine_units_per_dose",
+            "medicine_times_per_day",
+            "medicine_as_needed",
+            "pain_medicines",
+            "prosthesis_use",
+            "prosthesis_hours_per_day",
+        )
+
+    def clean(self):
+        """A chosen medicine is checked as a regimen (the model's rules, messages next to this
+        step's fields) and kept in self.regimen for the view to start."""
+        cleaned = super().clean()
+        self.regimen = None
+        if not cleaned.get("medicine"):
+            return cleaned
+        values = {
+            name: cleaned.get(field)
+            for field, name in self.MEDICINE_FIELDS.items()
+            if cleaned.get(field) not in (None, "")
+        }
+        patch = values.get("unit") == DoseUnit.MCG_PER_HOUR
+        regimen = MedicineRegimen(
+            patient_id=self.instance.patient_id,
+            started_on=timezone.localdate(),
+            reported_by=ReportedBy.PATIENT,
+            route=Route.TRANSDERMAL if patch else Route.ORAL,
+            **values,
+        )
+        if "strength" not in values:
+            self.add_error("medicine_strength", "Enter the strength, as on the box.")
+            return cleaned
+        try:
+            regimen.full_clean(exclude=["patient"])
+        except ValidationError as error:
+            fields = {name: field for field, name in self.MEDICINE_FIELDS.items()}
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    self.add_error(fields.get(name), message)
+        else:
+            self.regimen = regimen
+        return cleaned
 
 
 class HopesForm(StepForm):

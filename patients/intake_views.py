@@ -19,6 +19,7 @@ from .intake import (
     previous_slug,
     steps_with_fields,
 )
+from .medicines import start_medicine
 from .models import Intake
 
 
@@ -53,6 +54,8 @@ def intake_step(request, step):
     form = step.form_class(request.POST if request.method == "POST" else None, instance=intake)
     if form.is_valid():
         _save_step(patient, step, form.instance)
+        if getattr(form, "regimen", None):  # the medicine step's, a dated regimen
+            start_medicine(regimen=form.regimen, actor=request.user, reason="Intake")
         return redirect("patients:intake_step", step=next_slug(step))
     return render(
         request,

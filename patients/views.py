@@ -1,18 +1,21 @@
 import segno
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.invitations import invite_patient
-from accounts.roles import CLINIC_STAFF, role_required
+from accounts.roles import CLINIC_STAFF, Role, role_of, role_required
 
 from .access import (
     clinics_of,
     get_amputation_for_user,
+    get_medicine_for_user,
     get_patient_for_user,
     get_surgery_for_user,
     own_patient_record,
@@ -22,13 +25,17 @@ from .forms import (
     AmputationForm,
     ArchiveForm,
     ContactForm,
+    DoseChangeForm,
     InvitationForm,
+    MedicineForm,
     NerveTransferFormSet,
     NewPatientForm,
     PatientForm,
+    StopMedicineForm,
     SurgeryForm,
 )
-from .models import Amputation, Intake, NerveTransfer, Surgery
+from .medicines import change_dose, start_medicine, stop_medicine
+from .models import Amputation, Intake, MedicineRegimen, NerveTransfer, Surgery
 from .services import (
     record_surgery,
     save_record,
@@ -287,3 +294,149 @@ def my_contact_edit(request):
         messages.success(request, "Your contact details are saved.")
         return redirect("patients:my_record")
     return render(request, "patients/my_contact_form.html", {"form": form, "patient": patient})
+
+
+# Medicines: the patient on their phone and the clinician on the patient's page share these
+# pages; get_medicine_for_user() decides who may touch a regimen.
+
+
+def _medicines_context(patient):
+    """Current and past regimens. Daily MME is worked out in the outcome package, which
+    patients may not import: the clinician's pain page (reports) shows it."""
+    today = timezone.localdate()
+    regimens = list(patient.medicines.all())
+    current = [r for r in regimens if r.stopped_on is None or r.stopped_on > today]
+    past = [r for r in regimens if not (r.stopped_on is None or r.stopped_on > today)]
+    return {
+        "patient": patient,
+        "current": current,
+        "past": sorted(past, key=lambda r: (r.stopped_on, r.pk), reverse=True),
+    }
+
+
+def _medicines_page(user, patient):
+    if role_of(user) == Role.PATIENT:
+        return reverse("patients:my_medicines")
+    return reverse("patients:medicines", args=[patient.pk])
+
+
+@never_cache
+def my_medicines(request):
+    patient = own_patient_record(request.user)
+    return render(request, "patients/medicines.html", {**_medicines_context(patient), "own": True})
+
+
+@never_cache
+@role_required(*CLINIC_STAFF)
+def patient_medicines(request, pk):
+    patient = get_patient_for_user(request.user, pk)
+    record_access(request, "view_record", patient=patient, detail="medicines")
+    return render(request, "patients/medicines.html", {**_medicines_context(patient), "own": False})
+
+
+def _medicine_add(request, patient):
+    form = MedicineForm(
+        request.POST or None,
+        instance=MedicineRegimen(patient=patient),
+        initial={"started_on": timezone.localdate()},
+    )
+    if request.method == "POST" and form.is_valid():
+        start_medicine(regimen=form.instance, actor=request.user)
+        messages.success(request, f"{form.instance.name} is added.")
+        return redirect(_medicines_page(request.user, patient))
+    return render(
+        request,
+        "patients/medicines_form.html",
+        {
+            "form": form,
+            "patient": patient,
+            "title": "Add a medicine",
+            "back": _medicines_page(request.user, patient),
+            "submit_label": "Add",
+        },
+    )
+
+
+@never_cache
+def my_medicine_add(request):
+    return _medicine_add(request, own_patient_record(request.user))
+
+
+@never_cache
+@role_required(*CLINIC_STAFF)
+def medicine_add(request, pk):
+    return _medicine_add(request, get_patient_for_user(request.user, pk))
+
+
+@never_cache
+@login_required
+def medicine_dose(request, pk):
+    """ "My dose changed": the old regimen stops, a new one starts from the day of the change."""
+    regimen = get_medicine_for_user(request.user, pk)
+    back = _medicines_page(request.user, regimen.patient)
+    if regimen.stopped_on is not None:
+        messages.info(request, f"{regimen.name} is already stopped.")
+        return redirect(back)
+    form = DoseChangeForm(request.POST or None, regimen=regimen)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            change_dose(
+                regimen=regimen, actor=request.user, changed_on=data.pop("changed_on"), **data
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"The new dose of {regimen.name} is saved.")
+            return redirect(back)
+    return render(
+        request,
+        "patients/medicines_form.html",
+        {
+            "form": form,
+            "patient": regimen.patient,
+            "regimen": regimen,
+            "title": f"New dose of {regimen.name}",
+            "back": back,
+            "submit_label": "Save the new dose",
+        },
+    )
+
+
+@never_cache
+@login_required
+def medicine_stop(request, pk):
+    """ "I stopped taking it"."""
+    regimen = get_medicine_for_user(request.user, pk)
+    back = _medicines_page(request.user, regimen.patient)
+    if regimen.stopped_on is not None:
+        messages.info(request, f"{regimen.name} is already stopped.")
+        return redirect(back)
+    form = StopMedicineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            stop_medicine(regimen=regimen, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{regimen.name} is marked as stopped.")
+            return redirect(back)
+    return render(
+        request,
+        "patients/medicines_form.html",
+        {
+            "form": form,
+            "patient": regimen.patient,
+            "regimen": regimen,
+            "title": f"Stop {regimen.name}",
+            "back": back,
+            "submit_label": "Save",
+        },
+    )
+
+
+def _add_errors(form, error):
+    """A service's ValidationError next to the form's fields where it names one."""
+    for field, messages_ in getattr(error, "message_dict", {None: error.messages}).items():
+        for message in messages_:
+            form.add_error(field if field in form.fields else None, message)

@@ -19,7 +19,8 @@ from django.utils import timezone
 from painlog import outcomes
 from painlog.models import PainEntry
 from patients.access import patients_visible_to
-from patients.models import Level, Limb, Patient, Procedure, Surgery
+from patients.medicine_catalogue import GABAPENTINOIDS, OPIOIDS
+from patients.models import Level, Limb, MedicineRegimen, Patient, Procedure, Surgery
 
 # Entries are read in chunks of this many rows, so memory stays flat however long the diaries.
 ENTRY_CHUNK = 2000
@@ -52,6 +53,10 @@ class CohortPatient:
     patient: Patient
     first_tmr: Surgery
     outcome: outcomes.PatientOutcome
+    # Opioid and gabapentinoid use at baseline (day -1) and each time point's middle day
+    # (outcomes.MedicinePoint), and the days from day 0 to stopping all opioids.
+    medicines: tuple = ()
+    opioid_stop: outcomes.OpioidStop | None = None
 
     @property
     def limb(self):
@@ -93,6 +98,11 @@ def cohort_patients(patients, *, today=None):
         return
     day_zeros = [patient.first_tmr_date for patient in cohort]
     tz = timezone.get_current_timezone()
+    doses = {}
+    for regimen in MedicineRegimen.objects.filter(
+        patient__in=patients.values("pk"), medicine__in=OPIOIDS | GABAPENTINOIDS
+    ).order_by():
+        doses.setdefault(regimen.patient_id, []).append(outcomes.Dose.of(regimen))
 
     rows = (
         PainEntry.objects.live()
@@ -126,7 +136,14 @@ def cohort_patients(patients, *, today=None):
             intake=getattr(patient, "intake", None),
             today=today,
         )
-        yield CohortPatient(patient, outcomes.first_tmr_surgery(surgeries), outcome)
+        taken = doses.get(patient.pk, [])
+        yield CohortPatient(
+            patient,
+            outcomes.first_tmr_surgery(surgeries),
+            outcome,
+            tuple(outcomes.medicine_points(taken, outcome.day_zero, today)),
+            outcomes.days_to_stopping_opioids(taken, outcome.day_zero, today),
+        )
 
 
 def signed(value):
@@ -254,4 +271,60 @@ def pain_tables(cohort):
             ),
         )
         for pain_type, label in outcomes.PAIN_TYPES
+    )
+
+
+MEDICINE_POINT_LABELS = ("Baseline", *(time_point.label for time_point in outcomes.TIME_POINTS))
+
+
+@dataclass(frozen=True)
+class ShareCell:
+    """How many of a group's patients took the class of medicine on one day, of those whose
+    day has come (n)."""
+
+    on: int
+    n: int
+
+    @property
+    def text(self):
+        if not self.n:
+            return "no patient yet"
+        return f"{self.on} of {self.n} ({self.on * 100 / self.n:.0f}%)"
+
+
+@dataclass(frozen=True)
+class MedicineTable:
+    key: str  # "opioid" or "gabapentinoid"
+    label: str
+    sections: tuple  # Section of GroupRow whose cells are ShareCells
+
+
+def _share_row(label, members, attribute):
+    cells = []
+    for index in range(len(MEDICINE_POINT_LABELS)):
+        figures = [m.medicines[index].figure for m in members if m.medicines]
+        known = [figure for figure in figures if figure is not None]
+        cells.append(ShareCell(sum(1 for f in known if getattr(f, attribute)), len(known)))
+    return GroupRow(label, len(members), tuple(cells))
+
+
+def medicine_tables(cohort):
+    """The share of patients on opioids and on gabapentinoids at baseline and at each time
+    point, with n, for the whole cohort and each split (as the pain tables)."""
+    groups = splits(cohort)
+    return tuple(
+        MedicineTable(
+            key,
+            label,
+            tuple(
+                Section(
+                    title, tuple(_share_row(name, members, attribute) for name, members in rows)
+                )
+                for title, rows in groups
+            ),
+        )
+        for key, label, attribute in (
+            ("opioid", "On opioids", "on_opioid"),
+            ("gabapentinoid", "On gabapentinoids", "on_gabapentinoid"),
+        )
     )

@@ -34,7 +34,8 @@ from django.utils import timezone
 from painlog import outcomes
 from painlog.models import LoggingSchedule, PainEntry
 from painlog.outcomes import TIME_POINTS, local_midnight
-from patients.models import Patient, Surgery
+from patients.medicine_catalogue import OPIOIDS
+from patients.models import MedicineRegimen, Patient, Surgery
 
 from .models import FlagReview
 from .sql import LocalMidnight
@@ -52,6 +53,7 @@ FLAG_STYLES = {
     "not_improving": "text-bg-warning",
     "never_logged": "text-bg-secondary",
     "missed_follow_up": "text-bg-light border",
+    "mme_rising": "text-bg-warning",
 }
 
 
@@ -289,6 +291,26 @@ def page_patients(rows):
     return patients
 
 
+def opioid_doses(patients, today):
+    """{patient pk: [Dose]} of the opioids taken today or on the day the "opioid dose rising"
+    flag compares today with, for every patient of the queryset: one query, on the index
+    (patient, started_on)."""
+    since = outcomes.mme_before_day(today)
+    regimens = (
+        MedicineRegimen.objects.filter(
+            patient__in=patients.order_by().values("pk"),
+            medicine__in=OPIOIDS,
+            started_on__lte=today,
+        )
+        .filter(Q(stopped_on__isnull=True) | Q(stopped_on__gt=since))
+        .order_by()
+    )
+    doses = {}
+    for regimen in regimens:
+        doses.setdefault(regimen.patient_id, []).append(outcomes.Dose.of(regimen))
+    return doses
+
+
 def triage_facts(row, today, zone=None):
     """TriageFacts of one annotated patient: the same rules and the same arithmetic as the
     patient's page, which works them out from readings."""
@@ -314,6 +336,8 @@ def triage_facts(row, today, zone=None):
         window_counts=tuple(w["phantom"].count for w in row.windows[1:]) if day_zero else (),
         last_day=last_day,
         interval_days=row.interval_days,
+        mme_now=row.mme.mme,
+        mme_before=outcomes.daily_mme(row.doses, outcomes.mme_before_day(today)).mme,
     )
 
 
@@ -346,8 +370,11 @@ def worklist(patients, today, now=None):
     change from baseline, in DOMAIN's order of attention."""
     now = now or timezone.now()
     rows = fetch_worklist(patients, today)
+    doses = opioid_doses(patients, today)
     zone = timezone.get_current_timezone()
     for row in rows:
+        row.doses = doses.get(row.pk, [])
+        row.mme = outcomes.daily_mme(row.doses, today)
         row.facts = triage_facts(row, today, zone)
         row.flags = outcomes.triage_flags(row.facts)
         row.review_stands = bool(row.flags) and outcomes.review_stands(

@@ -44,6 +44,7 @@ from patients.audit import export_detail, record_access
 from patients.models import Sensation
 
 from .cohort import cohort_patients
+from .medicine_exports import MEDICINE_OUTCOME_HEADER, medicine_columns
 from .research import for_research
 
 logger = logging.getLogger(__name__)
@@ -195,6 +196,7 @@ OUTCOME_HEADER = [
     "day_0", "pain_type", "baseline", "baseline_source", "baseline_n", "time_point",
     "window_first_day", "window_last_day", "window_closed", "n", "value", "status", "change",
     "percent_change", "responder", "at_least_2_points", "baseline_label",
+    *MEDICINE_OUTCOME_HEADER,
 ]  # fmt: skip
 # The numbers (baseline, value, change, percent_change) keep their full precision, for
 # analysis; the verdicts beside them (responder, at_least_2_points, status) are the outcome
@@ -212,7 +214,7 @@ def outcome_rows(patients):
             for pain_type, _label in outcomes.PAIN_TYPES:
                 pain = getattr(outcome, pain_type)
                 baseline = pain.baseline
-                for follow_up in pain.follow_ups:
+                for index, follow_up in enumerate(pain.follow_ups):
                     window_end = outcome.day_zero.toordinal() + follow_up.last_day
                     yield [
                         patient.pk, patient.mrn, patient.last_name, patient.first_name,
@@ -224,6 +226,7 @@ def outcome_rows(patients):
                         follow_up.value, follow_up.status or "ok",
                         follow_up.change, follow_up.percent_change,
                         follow_up.responder, follow_up.at_least_2_points, baseline.label,
+                        *medicine_columns(member, index),
                     ]  # fmt: skip
 
     return OUTCOME_HEADER, rows()

@@ -54,6 +54,7 @@ from patients.models import (
     Surgery,
 )
 
+from .fhir_medicines import medicine_resources
 from .research import pseudonym
 
 # Fixed for good: every id in every export is derived from it.
@@ -524,6 +525,7 @@ def bundle_resources(patients, *, research=False):
         patients.select_related("clinic", "intake")
         .prefetch_related(
             "amputations",
+            "medicines",
             Prefetch("surgeries", queryset=Surgery.objects.prefetch_related("nerve_transfers")),
         )
         .order_by("pk")
@@ -544,6 +546,10 @@ def bundle_resources(patients, *, research=False):
     pending = next(by_patient, None)
     for patient in people:
         yield from patient_resources(patient, research)
+        yield from medicine_resources(  # plain dicts (reports/fhir_medicines.py)
+            patient, resource_id("patient", patient.pk, research=research), research,
+            resource_id=resource_id, today=timezone.localdate(),
+        )  # fmt: skip
         patient_id = resource_id("patient", patient.pk, research=research)
         # Both run in primary-key order: a merge, never more than a chunk of entries in memory.
         while pending is not None and pending[0] <= patient.pk:

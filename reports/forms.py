@@ -99,6 +99,8 @@ class DashboardForm(forms.Form):
         "change_residual": _change("residual", "points"),
         "change_residual_percent": _change("residual", "percent"),
         "last_entry": lambda row: row.last_entry_at,
+        # Patients on no opioid sort with the unknowns, last.
+        "mme": lambda row: row.mme.mme if row.mme.on_opioid else None,
     }
 
     q = forms.CharField(label="Name or MRN", required=False, max_length=100)

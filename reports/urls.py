@@ -13,5 +13,6 @@ urlpatterns = [
     path("outcomes/", views.cohort_outcomes, name="cohort_outcomes"),
     path("export/entries.csv", views.export_entries, name="export_entries"),
     path("export/outcomes.csv", views.export_outcomes, name="export_outcomes"),
+    path("export/medicines.csv", views.export_medicines, name="export_medicines"),
     path("export/fhir.json", views.clinic_bundle, name="export_fhir"),
 ]

@@ -35,14 +35,21 @@ from painlog.forms import ScheduleForm
 from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
 from patients.access import clinics_of, get_patient_for_user, patients_visible_to
 from patients.audit import record_access
-from patients.models import Intake, Patient
+from patients.models import Intake, MedicineRegimen, Patient
 
 from . import fhir
 from .charts import cohort_chart
-from .cohort import cohort_patients, pain_tables, patients_for
+from .cohort import (
+    MEDICINE_POINT_LABELS,
+    cohort_patients,
+    medicine_tables,
+    pain_tables,
+    patients_for,
+)
 from .dashboard import add_outcomes, past_verdicts, worklist
 from .exports import csv_download, entry_rows, outcome_rows, start_export
 from .forms import CohortFilterForm, DashboardForm, FlagReviewForm
+from .medicine_exports import medicine_rows
 from .models import FlagReview
 from .questionnaire_figures import REFERENCE_SOURCE, questionnaire_tables
 from .reviews import record_review
@@ -107,6 +114,7 @@ def _sortable_columns(sort, query, with_clinic):
                 ("%", "change_residual_percent"),
             ],
         ),
+        ("Opioid MME/day", [("MME", "mme")]),
         ("Last entry", [("Date", "last_entry")]),
         ("Flags today", []),
         ("Outcome so far", []),
@@ -155,9 +163,11 @@ def patient_pain(request, pk):
         intake=intake,
         today=today,
     )
+    regimens = list(MedicineRegimen.objects.filter(patient=patient))
+    doses = [outcomes.Dose.of(regimen) for regimen in regimens]
     # Today's flags, from the same rules as the worklist's, with why.
     facts = outcomes.facts_for_patient(
-        readings, outcome, interval_days=schedule.interval_days, today=today
+        readings, outcome, interval_days=schedule.interval_days, today=today, doses=doses
     )
     flags = outcomes.triage_flags(facts)
     reviews = list(FlagReview.objects.filter(patient=patient).select_related("reviewed_by")[:5])
@@ -174,6 +184,7 @@ def patient_pain(request, pk):
                 intake=intake,
                 range_key=request.GET.get("range"),
                 for_patient=False,
+                doses=doses,
             ),
             "schedule_form": ScheduleForm(instance=schedule),
             "amputations": amputations,
@@ -192,6 +203,11 @@ def patient_pain(request, pk):
             "review_form": FlagReviewForm(),
             "questionnaires": questionnaire_views.clinician_panel(patient, today=today),
             "review_days": outcomes.REVIEW_DAYS,
+            "regimens": regimens,
+            "today_mme": outcomes.daily_mme(doses, today),
+            "mme_caveat": outcomes.MME_CAVEAT,
+            "medicine_points": outcomes.medicine_points(doses, outcome.day_zero, today),
+            "opioid_stop": outcomes.days_to_stopping_opioids(doses, outcome.day_zero, today),
         },
     )
 
@@ -249,6 +265,8 @@ def cohort_outcomes(request):
             "patient_count": len(cohort),
             "consenting_count": sum(1 for member in cohort if member.patient.research_consent),
             "tables": tables,
+            "medicine_tables": medicine_tables(cohort),
+            "medicine_point_labels": MEDICINE_POINT_LABELS,
             "chart": cohort_chart(whole),
             "time_points": outcomes.TIME_POINTS,
             "questionnaire_tables": questionnaire_tables(
@@ -292,6 +310,13 @@ def export_entries(request):
 @role_required(*CLINIC_STAFF, send_patients_home=True)
 def export_outcomes(request):
     return _csv_export(request, "outcomes", outcome_rows)
+
+
+@never_cache
+@require_GET
+@role_required(*CLINIC_STAFF, send_patients_home=True)
+def export_medicines(request):
+    return _csv_export(request, "medicines", medicine_rows)
 
 
 def _plain(message, status):

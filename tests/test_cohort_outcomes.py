@@ -425,9 +425,10 @@ def test_page_runs_a_fixed_number_of_queries_whatever_the_cohort_size(
             )  # fmt: skip
     client.force_login(clinician)
     # session, user, verified device, role, the clinician's clinics, the patients (with
-    # clinic and intake joined), their surgeries (with amputation joined), their entries, the
-    # questionnaire answer sets (with their instrument versions), the access-log line (issue 21)
-    with django_assert_num_queries(10):
+    # clinic and intake joined), their surgeries (with amputation joined), their opioids and
+    # gabapentinoids, their entries, the questionnaire answer sets (with their instrument
+    # versions), the access-log line (issue 21)
+    with django_assert_num_queries(11):
         response = client.get(URL)
     assert response.context["patient_count"] == patients
     (peg,) = response.context["questionnaire_tables"]

@@ -263,10 +263,11 @@ def test_dashboard_runs_a_fixed_number_of_queries(
     # Django asks SQLite once per connection whether it has JSON; not the page's query.
     assert connection.features.supports_json_field
     # session, user, verified device, role, the clinician's clinics, every patient with the
-    # worklist's sums and counts (one query, which also gives the page's outcome tables), the
+    # worklist's sums and counts (one query, which also gives the page's outcome tables),
+    # every patient's opioids of today and 28 days ago (daily MME and its flag, issue 16), the
     # page's patients, their amputations and surgeries, the clinics offered in the filter,
     # the access-log line (issue 21)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(URL)
     assert len(response.context["page"].object_list) == min(patients, PATIENTS_PER_PAGE)
 

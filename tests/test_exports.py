@@ -317,6 +317,12 @@ def test_outcomes_export_has_a_row_per_pain_type_and_time_point(client, clinicia
         "value": "5.0", "status": "ok", "change": "-3.0", "percent_change": "-37.5",
         "responder": "moderate", "at_least_2_points": "true",
         "baseline_label": "baseline from intake",
+        # No medicine recorded (tests/test_medicine_exports.py fills them)
+        "on_opioid": "false", "daily_mme": "0", "mme_as_needed": "false",
+        "opioid_without_mme": "", "on_gabapentinoid": "false", "medicine_day": "2025-04-11",
+        "baseline_on_opioid": "false", "baseline_daily_mme": "0",
+        "baseline_on_gabapentinoid": "false", "days_to_stopping_opioids": "",
+        "mme_factor_table": "CDC 2022",
     }  # fmt: skip
     # Residual pain 1 at baseline: too low to judge, change still shown.
     assert (rows[6]["change"], rows[6]["responder"]) == ("0.0", "baseline too low to judge")
@@ -445,6 +451,7 @@ def test_exports_run_a_fixed_number_of_queries(
     # access-log line, the patients (with clinic), their entries
     with django_assert_num_queries(8):
         assert len(download(client, ENTRIES)) == 6 * patients
-    # the same, the patients with intake joined, plus their surgeries (with amputation)
-    with django_assert_num_queries(9):
+    # the same, the patients with intake joined, plus their surgeries (with amputation) and
+    # their opioids and gabapentinoids
+    with django_assert_num_queries(10):
         assert len(download(client, OUTCOMES)) == 10 * patients

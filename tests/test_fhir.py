@@ -696,13 +696,13 @@ def test_downloads_run_a_fixed_number_of_queries(
     client.force_login(clinician)
     # session, user, verified device, role, the clinician's clinics (for the filter), the
     # access-log line, then while streaming: the patients (with clinic and intake), their
-    # amputations, surgeries, nerve transfers, and live entries
-    with django_assert_num_queries(11):
+    # amputations, medicines, surgeries, nerve transfers, and live entries
+    with django_assert_num_queries(12):
         data = validated(download(client, CLINIC_BUNDLE))
     assert len(resources(data, "Observation")) == 3 * 4 * patients
     # session, user, verified device, role, the patient (scoped to the clinician), the
-    # access-log line, then the same five
-    with django_assert_num_queries(11):
+    # access-log line, then the same six
+    with django_assert_num_queries(12):
         validated(download(client, patient_url(people[0])))
 
 
@@ -717,7 +717,7 @@ def test_a_diary_of_many_chunks_streams_in_the_same_queries(
     patient_with_entries(clinic, "BIG", 500, clinician)
     client.force_login(clinician)
     response = client.get(CLINIC_BUNDLE)
-    with django_assert_num_queries(5):  # the five of the streaming, as above
+    with django_assert_num_queries(6):  # the six of the streaming, as above
         pieces = list(response.streaming_content)
     # Sent in pieces of about PIECE_SIZE, as they are made.
     assert len(pieces) > 100

@@ -173,8 +173,9 @@ def test_clinician_pain_page_runs_a_fixed_number_of_queries(
     # session, user, verified device, role, patient, access-log line, count, page of entries,
     # their versions, schedule;
     # clinical record (also marked on the chart): amputations, surgeries, nerve transfers;
-    # intake; entries for the outcomes; the latest reviews of the flags; entries for the chart
-    with time_machine.travel(SAVED, tick=False), django_assert_num_queries(17):
+    # intake; entries for the outcomes; the medicine regimens (table, outcomes, flag and
+    # chart marks); the latest reviews of the flags; entries for the chart
+    with time_machine.travel(SAVED, tick=False), django_assert_num_queries(18):
         client.get(reverse("reports:patient_pain", args=[patient.pk]))
 
 

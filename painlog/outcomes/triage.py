@@ -12,8 +12,10 @@ before; both in the clinic's calendar days.
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import NamedTuple
 
+from .medicines import daily_mme
 from .rules import (
     MIN_ENTRIES,
     MIN_JUDGED_BASELINE,
@@ -41,6 +43,10 @@ HIGH_PAIN = 7
 CLOSING_DAYS = 7
 # Grace on top of the logging interval before a patient counts as having stopped.
 LOGGING_GRACE_DAYS = 2
+# Opioid dose rising: today's daily MME at least MME_RISE_PERCENT% above that of the day before
+# the last MME_RISE_DAYS days (painlog/outcomes/medicines.py computes both).
+MME_RISE_PERCENT = 50
+MME_RISE_DAYS = 28
 # A review holds for this long, unless a new flag appears first.
 REVIEW_DAYS = 7
 
@@ -55,8 +61,13 @@ FLAG_LABELS = {
     "not_improving": "Not improving",
     "never_logged": "Never logged",
     "missed_follow_up": "Missed follow-up",
+    "mme_rising": "Opioid dose rising",
 }
-ATTENTION_ORDER = tuple(code for code in FLAG_LABELS if code != "missed_follow_up")
+# DOMAIN's order of attention names pain and logging flags only: the flags outside it are shown
+# and can be filtered by, but do not rank a patient.
+ATTENTION_ORDER = tuple(
+    code for code in FLAG_LABELS if code not in ("missed_follow_up", "mme_rising")
+)
 PAIN_FLAGS = ("getting_worse", "worse_than_before", "high_pain", "not_improving")
 TIME_POINT_FLAGS = ("window_closing", "missed_follow_up")
 
@@ -161,6 +172,9 @@ class TriageFacts:
     window_counts: tuple  # entries so far in each TIME_POINTS window (both scores are required)
     last_day: datetime.date | None  # the day of the latest entry
     interval_days: int  # the logging schedule
+    # Daily MME today and on the day before the last MME_RISE_DAYS days (Decimal), when known.
+    mme_now: Decimal | None = None
+    mme_before: Decimal | None = None
 
     @property
     def days_since_surgery(self):
@@ -236,6 +250,7 @@ class TriageFlags:
     not_improving: tuple = ()
     never_logged: bool = False
     missed_follow_up: tuple = ()
+    mme_rising: bool = False
 
     def raised(self):
         """Each flag raised, as "code" or "code:pain type or time point": what a review covers."""
@@ -301,7 +316,25 @@ def triage_flags(facts):
         not_improving=tuple(p for p in pain_types if _not_improving(facts, p)),
         never_logged=never_logged(facts.last_day),
         missed_follow_up=tuple(t.label for t, n in counted if _missed(facts, t, n)),
+        mme_rising=mme_rising(facts.mme_now, facts.mme_before),
     )
+
+
+def mme_before_day(today):
+    """The day whose daily MME today's is compared with: the day before the last MME_RISE_DAYS
+    days (today and the 27 days before)."""
+    return today - datetime.timedelta(days=MME_RISE_DAYS)
+
+
+def mme_rising(mme_now, mme_before):
+    """Daily MME rose by MME_RISE_PERCENT% or more over the last MME_RISE_DAYS days. Starting
+    opioids from none is a rise too: the restart of opioids is what this flag is for. Exact:
+    Decimals multiplied by integers, never divided."""
+    if mme_now is None or mme_before is None or mme_now <= 0:
+        return False
+    if mme_before <= 0:
+        return True
+    return mme_now * 100 >= mme_before * (100 + MME_RISE_PERCENT)
 
 
 def review_stands(reviewed_flags, reviewed_at, flags, now):
@@ -390,10 +423,27 @@ def flag_reasons(flags, facts):
             f"Missed follow-up ({label}): the window {opens:%-d %b} to {closes:%-d %b %Y} "
             f"closed with {n} of the {MIN_ENTRIES} entries needed"
         )
+    if flags.mme_rising:
+        before = _mme_text(facts.mme_before)
+        rise = (
+            f"{shown_change((facts.mme_now - facts.mme_before) / facts.mme_before * 100)}%"
+            if facts.mme_before
+            else "opioids started again"
+        )
+        reasons.append(
+            f"Opioid dose rising: {_mme_text(facts.mme_now)} MME/day today vs {before} "
+            f"{MME_RISE_DAYS} days ago ({rise}; {MME_RISE_PERCENT}% or more flags)"
+        )
     return reasons
 
 
-def facts_from_readings(readings, *, day_zero, baselines, last_day, interval_days, today):
+def _mme_text(mme):
+    return f"{Decimal(mme).quantize(Decimal('0.1')).normalize():f}"
+
+
+def facts_from_readings(
+    readings, *, day_zero, baselines, last_day, interval_days, today, mme_now=None, mme_before=None
+):
     """TriageFacts from one patient's readings (the patient's page); the dashboard builds the
     same from SQL sums and counts."""
     readings = [reading for reading in readings if reading.day <= today]
@@ -423,10 +473,12 @@ def facts_from_readings(readings, *, day_zero, baselines, last_day, interval_day
         window_counts=counts,
         last_day=last_day,
         interval_days=interval_days,
+        mme_now=mme_now,
+        mme_before=mme_before,
     )
 
 
-def facts_for_patient(readings, outcome, *, interval_days, today):
+def facts_for_patient(readings, outcome, *, interval_days, today, doses=()):
     """TriageFacts of one patient from their readings and PatientOutcome (the patient's page):
     the baselines are the outcome's own."""
     baselines = {
@@ -442,6 +494,8 @@ def facts_for_patient(readings, outcome, *, interval_days, today):
         last_day=max((r.day for r in readings if r.day <= today), default=None),
         interval_days=interval_days,
         today=today,
+        mme_now=daily_mme(doses, today).mme,
+        mme_before=daily_mme(doses, mme_before_day(today)).mme,
     )
 
 

@@ -17,6 +17,14 @@ from .intake import (  # noqa: F401
     Sensation,
     YesNoUnsure,
 )
+from .medicines import (  # noqa: F401
+    DoseUnit,
+    MedicineRegimen,
+    MedicineRegimenQuerySet,
+    ReportedBy,
+    Route,
+    StopReason,
+)
 from .record import (  # noqa: F401
     EARLIEST_DATE,
     LOWER_LEVELS,

@@ -5,6 +5,7 @@ from django.db import transaction
 from painlog.demo import seed_demo_pain_entries
 from painlog.demo_questionnaires import seed_demo_questionnaires
 from patients.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo_clinics
+from patients.demo_medicines import seed_demo_medicines
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             created = seed_demo_clinics()
             created.update(seed_demo_pain_entries())
+            created.update(seed_demo_medicines())
             created.update(seed_demo_questionnaires())
         if any(created.values()):
             summary = ", ".join(f"{count} {what}" for what, count in created.items())
