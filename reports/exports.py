@@ -1,6 +1,7 @@
 """
-CSV exports for clinicians and admins, streamed so that memory stays flat however many rows,
-and the limit and access-log line that every download (CSV or FHIR) passes.
+CSV exports for clinicians and admins, written row by row (by an export job, reports.jobs) so
+that memory stays flat however many rows, and the limit and access-log line that every export
+(CSV or FHIR) passes when it is asked for.
 
 /dashboard/export/entries.csv: one row per live (not deleted) pain entry of the patients of the
 clinician's clinics, oldest first per patient: patient_id (the database id), MRN, last name,
@@ -34,7 +35,7 @@ numbers. UTF-8 with a BOM, so that Excel reads accents correctly.
 import csv
 import logging
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts.limits import rate_limited
@@ -44,7 +45,6 @@ from patients.audit import export_detail, record_access
 from patients.models import Sensation
 
 from .cohort import cohort_patients
-from .research import for_research
 
 logger = logging.getLogger(__name__)
 
@@ -114,19 +114,6 @@ def start_export(request, what, *, research=False, filters=None, patient=None):
         sorted(filters or {}),
     )
     return None
-
-
-def csv_download(header, rows, *, kind, research):
-    """The streamed CSV answer; research downloads drop the identifying columns first."""
-    if research:
-        header, rows = for_research(header, rows)
-    response = StreamingHttpResponse(
-        csv_lines(header, rows), content_type="text/csv; charset=utf-8"
-    )
-    suffix = "-research" if research else ""
-    filename = f"tmr-{kind}{suffix}-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 ENTRY_HEADER = [

@@ -24,6 +24,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
 from django.db.models import F
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.roles import CLINIC_STAFF, role_of
@@ -267,3 +268,9 @@ class _Run:
     def fail(self, message):
         now = timezone.now()
         self.mine.update(status=Status.FAILED, error=message[:500], finished_at=now)
+
+
+def get_job_for_user(user, pk):
+    """Fetch-and-authorize for an export job: only the clinician who asked for it sees it;
+    anyone else, colleagues and admins included, gets a 404."""
+    return get_object_or_404(ExportJob, pk=pk, requested_by=user)
