@@ -1,5 +1,6 @@
-# TMR Clinic: `make run` serves the demo app (and runs its background worker), `make test` runs the everyday checks (lint and the
-# everyday test tier, in about a minute), `make test-all` every check, as CI does.
+# TMR Clinic: `make run` serves the demo app with its background worker, `make test` runs the
+# everyday checks (lint and the everyday test tier, in about a minute), `make test-all` every
+# check, as CI does.
 # Needs only Python 3.11+ and make; everything else goes into .venv.
 
 PYTHON ?= python3

@@ -35,6 +35,7 @@ numbers. UTF-8 with a BOM, so that Excel reads accents correctly.
 import csv
 import logging
 
+from django.db import connections
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -116,6 +117,31 @@ def start_export(request, what, *, research=False, filters=None, patient=None):
     return None
 
 
+def entries_in_order(entries, fields, chunk_size=ROWS_PER_CHUNK):
+    """The rows of `entries` (values_list of `fields`, named, which must hold patient_id,
+    recorded_at and pk), patient by patient, oldest first, read a chunk at a time. Each chunk
+    is a query of its own, starting after the last row of the one before (keyset paging), not
+    one long cursor: a long read would keep SQLite's write lock from anyone else for the whole
+    export (once the job writes its progress) and run into PostgreSQL's statement timeout on a
+    large clinic."""
+    connection = connections[entries.db]
+    table = connection.ops.quote_name(entries.model._meta.db_table)
+    after = f"({table}.patient_id, {table}.recorded_at, {table}.id) > (%s, %s, %s)"
+    ordered = entries.order_by("patient_id", "recorded_at", "pk").values_list(*fields, named=True)
+    page = ordered
+    while True:
+        rows = list(page[:chunk_size])
+        yield from rows
+        if len(rows) < chunk_size:
+            return
+        last = rows[-1]
+        when = connection.ops.adapt_datetimefield_value(last.recorded_at)
+        # patient_id >= as well: an index range PostgreSQL and SQLite both use.
+        page = ordered.filter(patient_id__gte=last.patient_id)
+        # A row comparison, which the ORM cannot write; fixed SQL, the values as parameters.
+        page = page.extra(where=[after], params=[last.patient_id, when, last.pk])  # noqa: S610
+
+
 ENTRY_HEADER = [
     "patient_id", "mrn", "last_name", "first_name", "date_of_birth", "clinic",
     "recorded_at", "local_date", "phantom_pain", "residual_pain",
@@ -134,11 +160,10 @@ def entry_rows(patients):
             "mrn", "last_name", "first_name", "date_of_birth", "clinic__name"
         )
     }
-    entries = (
-        PainEntry.objects.live()
-        .filter(patient__in=patients.values("pk"))
-        .order_by("patient_id", "recorded_at", "pk")
-        .values_list(
+    entries = entries_in_order(
+        PainEntry.objects.live().filter(patient__in=patients.values("pk")),
+        [
+            "pk",
             "patient_id",
             "recorded_at",
             "phantom_pain",
@@ -152,12 +177,11 @@ def entry_rows(patients):
             "prosthesis_hours",
             "note",
             "source",
-            named=True,
-        )  # fmt: skip
+        ],
     )
 
     def rows():
-        for entry in entries.iterator(chunk_size=ROWS_PER_CHUNK):
+        for entry in entries:
             patient = people.get(entry.patient_id)
             if patient is None:  # registered after the patients were read
                 continue

@@ -51,6 +51,7 @@ from patients.models import (
     Surgery,
 )
 
+from .exports import entries_in_order
 from .research import pseudonym
 
 # Fixed for good: every id in every export is derived from it.
@@ -569,15 +570,11 @@ def bundle_resources(patients, *, research=False, on_entry=None):
     )
     if not people:
         return
-    entries = (
-        PainEntry.objects.live()
+    entries = entries_in_order(
         # A subquery, not a list of ids: the SQL stays the same size for any clinic.
-        .filter(patient__in=patients.values("pk"))
-        .order_by("patient_id", "recorded_at", "pk")
-        .values_list(
-            "pk", "patient_id", "recorded_at", "phantom_pain", "residual_pain", "note", named=True
-        )
-        .iterator(chunk_size=ENTRY_CHUNK)
+        PainEntry.objects.live().filter(patient__in=patients.values("pk")),
+        ["pk", "patient_id", "recorded_at", "phantom_pain", "residual_pain", "note"],
+        chunk_size=ENTRY_CHUNK,
     )
     by_patient = itertools.groupby(entries, key=attrgetter("patient_id"))
     pending = next(by_patient, None)

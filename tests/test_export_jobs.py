@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from painlog.models import PainEntry
 from patients.models import AccessEvent
-from reports import jobs, tasks
+from reports import exports, jobs, tasks
 from reports.models import ExportJob
 from tests.conftest import make_clinician, make_patient, make_user
 
@@ -432,3 +432,28 @@ def test_two_clinicians_each_see_their_own_progress(client, clinic, diary):
     job = ask(client, ENTRIES)
     client.force_login(second)
     assert client.get(job_url("export_job_status", job)).status_code == 404
+
+
+# Reading a clinic's diaries a chunk at a time
+
+
+def test_chunks_lose_and_repeat_no_entry_even_at_the_same_moment(clinic, clinician):
+    first, second = make_patient(clinic, "MRN-A"), make_patient(clinic, "MRN-B")
+    moments = [NOW - datetime.timedelta(days=2), NOW - datetime.timedelta(days=1)]
+    made = [
+        PainEntry.objects.create(
+            patient=patient, recorded_at=when, phantom_pain=1, residual_pain=1,
+            entered_by=clinician,
+        )
+        for patient in (second, first)
+        for when in moments
+        for _copy in range(3)  # three entries at each moment: ties broken by id
+    ]  # fmt: skip
+    for chunk_size in (1, 2, 3, 5, 100):
+        rows = list(
+            exports.entries_in_order(
+                PainEntry.objects.all(), ["pk", "patient_id", "recorded_at"], chunk_size
+            )
+        )
+        expected = sorted(made, key=lambda e: (e.patient_id, e.recorded_at, e.pk))
+        assert [row.pk for row in rows] == [entry.pk for entry in expected], chunk_size
