@@ -393,13 +393,13 @@ STORAGES = {
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", "").strip() or BASE_DIR / "media")
 # How long a finished export's file stays downloadable before the clean-up deletes it.
-EXPORT_FILE_HOURS = int(os.environ.get("EXPORT_FILE_HOURS", "24"))
+EXPORT_FILE_HOURS = env_int("EXPORT_FILE_HOURS", 24, minimum=1)
 # A running job whose worker has not reported for this long is taken as dead (its worker was
 # killed or its machine stopped) and marked failed, so that it can be retried.
-EXPORT_JOB_LEASE_SECONDS = int(os.environ.get("EXPORT_JOB_LEASE_SECONDS", "120"))
+EXPORT_JOB_LEASE_SECONDS = env_int("EXPORT_JOB_LEASE_SECONDS", 120, minimum=10)
 # The scheduled tasks: the reminders once a day at this hour (clinic time), the clean-up of
 # expired files and dead jobs every few minutes.
-REMINDER_HOUR = int(os.environ.get("CLINIC_REMINDER_HOUR", "9"))
+REMINDER_HOUR = env_int("CLINIC_REMINDER_HOUR", 9, maximum=23)
 HOUSEKEEPING_MINUTES = 5
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
