@@ -69,7 +69,10 @@ def safe_cell(value):
     defused so that a spreadsheet never runs it as a formula."""
     if value is None:
         return ""
-    if isinstance(value, bool):
+    kind = type(value)  # exact types first: this runs for every cell of a clinic's export
+    if kind is int:
+        return value
+    if kind is bool:
         return "true" if value else "false"
     # Spreadsheets read formulas after = + - @, and after ; | or a full-width ＝＋－＠ in some
     # locales and versions: rather than list them, any text that does not start with a letter
@@ -180,19 +183,22 @@ def entry_rows(patients):
         ],
     )
 
+    zone = timezone.get_current_timezone()
+    sensations = frozenset(Sensation.values)
+
     def rows():
         for entry in entries:
             patient = people.get(entry.patient_id)
             if patient is None:  # registered after the patients were read
                 continue
-            local = timezone.localtime(entry.recorded_at)
+            local = entry.recorded_at.astimezone(zone)
             day_zero = patient.first_tmr_date
             yield [
                 patient.pk, patient.mrn, patient.last_name, patient.first_name,
                 patient.date_of_birth, patient.clinic.name,
                 local.isoformat(), local.date(), entry.phantom_pain, entry.residual_pain,
                 entry.phantom_frequency, entry.episode_length,
-                ";".join(code for code in entry.sensations if code in Sensation.values),
+                ";".join(code for code in entry.sensations if code in sensations),
                 entry.sleep_interference, entry.activity_interference, entry.medicine_taken,
                 entry.prosthesis_hours, entry.note, entry.source,
                 (local.date() - day_zero).days if day_zero else None,

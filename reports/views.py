@@ -434,6 +434,9 @@ def export_download(request, pk):
 def export_retry(request, pk):
     """Run a failed or expired export again, as it was asked."""
     job = jobs.get_job_for_user(request.user, pk)
+    if job.status not in {ExportJob.Status.FAILED, ExportJob.Status.EXPIRED}:
+        messages.info(request, "This export is not one that can be run again.")
+        return redirect("reports:export_job", pk=job.pk)
     refused = start_export(
         request, EXPORT_NAMES[job.kind], research=job.research, filters=job.filters
     )
@@ -441,8 +444,6 @@ def export_retry(request, pk):
         return refused
     if jobs.retry(job):
         messages.success(request, "The export is queued again.")
-    else:
-        messages.info(request, "This export is not one that can be run again.")
     return redirect("reports:export_job", pk=job.pk)
 
 

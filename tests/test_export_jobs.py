@@ -189,9 +189,26 @@ def test_a_failed_job_says_why_and_can_be_retried(client, clinician, diary, monk
 def test_a_job_running_or_done_cannot_be_retried(client, clinician, diary):
     client.force_login(clinician)
     job = ask(client, ENTRIES)
+    logged = AccessEvent.objects.filter(action="export").count()
     client.post(job_url("export_retry", job))
     job.refresh_from_db()
     assert (job.status, job.attempt) == ("queued", 1)
+    jobs.run(job.pk, job.attempt)
+    client.post(job_url("export_retry", job))
+    job.refresh_from_db()
+    assert (job.status, job.attempt) == ("done", 1)
+    # Nothing was exported again: no line in the log, nothing counted against the hour.
+    assert AccessEvent.objects.filter(action="export").count() == logged
+
+
+def test_a_retry_is_logged_as_an_export_again(client, clinician, diary):
+    client.force_login(clinician)
+    job = ask(client, ENTRIES)
+    ExportJob.objects.filter(pk=job.pk).update(status="failed", error="Broken.")
+    client.post(job_url("export_retry", job))
+    asked, retried = AccessEvent.objects.filter(action="export").order_by("pk")
+    assert retried.detail == asked.detail == "entries CSV; filters: none"
+    assert retried.path == job_url("export_retry", job)
 
 
 def test_a_clinician_removed_from_the_clinic_since_asking_gets_a_failed_job(
