@@ -64,6 +64,10 @@ def parse_args():
     parser.add_argument(
         "--fhir-sample", type=int, default=2000, help="entries for the per-entry cost"
     )
+    parser.add_argument(
+        "--kinds", default="entries,fhir,outcomes", help="which exports, comma-separated"
+    )
+    parser.add_argument("--whole-only", action="store_true", help="skip the one-clinic runs")
     return parser.parse_args()
 
 
@@ -164,8 +168,10 @@ def main():
     one_clinic = {"clinic": Clinic.objects.order_by("pk").values_list("pk", flat=True)[0]}
     results = {"copy_entries": copy_entries()}
     print("COPY entries", results["copy_entries"], flush=True)
-    for kind in ("entries", "fhir", "outcomes"):
-        for label, filters in (("one clinic", one_clinic), ("whole clinic", {})):
+    sizes = [("whole clinic", {})] if args.whole_only else [("one clinic", one_clinic),
+                                                             ("whole clinic", {})]  # fmt: skip
+    for kind in args.kinds.split(","):
+        for label, filters in sizes:
             figures = run_job(kind, filters)
             results[f"{kind}, {label}"] = figures
             print(kind, label, {k: round(v, 2) for k, v in figures.items()}, flush=True)
