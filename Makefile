@@ -1,5 +1,6 @@
-# TMR Clinic: `make run` serves the demo app, `make test` runs the everyday checks (lint and the
-# everyday test tier, in about a minute), `make test-all` every check, as CI does.
+# TMR Clinic: `make run` serves the demo app with its background worker, `make test` runs the
+# everyday checks (lint and the everyday test tier, in about a minute), `make test-all` every
+# check, as CI does.
 # Needs only Python 3.11+ and make; everything else goes into .venv.
 
 PYTHON ?= python3
@@ -26,6 +27,10 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py schedule_tasks
+	@# The background worker (exports, reminders, clean-up) beside the server, stopped with it.
+	$(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: $(VENV)/.dev-installed

@@ -1,6 +1,7 @@
 """
-CSV exports for clinicians and admins, streamed so that memory stays flat however many rows,
-and the limit and access-log line that every download (CSV or FHIR) passes.
+CSV exports for clinicians and admins, written row by row (by an export job, reports.jobs) so
+that memory stays flat however many rows, and the limit and access-log line that every export
+(CSV or FHIR) passes when it is asked for.
 
 /dashboard/export/entries.csv: one row per live (not deleted) pain entry of the patients of the
 clinician's clinics, oldest first per patient: patient_id (the database id), MRN, last name,
@@ -34,7 +35,8 @@ numbers. UTF-8 with a BOM, so that Excel reads accents correctly.
 import csv
 import logging
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.db import connections
+from django.http import HttpResponse
 from django.utils import timezone
 
 from accounts.limits import rate_limited
@@ -45,7 +47,6 @@ from patients.models import Sensation
 
 from .cohort import cohort_patients
 from .medicine_exports import MEDICINE_OUTCOME_HEADER, medicine_columns
-from .research import for_research
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,10 @@ def safe_cell(value):
     defused so that a spreadsheet never runs it as a formula."""
     if value is None:
         return ""
-    if isinstance(value, bool):
+    kind = type(value)  # exact types first: this runs for every cell of a clinic's export
+    if kind is int:
+        return value
+    if kind is bool:
         return "true" if value else "false"
     # Spreadsheets read formulas after = + - @, and after ; | or a full-width ＝＋－＠ in some
     # locales and versions: rather than list them, any text that does not start with a letter
@@ -117,17 +121,29 @@ def start_export(request, what, *, research=False, filters=None, patient=None):
     return None
 
 
-def csv_download(header, rows, *, kind, research):
-    """The streamed CSV answer; research downloads drop the identifying columns first."""
-    if research:
-        header, rows = for_research(header, rows)
-    response = StreamingHttpResponse(
-        csv_lines(header, rows), content_type="text/csv; charset=utf-8"
-    )
-    suffix = "-research" if research else ""
-    filename = f"tmr-{kind}{suffix}-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def entries_in_order(entries, fields, chunk_size=ROWS_PER_CHUNK):
+    """The rows of `entries` (values_list of `fields`, named, which must hold patient_id,
+    recorded_at and pk), patient by patient, oldest first, read a chunk at a time. Each chunk
+    is a query of its own, starting after the last row of the one before (keyset paging), not
+    one long cursor: a long read would keep SQLite's write lock from anyone else for the whole
+    export (once the job writes its progress) and run into PostgreSQL's statement timeout on a
+    large clinic."""
+    connection = connections[entries.db]
+    table = connection.ops.quote_name(entries.model._meta.db_table)
+    after = f"({table}.patient_id, {table}.recorded_at, {table}.id) > (%s, %s, %s)"
+    ordered = entries.order_by("patient_id", "recorded_at", "pk").values_list(*fields, named=True)
+    page = ordered
+    while True:
+        rows = list(page[:chunk_size])
+        yield from rows
+        if len(rows) < chunk_size:
+            return
+        last = rows[-1]
+        when = connection.ops.adapt_datetimefield_value(last.recorded_at)
+        # patient_id >= as well: an index range PostgreSQL and SQLite both use.
+        page = ordered.filter(patient_id__gte=last.patient_id)
+        # A row comparison, which the ORM cannot write; fixed SQL, the values as parameters.
+        page = page.extra(where=[after], params=[last.patient_id, when, last.pk])  # noqa: S610
 
 
 ENTRY_HEADER = [
@@ -148,11 +164,10 @@ def entry_rows(patients):
             "mrn", "last_name", "first_name", "date_of_birth", "clinic__name"
         )
     }
-    entries = (
-        PainEntry.objects.live()
-        .filter(patient__in=patients.values("pk"))
-        .order_by("patient_id", "recorded_at", "pk")
-        .values_list(
+    entries = entries_in_order(
+        PainEntry.objects.live().filter(patient__in=patients.values("pk")),
+        [
+            "pk",
             "patient_id",
             "recorded_at",
             "phantom_pain",
@@ -166,23 +181,25 @@ def entry_rows(patients):
             "prosthesis_hours",
             "note",
             "source",
-            named=True,
-        )  # fmt: skip
+        ],
     )
 
+    zone = timezone.get_current_timezone()
+    sensations = frozenset(Sensation.values)
+
     def rows():
-        for entry in entries.iterator(chunk_size=ROWS_PER_CHUNK):
+        for entry in entries:
             patient = people.get(entry.patient_id)
             if patient is None:  # registered after the patients were read
                 continue
-            local = timezone.localtime(entry.recorded_at)
+            local = entry.recorded_at.astimezone(zone)
             day_zero = patient.first_tmr_date
             yield [
                 patient.pk, patient.mrn, patient.last_name, patient.first_name,
                 patient.date_of_birth, patient.clinic.name,
                 local.isoformat(), local.date(), entry.phantom_pain, entry.residual_pain,
                 entry.phantom_frequency, entry.episode_length,
-                ";".join(code for code in entry.sensations if code in Sensation.values),
+                ";".join(code for code in entry.sensations if code in sensations),
                 entry.sleep_interference, entry.activity_interference, entry.medicine_taken,
                 entry.prosthesis_hours, entry.note, entry.source,
                 (local.date() - day_zero).days if day_zero else None,

@@ -8,9 +8,12 @@ QuestionnaireResponse for the intake, answering the Questionnaire the app publis
 residual limb pain, each an Observation coded LOINC 72514-3. The README ("FHIR export") has
 the mapping table and an example.
 
-Every resource is built with the fhir.resources R4B classes, which validate it as it is made:
-a resource that breaks FHIR's types or cardinalities fails before a byte of it is sent. The
-Bundle is written entry by entry, the entries read in chunks: neither the Bundle nor the
+Every resource is a plain dict, written in FHIR's JSON element names, empty elements left out
+(_resource): building them through the fhir.resources R4B models cost about 2.5 ms of CPU per
+diary entry, which a year of a clinic's diaries cannot afford. The models check the output in
+the tests instead (tests/test_fhir.py reads every resource of the demo data and of hostile
+values back with fhir.resources R4B), which is why they are a development dependency only.
+The Bundle is written entry by entry, the entries read in chunks: neither the Bundle nor the
 diaries are ever held in memory, and the queries are fixed whatever the number of patients or
 entries.
 
@@ -20,8 +23,9 @@ patients who agreed to research use, no names, MRN, contact details, free text o
 date) derives them from keyed hashes instead (reports.research.pseudonym, under
 CLINIC_PSEUDONYM_KEY), so that no database id can be recovered by trying ids.
 
-Patient, Condition, Procedure... below are the FHIR classes; our models are reached through
-the querysets passed in.
+Our models are reached through the querysets passed in. Per patient, the resources come from
+PATIENT_RESOURCES, a list of builders: another kind of resource per patient is one more line
+there.
 """
 
 import datetime
@@ -29,19 +33,11 @@ import itertools
 import json
 import re
 import uuid
-from dataclasses import dataclass
 from operator import attrgetter
 
 from django.conf import settings
-from django.db.models import Prefetch, TextChoices
+from django.db.models import Prefetch
 from django.utils import timezone
-from fhir.resources.R4B.bundle import Bundle, BundleEntry
-from fhir.resources.R4B.condition import Condition
-from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.procedure import Procedure
-from fhir.resources.R4B.questionnaire import Questionnaire
-from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from painlog.models import PainEntry
 from patients.models import (
@@ -54,6 +50,8 @@ from patients.models import (
     Surgery,
 )
 
+from .exports import entries_in_order
+from .fhir_intake import QUESTIONNAIRE_ID, intake_questionnaire, intake_response  # noqa: F401
 from .fhir_medicines import medicine_resources
 from .research import pseudonym
 
@@ -119,58 +117,25 @@ RESEARCH_LABELS = [
     {"system": SECURITY_VALUE, "code": "PSEUDED", "display": "pseudonymized"},
 ]
 
-QUESTIONNAIRE_ID = "tmr-intake"
-QUESTIONNAIRE_VERSION = "1"
-
-
-@dataclass(frozen=True)
-class Question:
-    """A question of the intake: its link id is the Intake field ("limbs" for the four limb
-    fields). Free text answers (type "text") are left out for research."""
-
-    link_id: str
-    text: str
-    type: str  # "choice", "integer" or "text"
-    choices: type[TextChoices] | None = None
-    largest: int | None = None  # the largest integer, or the longest text
-    repeats: bool = False
-
-
-INTAKE_QUESTIONS = [
-    Question("limbs", "Where is your amputation?", "choice", LimbLost, repeats=True),
-    Question("amputation_story", "Tell us about your amputation", "text", largest=2000),
-    Question("pain_onset", "When did your pain start?", "choice", Intake.PainOnset),
-    Question("phantom_pain", "Phantom limb pain: how strong is it today?", "integer", largest=10),
-    Question(
-        "phantom_pain_frequency",
-        "How often do you have phantom limb pain?",
-        "choice",
-        Intake.Frequency,
-    ),
-    Question("residual_pain", "Residual limb pain: how strong is it today?", "integer", largest=10),
-    Question(
-        "residual_pain_frequency",
-        "How often do you have residual limb pain?",
-        "choice",
-        Intake.Frequency,
-    ),
-    Question("sensations", "What does your pain feel like?", "choice", Sensation, repeats=True),
-    Question("pain_medicines", "Which pain medicines do you take now?", "text", largest=1000),
-    Question("takes_opioids", "Do you take opioid painkillers?", "choice", Intake.YesNoUnsure),
-    Question(
-        "prosthesis_use", "Do you use a prosthesis (artificial limb)?", "choice", ProsthesisUse
-    ),
-    Question(
-        "prosthesis_hours_per_day",
-        "If you wear it daily: about how many hours a day?",
-        "integer",
-        largest=24,
-    ),
-    Question("hopes", "What do you hope surgery will change?", "text", largest=2000),
-]
 
 # FHIR strings hold no control characters but tab and line breaks.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _pruned(value):
+    """FHIR JSON has no empty elements: None, "", [] and {} are left out, at every depth."""
+    if isinstance(value, dict):
+        pruned = {key: _pruned(item) for key, item in value.items()}
+        return {key: item for key, item in pruned.items() if item not in (None, "", [], {})}
+    if isinstance(value, list):
+        pruned = [_pruned(item) for item in value]
+        return [item for item in pruned if item not in (None, "", [], {})]
+    return value
+
+
+def _resource(resource_type, **elements):
+    """A resource as FHIR JSON reads it: its type first, then its elements, empty ones out."""
+    return {"resourceType": resource_type, **_pruned(elements)}
 
 
 def _text(value):
@@ -232,7 +197,8 @@ def patient_resource(patient, research):
         "managingOrganization": {"display": patient.clinic.name},
     }
     if research:
-        return Patient(
+        return _resource(
+            "Patient",
             **common,
             identifier=[{"system": RESEARCH_ID_SYSTEM, "value": pseudonym(patient.pk)}],
             birthDate=str(patient.date_of_birth.year),
@@ -244,7 +210,8 @@ def patient_resource(patient, research):
         if value
     ]
     language = _text(patient.preferred_language)
-    return Patient(
+    return _resource(
+        "Patient",
         **common,
         identifier=[
             {
@@ -273,7 +240,8 @@ def condition_resource(amputation, patient_id, research):
     """An amputation: the limb with its side, the level, the cause and the date."""
     level = amputation.get_level_display()
     cause = amputation.get_etiology_display()
-    return Condition(
+    return _resource(
+        "Condition",
         id=resource_id("amputation", amputation.pk, research=research),
         clinicalStatus=_concept(CONDITION_CLINICAL, "active", "Active"),
         verificationStatus=_concept(CONDITION_VERIFICATION, "confirmed", "Confirmed"),
@@ -327,7 +295,8 @@ def procedure_resource(surgery, amputation, patient_id, research):
     surgeon, facility = (
         (None, None) if research else (_text(surgery.surgeon), _text(surgery.facility))
     )
-    return Procedure(
+    return _resource(
+        "Procedure",
         id=resource_id("surgery", surgery.pk, research=research),
         status="completed",
         code={
@@ -347,93 +316,6 @@ def procedure_resource(surgery, amputation, patient_id, research):
     )
 
 
-def _answers(intake, question, research):
-    """The intake's answers to one question, as FHIR answer values."""
-    if question.link_id == "limbs":
-        return [
-            {"valueCoding": _coding(LimbLost, limb)} for limb in LimbLost if getattr(intake, limb)
-        ]
-    value = getattr(intake, question.link_id)
-    if question.link_id == "sensations":
-        codes = value if isinstance(value, list) else []
-        return [{"valueCoding": _coding(Sensation, code)} for code in codes if code in Sensation]
-    if value is None or value == "":
-        return []
-    if question.type == "integer":
-        return [{"valueInteger": value}]
-    if question.type == "choice":
-        return [{"valueCoding": _coding(question.choices, value)}]
-    text = None if research else _text(value)
-    return [{"valueString": text}] if text else []
-
-
-def intake_response(intake, patient_id, research):
-    """The intake, answering the published Questionnaire; unanswered questions left out."""
-    items = []
-    for question in INTAKE_QUESTIONS:
-        if answers := _answers(intake, question, research):
-            items.append({"linkId": question.link_id, "text": question.text, "answer": answers})
-    return QuestionnaireResponse(
-        id=resource_id("intake", intake.pk, research=research),
-        questionnaire=questionnaire_url(),
-        status="completed" if intake.is_complete else "in-progress",
-        subject=_reference(patient_id),
-        source=_reference(patient_id),
-        authored=_utc(intake.completed_at or intake.updated_at),
-        item=items,
-    )
-
-
-def _questionnaire_item(question):
-    item = {
-        "linkId": question.link_id,
-        "text": question.text,
-        "type": question.type,
-        "repeats": question.repeats or None,
-    }
-    if question.type == "choice":
-        item["answerOption"] = [
-            {"valueCoding": _coding(question.choices, value)} for value in question.choices.values
-        ]
-    elif question.type == "integer":
-        item["extension"] = [
-            {"url": MIN_VALUE, "valueInteger": 0},
-            {"url": MAX_VALUE, "valueInteger": question.largest},
-        ]
-    else:
-        item["maxLength"] = question.largest
-    if question.link_id == "prosthesis_hours_per_day":
-        # Asked only of those who wear their prosthesis daily.
-        item["enableWhen"] = [
-            {
-                "question": "prosthesis_use",
-                "operator": "=",
-                "answerCoding": _coding(ProsthesisUse, ProsthesisUse.DAILY),
-            }
-        ]
-    return item
-
-
-def intake_questionnaire():
-    """The intake Questionnaire: what the patient is asked, with every answer choice."""
-    return Questionnaire(
-        id=QUESTIONNAIRE_ID,
-        url=questionnaire_url(),
-        version=QUESTIONNAIRE_VERSION,
-        name="TMRClinicIntake",
-        title="TMR Clinic intake",
-        status="active",
-        subjectType=["Patient"],
-        publisher="TMR Clinic",
-        description=(
-            "What a patient tells the clinic before their record is complete: where the "
-            "amputation is, their phantom and residual limb pain (0-10), how often and what it "
-            "feels like, pain medicines, prosthesis use and what they hope surgery will change."
-        ),
-        item=[_questionnaire_item(question) for question in INTAKE_QUESTIONS],
-    )
-
-
 def _utc(moment):
     """A stored time as FHIR will show it: in UTC, with its explicit +00:00."""
     return moment.astimezone(datetime.UTC)
@@ -441,58 +323,64 @@ def _utc(moment):
 
 def entry_observations(entry, patient_id, research):
     """(id, Observation) for a pain entry: its group "pain diary entry", then its two scores,
-    the group's hasMember pointing at both."""
-    when = _utc(entry.recorded_at)
-    scores = [
-        (
-            resource_id(f"entry-{code}", entry.pk, research=research),
-            getattr(entry, field),
-            code,
-            label,
-        )
-        for field, code, label in PAIN_SITES
+    the group's hasMember pointing at both. Written out by hand, with nothing empty to prune:
+    this runs for every entry of a clinic."""
+    when = _utc(entry.recorded_at).isoformat()
+    subject = _reference(patient_id)
+    group_id = resource_id("entry", entry.pk, research=research)
+    score_ids = [
+        resource_id(f"entry-{code}", entry.pk, research=research) for _field, code, _ in PAIN_SITES
     ]
-    common = {
+    group = {
+        "resourceType": "Observation",
+        "id": group_id,
         "status": "final",
         "category": SURVEY,
-        "subject": _reference(patient_id),
+        "code": PAIN_DIARY_ENTRY,
+        "subject": subject,
         "effectiveDateTime": when,
+        "hasMember": [_reference(score_id) for score_id in score_ids],
     }
-    group_id = resource_id("entry", entry.pk, research=research)
-    yield (
-        group_id,
-        Observation(
-            id=group_id,
-            **common,
-            code={
-                "coding": [
-                    {"system": PAIN_DIARY_SYSTEM, "code": "entry", "display": "Pain diary entry"}
-                ],
-                "text": "Pain diary entry",
-            },
-            hasMember=[_reference(score_id) for score_id, *_ in scores],
-            note=None if research else _notes(entry.note),
-        ),
-    )
-    for score_id, score, code, label in scores:
+    note = None if research else _text(entry.note)
+    if note:
+        group["note"] = [{"text": note}]
+    yield group_id, group
+    for score_id, (field, _code, _label), (code, body_site) in zip(
+        score_ids, PAIN_SITES, SCORE_CODES, strict=True
+    ):
         yield (
             score_id,
-            Observation(
-                id=score_id,
-                **common,
-                code={"coding": [PAIN_SEVERITY], "text": f"{label} pain, 0-10"},
-                bodySite={
-                    "coding": [{"system": PAIN_SITE_SYSTEM, "code": code, "display": label}],
-                    "text": label,
-                },
-                valueInteger=score,
-            ),
+            {
+                "resourceType": "Observation",
+                "id": score_id,
+                "status": "final",
+                "category": SURVEY,
+                "code": code,
+                "subject": subject,
+                "effectiveDateTime": when,
+                "bodySite": body_site,
+                "valueInteger": getattr(entry, field),
+            },
         )
 
 
-def patient_resources(patient, research):
+PAIN_DIARY_ENTRY = {
+    "coding": [{"system": PAIN_DIARY_SYSTEM, "code": "entry", "display": "Pain diary entry"}],
+    "text": "Pain diary entry",
+}
+# (code, bodySite) of each score, the same objects for every entry (json writes them again
+# each time; nothing modifies them).
+SCORE_CODES = [
+    (
+        {"coding": [PAIN_SEVERITY], "text": f"{label} pain, 0-10"},
+        {"coding": [{"system": PAIN_SITE_SYSTEM, "code": code, "display": label}], "text": label},
+    )
+    for _field, code, label in PAIN_SITES
+]
+
+
+def record_resources(patient, patient_id, research):
     """(id, resource) for a patient's record: Patient, Conditions, Procedures, intake."""
-    patient_id = resource_id("patient", patient.pk, research=research)
     yield patient_id, patient_resource(patient, research)
     amputations = {amputation.pk: amputation for amputation in patient.amputations.all()}
     for amputation in amputations.values():
@@ -514,11 +402,25 @@ def patient_resources(patient, research):
         )
 
 
-def bundle_resources(patients, *, research=False):
+# What each patient's part of the Bundle holds before their diary, in order: builders called
+# as builder(patient, patient_id, research), each yielding (id, resource). Another kind of
+# resource per patient is one more line here (with its prefetch in bundle_resources).
+PATIENT_RESOURCES = [record_resources]
+
+
+def patient_resources(patient, research):
+    """(id, resource) for everything a patient's part of the Bundle holds before the diary."""
+    patient_id = resource_id("patient", patient.pk, research=research)
+    for builder in PATIENT_RESOURCES:
+        yield from builder(patient, patient_id, research)
+
+
+def bundle_resources(patients, *, research=False, on_entry=None):
     """(id, resource) for every resource of these patients, patient by patient in primary-key
     order, in five queries however many there are: the patients (with clinic and intake),
     their amputations, surgeries and nerve transfers, and their live entries, streamed in
-    chunks. With `research`, only the patients who agreed to research use."""
+    chunks. With `research`, only the patients who agreed to research use. `on_entry`, if
+    given, is called after each diary entry (an export job's progress)."""
     if research:
         patients = patients.filter(research_consent=True)
     people = list(
@@ -532,15 +434,11 @@ def bundle_resources(patients, *, research=False):
     )
     if not people:
         return
-    entries = (
-        PainEntry.objects.live()
+    entries = entries_in_order(
         # A subquery, not a list of ids: the SQL stays the same size for any clinic.
-        .filter(patient__in=patients.values("pk"))
-        .order_by("patient_id", "recorded_at", "pk")
-        .values_list(
-            "pk", "patient_id", "recorded_at", "phantom_pain", "residual_pain", "note", named=True
-        )
-        .iterator(chunk_size=ENTRY_CHUNK)
+        PainEntry.objects.live().filter(patient__in=patients.values("pk")),
+        ["pk", "patient_id", "recorded_at", "phantom_pain", "residual_pain", "note"],
+        chunk_size=ENTRY_CHUNK,
     )
     by_patient = itertools.groupby(entries, key=attrgetter("patient_id"))
     pending = next(by_patient, None)
@@ -556,16 +454,15 @@ def bundle_resources(patients, *, research=False):
             if pending[0] == patient.pk:
                 for entry in pending[1]:
                     yield from entry_observations(entry, patient_id, research)
+                    if on_entry is not None:
+                        on_entry()
             pending = next(by_patient, None)
 
 
 def to_json(resource):
-    """A FHIR model as JSON text: fhir.resources' own dump (FHIR element names and order,
-    empty elements left out), with dates and times written by isoformat(), so that a UTC time
-    keeps an explicit +00:00 offset where pydantic would write Z."""
-    return json.dumps(
-        resource.model_dump(), ensure_ascii=False, separators=(",", ":"), default=_isoformat
-    )
+    """A resource as compact JSON text; dates and times by isoformat(), so that a UTC time
+    keeps an explicit +00:00 offset."""
+    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"), default=_isoformat)
 
 
 def _isoformat(value):
@@ -574,18 +471,20 @@ def _isoformat(value):
     raise TypeError(f"{type(value).__name__} has no FHIR JSON form here")
 
 
-def bundle_json(patients, *, research=False, now=None):
+def bundle_json(patients, *, research=False, now=None, on_entry=None):
     """The Bundle of these patients as JSON text, in pieces of about PIECE_SIZE characters:
-    the Bundle's own elements, then each entry as it is built and validated."""
-    bundle = Bundle(
+    the Bundle's own elements, then each entry as it is built."""
+    bundle = _resource(
+        "Bundle",
         type="collection",
         timestamp=_utc(now or timezone.now()),
         meta={"security": RESEARCH_LABELS} if research else None,
     )
     head = to_json(bundle)
     started, pieces, size = False, [], 0
-    for entry_id, resource in bundle_resources(patients, research=research):
-        entry = to_json(BundleEntry(fullUrl=f"urn:uuid:{entry_id}", resource=resource))
+    resources = bundle_resources(patients, research=research, on_entry=on_entry)
+    for entry_id, resource in resources:
+        entry = to_json({"fullUrl": f"urn:uuid:{entry_id}", "resource": resource})
         # The entry list opens with the first entry: FHIR allows no empty list.
         pieces.append("," + entry if started else head[:-1] + ',"entry":[' + entry)
         started = True

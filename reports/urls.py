@@ -15,4 +15,9 @@ urlpatterns = [
     path("export/outcomes.csv", views.export_outcomes, name="export_outcomes"),
     path("export/medicines.csv", views.export_medicines, name="export_medicines"),
     path("export/fhir.json", views.clinic_bundle, name="export_fhir"),
+    path("exports/", views.export_jobs, name="export_jobs"),
+    path("exports/<int:pk>/", views.export_job, name="export_job"),
+    path("exports/<int:pk>/status.json", views.export_job_status, name="export_job_status"),
+    path("exports/<int:pk>/download/", views.export_download, name="export_download"),
+    path("exports/<int:pk>/retry/", views.export_retry, name="export_retry"),
 ]

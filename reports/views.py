@@ -5,10 +5,13 @@ The clinic's screens and downloads, for clinicians and admins:
 /dashboard/patients/<pk>/: one patient's pain log, chart, flags and outcomes;
 /dashboard/patients/<pk>/review/: mark the patient's flags reviewed (POST).
 /dashboard/outcomes/: the cohort's outcomes after TMR (reports.cohort, reports.charts).
-/dashboard/export/entries.csv, outcomes.csv: CSV downloads (reports.exports).
-/dashboard/export/fhir.json, /dashboard/patients/<pk>/fhir.json: FHIR Bundles (reports.fhir),
-with the cohort page's filters (a bad or foreign one is a 400 rather than a file with more than
-was asked for) and ?research=1 for the research variant.
+/dashboard/export/entries.csv, outcomes.csv, fhir.json: the clinic-wide exports (CSV,
+reports.exports; FHIR, reports.fhir), with the cohort page's filters (a bad or foreign one is a
+400 rather than a file with more than was asked for) and research=1 for the research variant.
+GET shows what will be exported, POST starts it as a background job (reports.jobs);
+/dashboard/exports/: the clinician's own export jobs; /dashboard/exports/<pk>/: one, with its
+progress (status.json for the page's script), download/ and retry/ (POST).
+/dashboard/patients/<pk>/fhir.json: one patient's FHIR Bundle, small enough to stream directly.
 /fhir/Questionnaire/tmr-intake: the intake Questionnaire the exported intakes answer (no
 patient data: any logged-in user may read it).
 
@@ -18,15 +21,17 @@ Every download shares one hourly limit per user and goes into the access log
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.db.models import F
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import CLINIC_STAFF, role_required
 from painlog import outcomes, questionnaire_views
@@ -34,10 +39,10 @@ from painlog.charts import patient_chart
 from painlog.forms import ScheduleForm
 from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
 from patients.access import clinics_of, get_patient_for_user, patients_visible_to
-from patients.audit import record_access
+from patients.audit import export_detail, record_access
 from patients.models import Intake, MedicineRegimen, Patient
 
-from . import fhir
+from . import fhir, jobs
 from .charts import cohort_chart
 from .cohort import (
     MEDICINE_POINT_LABELS,
@@ -47,10 +52,9 @@ from .cohort import (
     patients_for,
 )
 from .dashboard import add_outcomes, past_verdicts, worklist
-from .exports import csv_download, entry_rows, outcome_rows, start_export
+from .exports import start_export
 from .forms import CohortFilterForm, DashboardForm, FlagReviewForm
-from .medicine_exports import medicine_rows
-from .models import FlagReview
+from .models import ExportJob, FlagReview
 from .questionnaire_figures import REFERENCE_SOURCE, questionnaire_tables
 from .reviews import record_review
 
@@ -279,44 +283,199 @@ def cohort_outcomes(request):
     )
 
 
-def _cohort_filters(request):
+def _cohort_filters(request, data):
     """The export's filters, or the 400 answer that names the bad ones."""
-    form = CohortFilterForm(request.GET or None, clinics=clinics_of(request.user))
+    form = CohortFilterForm(data or None, clinics=clinics_of(request.user))
     filters = form.filters()
     if form.errors:
         return None, _plain("Check the filters: " + "; ".join(form.errors.get_json_data()), 400)
     return filters, None
 
 
-def _csv_export(request, kind, header_and_rows):
-    research = request.GET.get("research") == "1"
-    filters, refused = _cohort_filters(request)
-    refused = refused or start_export(request, f"{kind} CSV", research=research, filters=filters)
+# What the clinic-wide exports are called in the access log.
+EXPORT_NAMES = {
+    ExportJob.Kind.ENTRIES: "entries CSV",
+    ExportJob.Kind.OUTCOMES: "outcomes CSV",
+    ExportJob.Kind.FHIR: "FHIR bundle",
+    ExportJob.Kind.MEDICINES: "medicines CSV",
+}
+
+
+def _start_export_job(request, kind):
+    """GET: what is about to be exported, with the button that starts it. POST: the job,
+    queued for a worker (counted against the hourly limit, logged as an export), and the
+    clinician sent to its page to watch it."""
+    data = request.POST if request.method == "POST" else request.GET
+    research = data.get("research") == "1"
+    filters, refused = _cohort_filters(request, data)
     if refused:
         return refused
-    header, rows = header_and_rows(patients_for(request.user, research=research, **filters))
-    return csv_download(header, rows, kind=kind, research=research)
+    if request.method == "POST":
+        refused = start_export(request, EXPORT_NAMES[kind], research=research, filters=filters)
+        if refused:
+            return refused
+        job = jobs.start(request.user, kind=kind, research=research, filters=filters)
+        return redirect("reports:export_job", pk=job.pk)
+    clinic = next((c for c in clinics_of(request.user) if c.pk == filters.get("clinic")), None)
+    return render(
+        request,
+        "reports/export_start.html",
+        {
+            "kind": ExportJob.Kind(kind),
+            "research": research,
+            "filters": jobs.filters_for_storage(filters),
+            "clinic": clinic,
+            "surgery_from": filters.get("surgery_from"),
+            "surgery_to": filters.get("surgery_to"),
+            "file_hours": settings.EXPORT_FILE_HOURS,
+        },
+    )
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 @role_required(*CLINIC_STAFF, send_patients_home=True)
 def export_entries(request):
-    return _csv_export(request, "entries", entry_rows)
+    return _start_export_job(request, ExportJob.Kind.ENTRIES)
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 @role_required(*CLINIC_STAFF, send_patients_home=True)
 def export_outcomes(request):
-    return _csv_export(request, "outcomes", outcome_rows)
+    return _start_export_job(request, ExportJob.Kind.OUTCOMES)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@role_required(*CLINIC_STAFF, send_patients_home=True)
+def clinic_bundle(request):
+    """The patients of the clinician's clinics (or the chosen one) as a FHIR Bundle."""
+    return _start_export_job(request, ExportJob.Kind.FHIR)
+
+
+def _job_status(job, now):
+    """What the job page shows of a job's progress, for the page and for its JavaScript."""
+    seconds_left = job.seconds_left(now)
+    return {
+        "status": job.status,
+        "label": job.get_status_display(),
+        "finished": job.is_finished,
+        "percent": job.percent,
+        "rows_done": job.rows_done,
+        "rows_total": job.rows_total,
+        "unit": "patients' time points" if job.kind == ExportJob.Kind.OUTCOMES else "entries",
+        "time_left": _time_left(seconds_left),
+        "error": job.error,
+        "download_url": reverse("reports:export_download", args=[job.pk])
+        if job.status == ExportJob.Status.DONE
+        else "",
+    }
+
+
+def _time_left(seconds):
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = round(seconds / 60)
+    return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
 
 
 @never_cache
 @require_GET
 @role_required(*CLINIC_STAFF, send_patients_home=True)
+def export_jobs(request):
+    """The clinician's own exports, newest first: where they come back to a running one."""
+    jobs.fail_stale_jobs()
+    page = Paginator(ExportJob.objects.filter(requested_by=request.user), 20).get_page(
+        request.GET.get("page")
+    )
+    now = timezone.now()
+    for job in page.object_list:
+        job.progress = _job_status(job, now)
+    return render(request, "reports/export_jobs.html", {"page": page})
+
+
+@never_cache
+@require_GET
+@role_required(*CLINIC_STAFF)
+def export_job(request, pk):
+    """One export: a progress bar while it runs (updated by static/js/export-progress.js, or
+    by the page refreshing itself without JavaScript), the download when it is ready, why it
+    failed and a Retry button when it failed."""
+    jobs.fail_stale_jobs()
+    job = jobs.get_job_for_user(request.user, pk)
+    return render(
+        request,
+        "reports/export_job.html",
+        {
+            "job": job,
+            "progress": _job_status(job, timezone.now()),
+            "filters": sorted(job.filters.items()),
+        },
+    )
+
+
+@never_cache
+@require_GET
+@role_required(*CLINIC_STAFF)
+def export_job_status(request, pk):
+    """The job's progress as JSON, for the job page's script."""
+    jobs.fail_stale_jobs()
+    job = jobs.get_job_for_user(request.user, pk)
+    return JsonResponse(_job_status(job, timezone.now()))
+
+
+@never_cache
+@require_GET
+@role_required(*CLINIC_STAFF)
+def export_download(request, pk):
+    """The job's file, for the clinician who asked for it only, each download in the access
+    log. Gone (404) once expired."""
+    job = jobs.get_job_for_user(request.user, pk)
+    if job.status != ExportJob.Status.DONE:
+        raise Http404("This export has no file to download.")
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("This export's file is gone.") from None
+    record_access(
+        request,
+        "export",
+        detail=f"download of export {job.pk}: "
+        + export_detail(EXPORT_NAMES[job.kind], research=job.research, filters=job.filters),
+    )
+    ExportJob.objects.filter(pk=job.pk).update(downloads=F("downloads") + 1)
+    content_type = FHIR_JSON if job.kind == ExportJob.Kind.FHIR else "text/csv; charset=utf-8"
+    return FileResponse(
+        handle, as_attachment=True, filename=job.filename, content_type=content_type
+    )
+
+
+@require_POST
+@role_required(*CLINIC_STAFF)
+def export_retry(request, pk):
+    """Run a failed or expired export again, as it was asked."""
+    job = jobs.get_job_for_user(request.user, pk)
+    if job.status not in {ExportJob.Status.FAILED, ExportJob.Status.EXPIRED}:
+        messages.info(request, "This export is not one that can be run again.")
+        return redirect("reports:export_job", pk=job.pk)
+    refused = start_export(
+        request, EXPORT_NAMES[job.kind], research=job.research, filters=job.filters
+    )
+    if refused:
+        return refused
+    if jobs.retry(job):
+        messages.success(request, "The export is queued again.")
+    return redirect("reports:export_job", pk=job.pk)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@role_required(*CLINIC_STAFF, send_patients_home=True)
 def export_medicines(request):
-    return _csv_export(request, "medicines", medicine_rows)
+    return _start_export_job(request, ExportJob.Kind.MEDICINES)
 
 
 def _plain(message, status):
@@ -341,24 +500,6 @@ def patient_bundle(request, pk):
     return _download(
         fhir.bundle_json(Patient.objects.filter(pk=patient.pk)),
         f"tmr-fhir-patient-{patient.pk}-{timezone.localdate():%Y-%m-%d}.json",
-    )
-
-
-@never_cache
-@require_GET
-@role_required(*CLINIC_STAFF, send_patients_home=True)
-def clinic_bundle(request):
-    """The patients of the clinician's clinics (or the chosen one) as a FHIR Bundle."""
-    research = request.GET.get("research") == "1"
-    filters, refused = _cohort_filters(request)
-    refused = refused or start_export(request, "FHIR bundle", research=research, filters=filters)
-    if refused:
-        return refused
-    patients = patients_for(request.user, research=research, **filters)
-    suffix = "-research" if research else ""
-    return _download(
-        fhir.bundle_json(patients, research=research),
-        f"tmr-fhir{suffix}-{timezone.localdate():%Y-%m-%d}.json",
     )
 
 

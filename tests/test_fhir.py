@@ -27,8 +27,10 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 
 from painlog.models import PainEntry
 from patients.models import AccessEvent, Amputation, Intake, Patient, Surgery
-from reports import exports, fhir, research
+from reports import exports, fhir, jobs, research
+from reports.models import ExportJob
 from tests.conftest import make_amputation, make_clinician, make_patient, make_surgery, make_user
+from tests.export_support import run_export
 
 CLINIC_BUNDLE = reverse("reports:export_fhir")
 QUESTIONNAIRE = reverse("fhir_questionnaire")
@@ -100,7 +102,10 @@ def record(patient):
 
 
 def download(client, url, query=None):
-    response = client.get(url, query or {})
+    if url == CLINIC_BUNDLE:  # a job, run here as a worker would
+        response = run_export(client, url, query)
+    else:
+        response = client.get(url, query or {})
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "application/fhir+json; charset=utf-8"
@@ -385,22 +390,30 @@ def test_anonymous_visitor_is_sent_to_login(client, record, url):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_a_post_is_refused(client, clinician, record):
+def test_a_post_to_a_patients_bundle_or_a_put_to_the_clinics_is_refused(client, clinician, record):
     client.force_login(clinician)
     assert client.post(patient_url(record)).status_code == 405
-    assert client.post(CLINIC_BUNDLE).status_code == 405
+    assert client.put(CLINIC_BUNDLE).status_code == 405
 
 
 def test_every_download_goes_into_the_access_log(client, clinician, clinic, record):
     client.force_login(clinician)
     download(client, patient_url(record))
     download(client, CLINIC_BUNDLE, {"clinic": clinic.pk, "research": "1"})
-    patient_event, clinic_event = AccessEvent.objects.filter(action="export").order_by("pk")
+    events = AccessEvent.objects.filter(action="export").order_by("pk")
+    patient_event, clinic_event, clinic_download = events
     assert (patient_event.actor, patient_event.patient) == (clinician, record)
     assert patient_event.detail == "FHIR bundle of the patient"
     assert patient_event.path == patient_url(record)
+    # The clinic's: once when asked for, once when its file is downloaded.
     assert (clinic_event.actor, clinic_event.patient) == (clinician, None)
     assert clinic_event.detail == f"FHIR bundle (research); filters: clinic={clinic.pk}"
+    job = ExportJob.objects.get()
+    assert (clinic_download.actor, clinic_download.patient) == (clinician, None)
+    assert clinic_download.detail == (
+        f"download of export {job.pk}: FHIR bundle (research); filters: clinic={clinic.pk}"
+    )
+    assert clinic_download.path == reverse("reports:export_download", args=[job.pk])
 
 
 def test_an_outsider_refused_a_patients_bundle_is_logged_as_refused(client, outsider, record):
@@ -525,7 +538,7 @@ def two_clinics(clinic, other_clinic, record, other_patient):
 
 def test_clinic_bundle_holds_only_the_clinicians_clinics(client, clinician, two_clinics):
     client.force_login(clinician)
-    response = client.get(CLINIC_BUNDLE)
+    response = run_export(client, CLINIC_BUNDLE)
     assert "no-store" in response["Cache-Control"]
     assert response["Content-Disposition"] == 'attachment; filename="tmr-fhir-2025-06-15.json"'
     data = validated(download(client, CLINIC_BUNDLE))
@@ -574,9 +587,9 @@ def test_patient_is_sent_to_their_own_home(client, record):
 def test_fhir_downloads_share_the_csv_exports_hourly_limit(client, clinician, record):
     client.force_login(clinician)
     for _ in range(exports.EXPORTS_PER_WINDOW - 1):
-        assert client.get(reverse("reports:export_entries")).status_code == 200
+        assert client.post(reverse("reports:export_entries")).status_code == 302
     assert client.get(patient_url(record)).status_code == 200
-    assert client.get(CLINIC_BUNDLE).status_code == 429
+    assert client.post(CLINIC_BUNDLE).status_code == 429
     assert client.get(patient_url(record)).status_code == 429
 
 
@@ -688,17 +701,33 @@ def patient_with_entries(clinic, mrn, entries, clinician):
     return patient
 
 
+def asked_for(client, query=None):
+    """The clinic bundle asked for (not yet run): its job."""
+    assert client.post(CLINIC_BUNDLE, query or {}).status_code == 302
+    return ExportJob.objects.latest("pk")
+
+
+def downloaded(client, job):
+    response = client.get(reverse("reports:export_download", args=[job.pk]))
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
 @pytest.mark.parametrize("patients", [1, 5])
 def test_downloads_run_a_fixed_number_of_queries(
     client, clinician, clinic, patients, django_assert_num_queries
 ):
     people = [patient_with_entries(clinic, f"Q{n}", 4, clinician) for n in range(patients)]
     client.force_login(clinician)
-    # session, user, verified device, role, the clinician's clinics (for the filter), the
-    # access-log line, then while streaming: the patients (with clinic and intake), their
-    # amputations, medicines, surgeries, nerve transfers, and live entries
-    with django_assert_num_queries(12):
-        data = validated(download(client, CLINIC_BUNDLE))
+    job = asked_for(client)
+    # The job: claim it, read it (with its clinician), the clinician's role and clinics (the
+    # filters checked again), count the entries, store the total; the patients (with clinic
+    # and intake), their amputations, medicines, surgeries, nerve transfers, and live entries;
+    # hand over the file.
+    with django_assert_num_queries(13):
+        jobs.run(job.pk, job.attempt)
+    # session, user, verified device, role, the job, the access-log line, the download count
+    with django_assert_num_queries(7):
+        data = validated(downloaded(client, job))
     assert len(resources(data, "Observation")) == 3 * 4 * patients
     # session, user, verified device, role, the patient (scoped to the clinician), the
     # access-log line, then the same six
@@ -706,23 +735,26 @@ def test_downloads_run_a_fixed_number_of_queries(
         validated(download(client, patient_url(people[0])))
 
 
-def test_a_diary_of_many_chunks_streams_in_the_same_queries(
+def test_a_diary_of_many_chunks_is_read_a_chunk_a_query(
     client, clinician, clinic, django_assert_num_queries, monkeypatch
 ):
     # Ten chunks of entries and a hundred or more pieces of text, from a diary of 500 entries:
     # what a clinic's years of diaries do at the real sizes (2,000 entries a chunk, 64 KB a
-    # piece), at a tenth of the building.
+    # piece), at a tenth of the building. Progress is written at most once a second.
     monkeypatch.setattr(fhir, "ENTRY_CHUNK", 50)
     monkeypatch.setattr(fhir, "PIECE_SIZE", 8 * 1024)
+    monkeypatch.setattr(jobs, "PROGRESS_SECONDS", 3600)
     patient_with_entries(clinic, "BIG", 500, clinician)
     client.force_login(clinician)
-    response = client.get(CLINIC_BUNDLE)
-    with django_assert_num_queries(6):  # the six of the streaming, as above
-        pieces = list(response.streaming_content)
-    # Sent in pieces of about PIECE_SIZE, as they are made.
+    job = asked_for(client)
+    # As above, the entries in ten chunks of their own, then the empty one that ends them.
+    with django_assert_num_queries(13 + 10):
+        jobs.run(job.pk, job.attempt)
+    pieces = list(fhir.bundle_json(Patient.objects.filter(mrn="BIG")))
+    # Written in pieces of about PIECE_SIZE, as they are made.
     assert len(pieces) > 100
     assert max(len(piece) for piece in pieces) < 2 * fhir.PIECE_SIZE
-    data = validated(b"".join(pieces).decode("utf-8"))
+    data = validated(downloaded(client, job))
     assert len(resources(data, "Observation")) == 1_500
     scores = diary(data)
     assert [s["phantom-limb"] for _, _, s in scores] == [n % 11 for n in range(500)]
@@ -736,8 +768,7 @@ def test_memory_stays_flat_while_streaming(clinician, clinic, monkeypatch):
     # written in pieces of 8 KB.
     monkeypatch.setattr(fhir, "ENTRY_CHUNK", 50)
     monkeypatch.setattr(fhir, "PIECE_SIZE", 8 * 1024)
-    # Once untraced first, on a small record: the FHIR classes build their validators on
-    # first use.
+    # Once untraced first, on a small record: the first run fills caches (choices, queries).
     patient_with_entries(clinic, "WARM", 1, clinician)
     list(fhir.bundle_json(Patient.objects.filter(mrn="WARM")))
     patient_with_entries(clinic, "MEM", 300, clinician)
@@ -774,7 +805,7 @@ def declined(clinic):
 
 def test_research_bundle_names_nobody(client, clinician, consenting, declined):
     client.force_login(clinician)
-    response = client.get(CLINIC_BUNDLE, {"research": "1"})
+    response = run_export(client, CLINIC_BUNDLE, {"research": "1"})
     assert response["Content-Disposition"] == (
         'attachment; filename="tmr-fhir-research-2025-06-15.json"'
     )
@@ -832,7 +863,7 @@ def test_research_pseudonym_is_the_csv_exports(client, clinician, consenting):
     client.force_login(clinician)
     data = validated(download(client, CLINIC_BUNDLE, {"research": "1"}))
     rows = b"".join(
-        client.get(reverse("reports:export_entries"), {"research": "1"}).streaming_content
+        run_export(client, reverse("reports:export_entries"), {"research": "1"}).streaming_content
     )
     assert resources(data, "Patient")[0]["identifier"][0]["value"] in rows.decode()
 
@@ -845,7 +876,7 @@ def test_csv_and_fhir_research_pseudonyms_change_together_with_the_pseudonym_key
     def pseudonyms():
         bundle = json.loads(download(client, CLINIC_BUNDLE, {"research": "1"}))
         (person,) = resources(bundle, "Patient")
-        response = client.get(reverse("reports:export_entries"), {"research": "1"})
+        response = run_export(client, reverse("reports:export_entries"), {"research": "1"})
         lines = b"".join(response.streaming_content).decode().removeprefix("\ufeff")
         in_csv = {row["patient"] for row in csv.DictReader(io.StringIO(lines))}
         return person["identifier"][0]["value"], in_csv, person["id"]

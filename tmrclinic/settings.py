@@ -230,6 +230,10 @@ INSTALLED_APPS = [
     "django_otp",
     "axes",
     "csp",
+    # Background jobs (exports, reminders, clean-up): Django's tasks framework (the django-tasks
+    # backport on Django 5.2) with its database-backed queue: no server beyond the database.
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "patients",
     "painlog",
@@ -382,6 +386,21 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Tasks: queued in the database, run by `manage.py db_worker` (README, "Deployment"). The
+# export files go through the default storage (a folder here; object storage by pointing
+# STORAGES["default"] elsewhere), never under a public URL: the app serves each to its owner.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", "").strip() or BASE_DIR / "media")
+# How long a finished export's file stays downloadable before the clean-up deletes it.
+EXPORT_FILE_HOURS = env_int("EXPORT_FILE_HOURS", 24, minimum=1)
+# A running job whose worker has not reported for this long is taken as dead (its worker was
+# killed or its machine stopped) and marked failed, so that it can be retried.
+EXPORT_JOB_LEASE_SECONDS = env_int("EXPORT_JOB_LEASE_SECONDS", 120, minimum=10)
+# The scheduled tasks: the reminders once a day at this hour (clinic time), the clean-up of
+# expired files and dead jobs every few minutes.
+REMINDER_HOUR = env_int("CLINIC_REMINDER_HOUR", 9, maximum=23)
+HOUSEKEEPING_MINUTES = 5
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
