@@ -17,16 +17,23 @@ from django.utils import timezone
 from patients.models import Patient
 
 from .models import LoggingSchedule, PainEntry
+from .questionnaires import due_for
 
 logger = logging.getLogger(__name__)
 
 SUBJECT = "Time to log your pain"
+# Added when a questionnaire is open for the patient: what it asks stays in the app, too.
+QUESTIONS = """
+Your clinic also has a few questions for you. You will find them at the top of your pain log:
+
+{link}
+"""
 BODY = """Hello,
 
 It is time to log your pain. It takes about a minute:
 
 {link}
-
+{questions}
 If you have logged it already, you can ignore this email. To change how often we remind you,
 or to stop these emails, ask your clinic.
 
@@ -105,7 +112,8 @@ def send_reminders(today, *, build_link):
     due = list(patients_due(today).select_related("schedule"))
     if not due:
         return 0
-    body = BODY.format(link=build_link(reverse("painlog:new")))
+    link = build_link(reverse("painlog:new"))
+    questions = QUESTIONS.format(link=build_link(reverse("painlog:home")))
     sent = 0
     # One connection to the mail server for the whole run.
     with mail.get_connection() as connection:
@@ -115,6 +123,9 @@ def send_reminders(today, *, build_link):
             if not _claim_reminder(patient, today):
                 continue
             try:
+                body = BODY.format(
+                    link=link, questions=questions if due_for(patient, today=today) else ""
+                )
                 mail.send_mail(SUBJECT, body, None, [patient.email], connection=connection)
             except Exception:
                 _release_reminder(patient, today, previous)

@@ -280,3 +280,24 @@ def test_the_command_refuses_to_run_without_a_base_url(clinic, mailoutbox, setti
 def test_the_command_refuses_a_bad_date_or_address(db, arguments, message):
     with pytest.raises(CommandError, match=message):
         call_command("send_pain_reminders", *arguments)
+
+
+def test_a_due_questionnaire_adds_a_line_to_the_reminder_and_nothing_clinical(clinic, mailoutbox):
+    from tests.conftest import make_amputation, make_surgery
+
+    patient = app_user(clinic, "MRN-4712", first_name="Jordan", last_name="Reyes")
+    other = app_user(clinic, "MRN-4713")
+    # Day 91 on TODAY: the 3-month window is open, the PEG and the PGIC due.
+    surgery_day = TODAY - datetime.timedelta(days=91)
+    make_surgery(make_amputation(patient, date=surgery_day), date=surgery_day)
+    # Day 50 for the other: between the 1-month and the 3-month windows, nothing open.
+    other_day = TODAY - datetime.timedelta(days=50)
+    make_surgery(make_amputation(other, date=other_day), date=other_day)
+    reminders.send_reminders(TODAY, build_link=build_link)
+    bodies = {message.to[0]: message.body for message in mailoutbox}
+    assert "a few questions for you" in bodies[patient.email]
+    assert "https://clinic.example.org/painlog/\n" in bodies[patient.email]
+    assert "a few questions" not in bodies[other.email]
+    text = bodies[patient.email].lower()
+    for clinical in ["peg", "pgic", "pain, enjoyment", "3 months", "phantom", "tmr"]:
+        assert clinical not in text
