@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.roles import CLINIC_STAFF, role_required
 from patients.access import get_patient_for_user, own_patient_record
@@ -237,7 +237,7 @@ def schedule_update(request, pk):
 
 
 @login_not_required
-@require_GET
+@require_safe
 def manifest(request):
     response = JsonResponse(web_manifest(), content_type="application/manifest+json")
     response["Cache-Control"] = "no-cache"
@@ -245,7 +245,7 @@ def manifest(request):
 
 
 @login_not_required
-@require_GET
+@require_safe
 def service_worker(request):
     with open(finders.find("js/service-worker.js"), encoding="utf-8") as script:
         response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")

@@ -15,6 +15,7 @@ const QUEUE = "queue";
 const PAGES_PREFIX = "tmr-pages-";
 const STATIC_CACHE = "tmr-static";
 const LOGGED_OUT = "tmr-offline-diary-logged-out";
+const RETRY_SECONDS = 10;
 
 const meta = document.querySelector('meta[name="offline-diary"]');
 const patientKey = meta ? meta.content : "";
@@ -305,6 +306,11 @@ async function start() {
   const reload = panel && panel.querySelector("[data-offline-reload]");
   if (reload) reload.addEventListener("click", () => location.reload());
   window.addEventListener("online", sendQueued);
+  // `online` is not enough: a phone with one bar says it is online and is not, and says nothing
+  // when the bar becomes a signal. While entries wait, the page tries again now and then.
+  setInterval(() => {
+    if (!waiting || !waiting.hidden) sendQueued();
+  }, RETRY_SECONDS * 1000);
   offerInstall();
   await showQueue();
   if ("serviceWorker" in navigator && meta.dataset.worker) {

@@ -44,7 +44,7 @@ async function keepPage(request, response) {
     "Content-Type": response.headers.get("Content-Type") || "text/html; charset=utf-8",
     "X-Kept-At": new Date().toISOString(),
   });
-  const body = await response.clone().text();
+  const body = await response.text();
   const cache = await caches.open(name);
   await cache.put(new URL(request.url).pathname, new Response(body, { headers }));
 }
@@ -69,19 +69,21 @@ const NOT_KEPT = `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <body><main><h1>No connection</h1><p>This page was not kept on this phone. Open your pain log
 once with a connection, and it will open without one next time.</p></main></body></html>`;
 
-async function openPage(event) {
+async function openPage(request) {
+  let response;
   try {
-    const response = await fetch(event.request);
-    event.waitUntil(keepPage(event.request, response));
-    return response;
+    response = await fetch(request);
   } catch (error) {
-    const kept = await keptPage(event.request);
+    const kept = await keptPage(request);
     if (kept) return kept;
     return new Response(NOT_KEPT, {
       status: 503,
       headers: { "Content-Type": "text/html; charset=utf-8" },
     });
   }
+  // Kept before the page is shown: a copy half written when the signal goes is no copy.
+  await keepPage(request, response.clone()).catch(() => {});
+  return response;
 }
 
 async function openStatic(request) {
@@ -105,7 +107,7 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.mode === "navigate" && OFFLINE_PAGES.includes(url.pathname)) {
-    event.respondWith(openPage(event));
+    event.respondWith(openPage(request));
   } else if (url.pathname.startsWith("/static/")) {
     event.respondWith(openStatic(request));
   }
