@@ -188,6 +188,8 @@ async function sendQueued() {
       }
     }
     if (sent) {
+      // The connection is back: the kept copy's notice would now say the opposite.
+      if (banner) banner.hidden = true;
       say(`Sent ${sent} ${sent === 1 ? "entry" : "entries"} to your clinic.`);
       const reload = panel.querySelector("[data-offline-reload]");
       if (reload) reload.hidden = false;
