@@ -1,3 +1,4 @@
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -30,14 +31,13 @@ def _offline_shell(view):
     browser's, a proxy's): only the service worker's copy is kept, under the patient's key,
     and it is deleted at logout or when someone else logs in (static/js/service-worker.js)."""
 
+    @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         if request.method == "GET" and response.status_code == 200:
             response[OFFLINE_KEY_HEADER] = offline_key(request.user)
         return response
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return wrapper
 
 
