@@ -14,6 +14,7 @@ import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.mail import send_mail
 from django.db import transaction
@@ -537,3 +538,15 @@ def invitation_code_accept(request):
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "patient": invitation.patient}
     )
+
+
+# What the browser keeps for a patient (the offline diary's queue and cached pages, in storage
+# and caches) goes at logout with the session: whoever uses the device next sees nothing of it.
+CLEAR_SITE_DATA = '"cache", "storage"'
+
+
+def logout(request, *args, **kwargs):
+    response = auth_views.LogoutView.as_view()(request, *args, **kwargs)
+    if response.status_code < 400:
+        response["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.entry_new, name="new"),
     path("clinic/", views.clinic_contact, name="clinic_contact"),
     path("quick/", views.entry_quick, name="quick"),
+    path("queued/", views.entry_queued, name="queued"),
     path("<int:pk>/edit/", views.entry_edit, name="edit"),
     path("<int:pk>/delete/", views.entry_delete, name="delete"),
     path("patients/<int:pk>/new/", views.clinician_entry_new, name="clinician_new"),

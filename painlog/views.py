@@ -1,12 +1,16 @@
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.roles import CLINIC_STAFF, role_required
 from patients.access import get_patient_for_user, own_patient_record
@@ -15,13 +19,31 @@ from .access import get_entry_for_user
 from .charts import patient_chart
 from .forms import PainEntryForm, QuickPainEntryForm, ScheduleForm
 from .models import LoggingSchedule, PainEntry, Source
+from .offline import OFFLINE_KEY_HEADER, offline_key, web_manifest
 from .questionnaires import due_for
 from .services import correct_entry, delete_entry, record_entry
 
 ENTRIES_PER_PAGE = 20
 
 
+def _offline_shell(view):
+    """Marks the patient's own home and logging form as pages the service worker may keep
+    for them, for when there is no signal. They stay `no-store` for every HTTP cache (the
+    browser's, a proxy's): only the service worker's copy is kept, under the patient's key,
+    and it is deleted at logout or when someone else logs in (static/js/service-worker.js)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if request.method == "GET" and response.status_code == 200:
+            response[OFFLINE_KEY_HEADER] = offline_key(request.user)
+        return response
+
+    return wrapper
+
+
 @never_cache
+@_offline_shell
 def home(request):
     """The patient's home: what to do first (an unfinished intake), the three-tap log, then
     their progress (the chart, over the range chosen with ?range=) and entries newest first."""
@@ -59,6 +81,7 @@ def clinic_contact(request):
 
 
 @never_cache
+@_offline_shell
 def entry_new(request):
     patient = own_patient_record(request.user)
     return _entry_form(request, patient, PainEntry(patient=patient, source=Source.PATIENT))
@@ -82,6 +105,32 @@ def entry_quick(request):
         patient,
         PainEntry(patient=patient, source=Source.PATIENT),
         action=reverse("painlog:new"),
+    )
+
+
+@never_cache
+@require_POST
+def entry_queued(request):
+    """An entry logged without a connection, sent later from the phone's queue
+    (static/js/offline-diary.js), as often as the connection fails: the submission id stores it
+    once. It keeps the time the patient tapped Save; the backdating limit still applies, and
+    its message goes back to the page, which shows it beside the entry."""
+    patient = own_patient_record(request.user)
+    form = PainEntryForm(request.POST, instance=PainEntry(patient=patient, source=Source.PATIENT))
+    if not form.is_valid():
+        messages_by_field = form.errors.get_json_data()
+        return JsonResponse(
+            {
+                "saved": False,
+                "message": " ".join(
+                    error["message"] for errors in messages_by_field.values() for error in errors
+                ),
+            },
+            status=400,
+        )
+    saved, created = record_entry(entry=form.instance, actor=request.user)
+    return JsonResponse(
+        {"saved": True, "created": created, "recorded_at": saved.recorded_at.isoformat()}
     )
 
 
@@ -182,3 +231,26 @@ def schedule_update(request, pk):
     else:
         messages.error(request, "Choose how often the patient should log pain.")
     return redirect("reports:patient_pain", pk=patient.pk)
+
+
+# Served at the site's root (tmrclinic/urls.py) rather than under /static/: a service worker
+# controls only the pages under its own address, and the manifest names hashed icon files.
+# Neither holds anything of a patient, and a phone fetches both before anyone logs in.
+
+
+@login_not_required
+@require_safe
+def manifest(request):
+    response = JsonResponse(web_manifest(), content_type="application/manifest+json")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@login_not_required
+@require_safe
+def service_worker(request):
+    with open(finders.find("js/service-worker.js"), encoding="utf-8") as script:
+        response = HttpResponse(script.read(), content_type="text/javascript; charset=utf-8")
+    # Checked on every visit, so that a new version reaches phones at once.
+    response["Cache-Control"] = "no-cache"
+    return response

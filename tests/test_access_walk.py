@@ -19,7 +19,7 @@ SECRETS = ["Secretname", "SECRET-77", "secret-note-4411", "victim@example.org"]
 PUBLIC = {
     "login", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
     "password_reset_complete", "healthz", "invitation_accept", "home",
-    "invitation_code", "invitation_code_accept",
+    "invitation_code", "invitation_code_accept", "service_worker", "web_manifest",
 }  # fmt: skip
 FORM_DATA = {
     "reason": "walk", "phantom_pain": "1", "residual_pain": "1", "email": "x@example.org",

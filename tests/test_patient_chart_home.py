@@ -179,7 +179,8 @@ def test_the_two_factor_code_field_opens_a_keyboard_with_letters(client, clinici
 def test_every_page_names_its_icons_and_they_exist(client, patient):
     client.force_login(patient.user)
     body = client.get(HOME).content.decode()
-    for name in ("favicon-32.png", "icon.svg", "apple-touch-icon.png", "site.webmanifest"):
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in body
+    for name in ("favicon-32.png", "icon.svg", "apple-touch-icon.png"):
         assert f"/static/icons/{name}" in body
         assert finders.find(f"icons/{name}"), name
     assert finders.find("icons/icon-192.png") and finders.find("icons/icon-512.png")

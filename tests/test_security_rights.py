@@ -200,6 +200,7 @@ OPEN_BEFORE_THE_SECOND_FACTOR = {
     "login", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
     "password_reset_complete", "healthz", "invitation_accept", "invitation_code",
     "invitation_code_accept", "home", "two_factor_verify", "two_factor_setup",
+    "service_worker", "web_manifest",
 }  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from accounts import views as accounts_views
 from accounts.forms import AdminLoginForm, LoginForm
+from painlog import views as painlog_views
 from reports import views as reports_views
 
 from . import views
@@ -17,6 +18,11 @@ admin.site.login_form = AdminLoginForm
 urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    # The offline diary's service worker and manifest (painlog/views.py says why at the root).
+    path("sw.js", painlog_views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", painlog_views.manifest, name="web_manifest"),
+    # Before Django's own, so that logging out also clears the offline diary from the browser.
+    path("accounts/logout/", accounts_views.logout, name="logout"),
     # Before Django's own accounts URLs, so that this one answers /accounts/login/.
     path(
         "accounts/login/",
