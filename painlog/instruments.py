@@ -74,6 +74,7 @@ class LookupRow:
 class Instrument:
     key: str
     name: str
+    short_name: str
     version: str
     licence: str
     recall_period: str
@@ -244,6 +245,7 @@ def parse(definition):
     if key and not (key.isascii() and key.replace("_", "").replace("-", "").isalnum()):
         errors.append("key: letters, digits, - and _ only")
     name = _text(errors, "name", definition.get("name"), limit=200)
+    short_name = _text(errors, "short_name", definition.get("short_name"), required=False, limit=20)
     version = _text(errors, "version", definition.get("version"), limit=40)
     licence = _text(errors, "licence", definition.get("licence"))
     recall = _text(errors, "recall_period", definition.get("recall_period"), required=False)
@@ -295,8 +297,8 @@ def parse(definition):
     if errors:
         raise InstrumentError(errors)
     return Instrument(
-        key=key, name=name, version=version, licence=licence, recall_period=recall,
-        per_limb=per_limb, events=events, allow_skip=allow_skip, intro=intro,
+        key=key, name=name, short_name=short_name or name, version=version, licence=licence,
+        recall_period=recall, per_limb=per_limb, events=events, allow_skip=allow_skip, intro=intro,
         items=tuple(items), scoring=method, lookup=lookup, score_label=score_label,
         domain=domain,
     )  # fmt: skip

@@ -20,8 +20,12 @@ from .outcomes.questionnaires import (
     DUE,
     EVENT_LABELS,
     EVENTS,
+    MISSED,
+    OVERDUE_DAYS,
+    Overdue,
     event_status,
     event_window,
+    overdue_questionnaires,
     scheduled_events,
 )
 
@@ -220,3 +224,46 @@ def install_instrument(definition):
     return Instrument.objects.create(
         key=parsed.key, version=parsed.version, name=parsed.name, definition=definition
     ), True
+
+
+def overdue_for_patients(patients, day_zeros, *, today):
+    """{patient pk: (Overdue, ...)} for the patients of a queryset, whose day 0 are
+    `day_zeros` {pk: date or None}: the worklist's questionnaire flag, in three queries whatever
+    the number of patients (the instruments, the schedules chosen, the answer sets sent)."""
+    instruments = Instrument.objects.current()
+    instrument_events = {key: instrument.parsed.events for key, instrument in instruments.items()}
+    short_names = {key: instrument.parsed.short_name for key, instrument in instruments.items()}
+    limbs = {key: set(instrument.parsed.limbs) for key, instrument in instruments.items()}
+    ids = patients.order_by().values("pk")
+    chosen = dict(
+        QuestionnaireSchedule.objects.filter(patient__in=ids).values_list("patient_id", "events")
+    )
+    answered = {}
+    for patient_id, key, event, limb in (
+        QuestionnaireResponse.objects.completed()
+        .filter(patient__in=ids)
+        .values_list("patient_id", "instrument__key", "event", "limb")
+    ):
+        answered.setdefault(patient_id, {}).setdefault((key, event), set()).add(limb)
+    default = scheduled_events(DEFAULT_SCHEDULE, instrument_events)
+    overdue = {}
+    for pk, start in day_zeros.items():
+        if start is None:
+            continue
+        events = scheduled_events(chosen[pk], instrument_events) if pk in chosen else default
+        done = {
+            pair for pair, sent in answered.get(pk, {}).items() if limbs.get(pair[0], {""}) <= sent
+        }
+        found = overdue_questionnaires(events, short_names, done, day_zero=start, today=today)
+        if found:
+            overdue[pk] = found
+    return overdue
+
+
+def overdue_from(rows, *, today):
+    """The Overdue questionnaires among questionnaires_for()'s rows (the patient's page)."""
+    return tuple(
+        Overdue(f"{row.instrument.parsed.short_name} at {row.event.lower()}", row.window.closes)
+        for row in rows
+        if row.status == MISSED and (today - row.window.closes).days <= OVERDUE_DAYS
+    )

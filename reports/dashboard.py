@@ -34,6 +34,7 @@ from django.utils import timezone
 from painlog import outcomes
 from painlog.models import LoggingSchedule, PainEntry
 from painlog.outcomes import TIME_POINTS, local_midnight
+from painlog.questionnaires import overdue_for_patients
 from patients.medicine_catalogue import OPIOIDS
 from patients.models import MedicineRegimen, Patient, Surgery
 
@@ -54,6 +55,7 @@ FLAG_STYLES = {
     "never_logged": "text-bg-secondary",
     "missed_follow_up": "text-bg-light border",
     "mme_rising": "text-bg-warning",
+    "questionnaire_overdue": "text-bg-light border",
 }
 
 
@@ -311,7 +313,7 @@ def opioid_doses(patients, today):
     return doses
 
 
-def triage_facts(row, today, zone=None):
+def triage_facts(row, today, zone=None, questionnaires_overdue=()):
     """TriageFacts of one annotated patient: the same rules and the same arithmetic as the
     patient's page, which works them out from readings."""
     zone = zone or timezone.get_current_timezone()
@@ -338,6 +340,7 @@ def triage_facts(row, today, zone=None):
         interval_days=row.interval_days,
         mme_now=row.mme.mme,
         mme_before=outcomes.daily_mme(row.doses, outcomes.mme_before_day(today)).mme,
+        questionnaires_overdue=questionnaires_overdue,
     )
 
 
@@ -371,11 +374,14 @@ def worklist(patients, today, now=None):
     now = now or timezone.now()
     rows = fetch_worklist(patients, today)
     doses = opioid_doses(patients, today)
+    overdue = overdue_for_patients(
+        patients, {row.pk: row.first_tmr_date for row in rows}, today=today
+    )
     zone = timezone.get_current_timezone()
     for row in rows:
         row.doses = doses.get(row.pk, [])
         row.mme = outcomes.daily_mme(row.doses, today)
-        row.facts = triage_facts(row, today, zone)
+        row.facts = triage_facts(row, today, zone, overdue.get(row.pk, ()))
         row.flags = outcomes.triage_flags(row.facts)
         row.review_stands = bool(row.flags) and outcomes.review_stands(
             row.last_review_flags or [], row.last_review_at, row.flags, now

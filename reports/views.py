@@ -38,6 +38,7 @@ from painlog import outcomes, questionnaire_views
 from painlog.charts import patient_chart
 from painlog.forms import ScheduleForm
 from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
+from painlog.questionnaires import overdue_from
 from patients.access import clinics_of, get_patient_for_user, patients_visible_to
 from patients.audit import export_detail, record_access
 from patients.models import Intake, MedicineRegimen, Patient
@@ -169,9 +170,15 @@ def patient_pain(request, pk):
     )
     regimens = list(MedicineRegimen.objects.filter(patient=patient))
     doses = [outcomes.Dose.of(regimen) for regimen in regimens]
+    questionnaires = questionnaire_views.clinician_panel(patient, today=today)
     # Today's flags, from the same rules as the worklist's, with why.
     facts = outcomes.facts_for_patient(
-        readings, outcome, interval_days=schedule.interval_days, today=today, doses=doses
+        readings,
+        outcome,
+        interval_days=schedule.interval_days,
+        today=today,
+        doses=doses,
+        questionnaires_overdue=overdue_from(questionnaires["rows"], today=today),
     )
     flags = outcomes.triage_flags(facts)
     reviews = list(FlagReview.objects.filter(patient=patient).select_related("reviewed_by")[:5])
@@ -205,7 +212,7 @@ def patient_pain(request, pk):
                 latest_review.flags, latest_review.reviewed_at, flags, timezone.now()
             ),
             "review_form": FlagReviewForm(),
-            "questionnaires": questionnaire_views.clinician_panel(patient, today=today),
+            "questionnaires": questionnaires,
             "review_days": outcomes.REVIEW_DAYS,
             "regimens": regimens,
             "today_mme": outcomes.daily_mme(doses, today),

@@ -264,10 +264,11 @@ def test_dashboard_runs_a_fixed_number_of_queries(
     assert connection.features.supports_json_field
     # session, user, verified device, role, the clinician's clinics, every patient with the
     # worklist's sums and counts (one query, which also gives the page's outcome tables),
-    # every patient's opioids of today and 28 days ago (daily MME and its flag, issue 16), the
-    # page's patients, their amputations and surgeries, the clinics offered in the filter,
-    # the access-log line (issue 21)
-    with django_assert_num_queries(12):
+    # every patient's opioids of today and 28 days ago (daily MME and its flag, issue 16),
+    # the questionnaire instruments, schedules and answer sets sent (the overdue flag, issue
+    # 17), the page's patients, their amputations and surgeries, the clinics offered in the
+    # filter, the access-log line (issue 21)
+    with django_assert_num_queries(15):
         response = client.get(URL)
     assert len(response.context["page"].object_list) == min(patients, PATIENTS_PER_PAGE)
 

@@ -36,6 +36,7 @@ from painlog.questionnaires import (
     due_for,
     first_tmr_day,
     install_instrument,
+    overdue_for_patients,
     questionnaires_for,
     schedule_of,
     set_schedule,
@@ -547,3 +548,65 @@ def test_the_demo_patients_answered_only_closed_windows_and_one_has_a_peg_due(de
             for row in due_for(Patient.objects.get(user__username=user))
         }
         assert ("patient3", "peg") in due
+
+
+# --- The worklist's flag ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days_after", "flagged"),
+    [
+        (106, ()),
+        (107, ("PEG at 3 months", "PGIC at 3 months")),
+        (136, ("PEG at 3 months", "PGIC at 3 months")),
+        (137, ()),
+    ],
+)
+def test_a_questionnaire_is_overdue_for_30_days_after_its_window_closed_unanswered(
+    client, clinician, operated, days_after, flagged
+):
+    QuestionnaireResponse.objects.create(
+        patient=operated, instrument=Instrument.objects.get(key="pgic"), event="1 month",
+        answers={"change": 2}, entered_by=operated.user, completed_at=NOW, started_at=NOW,
+    )  # fmt: skip
+    later = datetime.datetime.combine(
+        SURGERY + datetime.timedelta(days=days_after), datetime.time(15), tzinfo=datetime.UTC
+    )
+    with time_machine.travel(later, tick=False):
+        client.force_login(clinician)
+        page = client.get(reverse("reports:dashboard"), {"flag": "questionnaire_overdue"})
+        rows = page.context["page"].object_list
+        assert [row.flags.questionnaire_overdue for row in rows] == ([flagged] if flagged else [])
+        detail = client.get(reverse("reports:patient_pain", args=[operated.pk]))
+        assert detail.context["flags"].questionnaire_overdue == flagged
+        if flagged:
+            assert (
+                "Questionnaire overdue (PEG at 3 months): its window closed 26 Apr 2026 without "
+                "an answer (flagged for 30 days)"
+            ) in detail.content.decode()
+
+
+def test_an_answered_per_limb_questionnaire_is_overdue_until_both_limbs_are_sent(operated):
+    instrument, _ = install_instrument(made_up())
+    set_schedule(patient=operated, events={"made_up_intensity": ["1 month"]}, actor=operated.user)
+    QuestionnaireResponse.objects.create(
+        patient=operated, instrument=instrument, event="1 month", limb="phantom",
+        answers={"q1": 1, "q2": 1, "q3": 1}, entered_by=operated.user, completed_at=NOW,
+        started_at=NOW,
+    )  # fmt: skip
+    today = SURGERY + datetime.timedelta(days=45)
+    found = overdue_for_patients(
+        Patient.objects.filter(pk=operated.pk), {operated.pk: SURGERY}, today=today
+    )
+    assert [o.label for o in found[operated.pk]] == ["Made-up PI at 1 month"]
+    QuestionnaireResponse.objects.create(
+        patient=operated, instrument=instrument, event="1 month", limb="residual",
+        answers={"q1": 1, "q2": 1, "q3": 1}, entered_by=operated.user, completed_at=NOW,
+        started_at=NOW,
+    )  # fmt: skip
+    assert (
+        overdue_for_patients(
+            Patient.objects.filter(pk=operated.pk), {operated.pk: SURGERY}, today=today
+        )
+        == {}
+    )

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from painlog import outcomes
 from painlog.models import LoggingSchedule, PainEntry
+from painlog.questionnaires import overdue_from, questionnaires_for
 from tests.conftest import make_patient
 
 CLINIC_ZONE = "America/Chicago"
@@ -88,7 +89,10 @@ def rules_on_readings(patient, today):
         readings=readings, surgeries=list(patient.surgeries.all()), today=today
     )
     interval = getattr(LoggingSchedule.objects.filter(patient=patient).first(), "interval_days", 1)
-    return outcomes.facts_for_patient(readings, outcome, interval_days=interval, today=today)
+    overdue = overdue_from(questionnaires_for(patient, today=today), today=today)
+    return outcomes.facts_for_patient(
+        readings, outcome, interval_days=interval, today=today, questionnaires_overdue=overdue
+    )
 
 
 def assert_all_agree(client, clinician, patient, caplog, *, worse=(), stopped=False, never=False):

@@ -19,6 +19,12 @@ FOLLOW_UP_EVENTS = EVENTS[1:]
 # time point, the PGIC (which asks about change, so never at baseline) at every time point.
 DEFAULT_SCHEDULE = {"peg": EVENTS, "pgic": FOLLOW_UP_EVENTS}
 
+# A questionnaire whose window closed unanswered is flagged on the worklist for this many days:
+# long enough to ask the patient why, or to note it; after that it is history, listed as missed
+# on the patient's page (a clinic that starts using questionnaires is not flagged for every
+# time point its patients passed before).
+OVERDUE_DAYS = 30
+
 DUE = "due"
 DONE = "done"
 MISSED = "missed"
@@ -158,3 +164,27 @@ def questionnaire_cells(patients_scores, *, pgic=False):
             )
         )
     return cells
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A scheduled questionnaire whose window closed unanswered within the last OVERDUE_DAYS."""
+
+    label: str  # "PEG at 3 months"
+    closed_on: datetime.date
+
+
+def overdue_questionnaires(events, short_names, done, *, day_zero, today):
+    """The Overdue questionnaires of one patient: `events` {key: events} as scheduled_events()
+    gives them, `short_names` {key: name}, `done` the (key, event) pairs fully answered."""
+    overdue = []
+    for event in EVENTS:
+        for key, chosen in events.items():
+            if event not in chosen or (key, event) in done:
+                continue
+            window = event_window(event, day_zero)
+            if window is None or window.closes is None or window.closes >= today:
+                continue
+            if (today - window.closes).days <= OVERDUE_DAYS:
+                overdue.append(Overdue(f"{short_names[key]} at {event.lower()}", window.closes))
+    return tuple(overdue)

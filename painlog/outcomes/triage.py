@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from .medicines import daily_mme
+from .questionnaires import OVERDUE_DAYS
 from .rules import (
     MIN_ENTRIES,
     MIN_JUDGED_BASELINE,
@@ -62,11 +63,14 @@ FLAG_LABELS = {
     "never_logged": "Never logged",
     "missed_follow_up": "Missed follow-up",
     "mme_rising": "Opioid dose rising",
+    "questionnaire_overdue": "Questionnaire overdue",
 }
 # DOMAIN's order of attention names pain and logging flags only: the flags outside it are shown
 # and can be filtered by, but do not rank a patient.
 ATTENTION_ORDER = tuple(
-    code for code in FLAG_LABELS if code not in ("missed_follow_up", "mme_rising")
+    code
+    for code in FLAG_LABELS
+    if code not in ("missed_follow_up", "mme_rising", "questionnaire_overdue")
 )
 PAIN_FLAGS = ("getting_worse", "worse_than_before", "high_pain", "not_improving")
 TIME_POINT_FLAGS = ("window_closing", "missed_follow_up")
@@ -175,6 +179,8 @@ class TriageFacts:
     # Daily MME today and on the day before the last MME_RISE_DAYS days (Decimal), when known.
     mme_now: Decimal | None = None
     mme_before: Decimal | None = None
+    # Questionnaires whose window closed unanswered lately (questionnaires.Overdue).
+    questionnaires_overdue: tuple = ()
 
     @property
     def days_since_surgery(self):
@@ -251,6 +257,7 @@ class TriageFlags:
     never_logged: bool = False
     missed_follow_up: tuple = ()
     mme_rising: bool = False
+    questionnaire_overdue: tuple = ()  # "PEG at 3 months"
 
     def raised(self):
         """Each flag raised, as "code" or "code:pain type or time point": what a review covers."""
@@ -317,6 +324,7 @@ def triage_flags(facts):
         never_logged=never_logged(facts.last_day),
         missed_follow_up=tuple(t.label for t, n in counted if _missed(facts, t, n)),
         mme_rising=mme_rising(facts.mme_now, facts.mme_before),
+        questionnaire_overdue=tuple(overdue.label for overdue in facts.questionnaires_overdue),
     )
 
 
@@ -434,6 +442,11 @@ def flag_reasons(flags, facts):
             f"Opioid dose rising: {_mme_text(facts.mme_now)} MME/day today vs {before} "
             f"{MME_RISE_DAYS} days ago ({rise}; {MME_RISE_PERCENT}% or more flags)"
         )
+    for overdue in facts.questionnaires_overdue:
+        reasons.append(
+            f"Questionnaire overdue ({overdue.label}): its window closed "
+            f"{overdue.closed_on:%-d %b %Y} without an answer (flagged for {OVERDUE_DAYS} days)"
+        )
     return reasons
 
 
@@ -442,7 +455,16 @@ def _mme_text(mme):
 
 
 def facts_from_readings(
-    readings, *, day_zero, baselines, last_day, interval_days, today, mme_now=None, mme_before=None
+    readings,
+    *,
+    day_zero,
+    baselines,
+    last_day,
+    interval_days,
+    today,
+    mme_now=None,
+    mme_before=None,
+    questionnaires_overdue=(),
 ):
     """TriageFacts from one patient's readings (the patient's page); the dashboard builds the
     same from SQL sums and counts."""
@@ -475,10 +497,13 @@ def facts_from_readings(
         interval_days=interval_days,
         mme_now=mme_now,
         mme_before=mme_before,
+        questionnaires_overdue=questionnaires_overdue,
     )
 
 
-def facts_for_patient(readings, outcome, *, interval_days, today, doses=()):
+def facts_for_patient(
+    readings, outcome, *, interval_days, today, doses=(), questionnaires_overdue=()
+):
     """TriageFacts of one patient from their readings and PatientOutcome (the patient's page):
     the baselines are the outcome's own."""
     baselines = {
@@ -496,6 +521,7 @@ def facts_for_patient(readings, outcome, *, interval_days, today, doses=()):
         today=today,
         mme_now=daily_mme(doses, today).mme,
         mme_before=daily_mme(doses, mme_before_day(today)).mme,
+        questionnaires_overdue=questionnaires_overdue,
     )
 
 
