@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from accounts.roles import CLINIC_STAFF, role_of
 from painlog import outcomes
-from painlog.models import PainEntry
+from painlog.models import PainEntry, QuestionnaireResponse
 from patients.access import clinics_of
 from patients.models import MedicineRegimen
 
@@ -39,6 +39,7 @@ from .exports import csv_lines, entry_rows, outcome_rows
 from .forms import CohortFilterForm
 from .medicine_exports import medicine_rows
 from .models import ExportJob
+from .questionnaire_exports import questionnaire_rows
 from .research import for_research
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ ROW_BUILDERS = {
     Kind.ENTRIES: entry_rows,
     Kind.OUTCOMES: outcome_rows,
     Kind.MEDICINES: medicine_rows,
+    Kind.QUESTIONNAIRES: questionnaire_rows,
 }
 
 
@@ -78,7 +80,9 @@ def filters_for_storage(filters):
 def filename_for(kind, research, day):
     suffix = "-research" if research else ""
     extension = "json" if kind == Kind.FHIR else "csv"
-    name = "tmr-fhir" if kind == Kind.FHIR else f"tmr-{kind}"
+    name = {Kind.FHIR: "tmr-fhir", Kind.QUESTIONNAIRES: "tmr-questionnaires"}.get(
+        kind, f"tmr-{kind}"
+    )
     return f"{name}{suffix}-{day:%Y-%m-%d}.{extension}"
 
 
@@ -235,6 +239,12 @@ class _Run:
             self.total = patients.filter(first_tmr_date__isnull=False).count() * per_patient
         elif job.kind == Kind.MEDICINES:
             self.total = MedicineRegimen.objects.filter(patient__in=patients.values("pk")).count()
+        elif job.kind == Kind.QUESTIONNAIRES:
+            self.total = (
+                QuestionnaireResponse.objects.completed()
+                .filter(patient__in=patients.values("pk"))
+                .count()
+            )
         else:
             self.total = PainEntry.objects.live().filter(patient__in=patients.values("pk")).count()
         if not self.mine.update(rows_total=self.total, heartbeat_at=timezone.now()):

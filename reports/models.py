@@ -51,6 +51,7 @@ class ExportKind(models.TextChoices):
     OUTCOMES = "outcomes", "Outcomes per patient and time point (CSV)"
     FHIR = "fhir", "Records and pain entries (FHIR bundle)"
     MEDICINES = "medicines", "Medicines, one row per regimen (CSV)"
+    QUESTIONNAIRES = "questions", "Questionnaires, one row per answer set (CSV)"
 
 
 class ExportStatus(models.TextChoices):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("export/entries.csv", views.export_entries, name="export_entries"),
     path("export/outcomes.csv", views.export_outcomes, name="export_outcomes"),
     path("export/medicines.csv", views.export_medicines, name="export_medicines"),
+    path("export/questionnaires.csv", views.export_questionnaires, name="export_questionnaires"),
     path("export/fhir.json", views.clinic_bundle, name="export_fhir"),
     path("exports/", views.export_jobs, name="export_jobs"),
     path("exports/<int:pk>/", views.export_job, name="export_job"),

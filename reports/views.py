@@ -305,6 +305,7 @@ EXPORT_NAMES = {
     ExportJob.Kind.OUTCOMES: "outcomes CSV",
     ExportJob.Kind.FHIR: "FHIR bundle",
     ExportJob.Kind.MEDICINES: "medicines CSV",
+    ExportJob.Kind.QUESTIONNAIRES: "questionnaires CSV",
 }
 
 
@@ -483,6 +484,13 @@ def export_retry(request, pk):
 @role_required(*CLINIC_STAFF, send_patients_home=True)
 def export_medicines(request):
     return _start_export_job(request, ExportJob.Kind.MEDICINES)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@role_required(*CLINIC_STAFF, send_patients_home=True)
+def export_questionnaires(request):
+    return _start_export_job(request, ExportJob.Kind.QUESTIONNAIRES)
 
 
 def _plain(message, status):

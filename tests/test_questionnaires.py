@@ -610,3 +610,50 @@ def test_an_answered_per_limb_questionnaire_is_overdue_until_both_limbs_are_sent
         )
         == {}
     )
+
+
+# --- Exports ---------------------------------------------------------------------------
+
+
+def test_the_questionnaire_csv_has_a_row_per_answer_set_and_a_research_variant(
+    client, clinician, outsider, operated
+):
+    from tests.test_exports import download
+
+    Patient.objects.filter(pk=operated.pk).update(
+        research_consent=True, research_consent_date=SURGERY
+    )
+    instrument, _ = install_instrument(made_up())
+    QuestionnaireResponse.objects.create(
+        patient=operated, instrument=instrument, event="3 months", limb="residual",
+        answers={"q1": 3, "q2": None, "q3": 3}, entered_by=operated.user,
+        completed_at=NOW, started_at=NOW,
+    )  # fmt: skip
+    QuestionnaireResponse.objects.create(
+        patient=operated,
+        instrument=peg(),
+        event="3 months",
+        answers={"pain": 5},
+        entered_by=operated.user,
+        started_at=NOW,
+    )  # fmt: skip (not sent: not exported)
+    url = reverse("reports:export_questionnaires")
+    client.force_login(clinician)
+    (row,) = download(client, url)
+    assert row["mrn"] == "MRN-1" and row["instrument"] == "made_up_intensity"
+    assert (row["instrument_version"], row["event"], row["limb"]) == (
+        "test-1",
+        "3 months",
+        "residual",
+    )
+    assert row["answers"] == "q1=3;q2=;q3=3" and row["score"] == ""
+    assert (row["window_opens"], row["window_closes"], row["completed_day"]) == (
+        "2026-03-27",
+        "2026-04-26",
+        "91",
+    )
+    (research,) = download(client, url, {"research": "1"})
+    assert "mrn" not in research and "last_name" not in research
+    assert research["patient"] != str(operated.pk) and research["answers"] == "q1=3;q2=;q3=3"
+    client.force_login(outsider)
+    assert download(client, url) == []
