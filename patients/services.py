@@ -36,9 +36,15 @@ def changed_fields(before, after):
     return changes
 
 
-def log_change(*, patient, actor, record, action, changes=None, reason=""):
+def log_change(*, patient, actor, record, action, changes=None, reason="", about=None):
     return RecordChange.objects.log(
-        patient=patient, actor=actor, record=record, action=action, changes=changes, reason=reason
+        patient=patient,
+        actor=actor,
+        record=record,
+        action=action,
+        changes=changes,
+        reason=reason,
+        about=about,
     )
 
 
@@ -53,7 +59,12 @@ def save_record(*, instance, actor, reason="", label=None):
     label = label or f"{instance._meta.verbose_name.capitalize()}: {instance}"
     if is_new:
         log_change(
-            patient=patient, actor=actor, record=label, action=ChangeAction.CREATED, reason=reason
+            patient=patient,
+            actor=actor,
+            record=label,
+            action=ChangeAction.CREATED,
+            reason=reason,
+            about=instance,
         )
     else:
         changes = changed_fields(before, instance)
@@ -65,6 +76,7 @@ def save_record(*, instance, actor, reason="", label=None):
                 action=ChangeAction.CHANGED,
                 changes=changes,
                 reason=reason,
+                about=instance,
             )
     return instance
 
@@ -90,6 +102,7 @@ def record_surgery(*, surgery, transfer_formset, actor, reason=""):
             action=ChangeAction.CHANGED,
             changes={"nerve transfers": ["; ".join(before.values()), "; ".join(after.values())]},
             reason=reason,
+            about=surgery,
         )
     return surgery
 
@@ -104,4 +117,5 @@ def set_archived(*, patient, actor, archived, reason):
         record=f"Patient: {patient}",
         action=ChangeAction.ARCHIVED if archived else ChangeAction.RESTORED,
         reason=reason,
+        about=patient,
     )
