@@ -47,7 +47,9 @@ class RecordChange(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="record_changes")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    # A default rather than auto_now_add, so that the demo's seed can write a record's history
+    # at the time it happened in the same insert: the table refuses every UPDATE (migration 0008).
+    at = models.DateTimeField(default=timezone.now)
     record = models.CharField(max_length=200, help_text="What was changed, in words.")
     action = models.CharField(max_length=10, choices=Action)
     changes = models.JSONField(default=dict, blank=True)
