@@ -36,6 +36,11 @@ def changed_fields(before, after):
     return changes
 
 
+def record_label(instance):
+    """How a history line names the row it is about: "Amputation: Left transtibial ..."."""
+    return f"{instance._meta.verbose_name.capitalize()}: {instance}"
+
+
 def log_change(*, patient, actor, record, action, changes=None, reason="", about=None):
     return RecordChange.objects.log(
         patient=patient,
@@ -56,7 +61,7 @@ def save_record(*, instance, actor, reason="", label=None):
     before = None if is_new else type(instance).objects.get(pk=instance.pk)
     instance.save()
     patient = instance if isinstance(instance, Patient) else instance.patient
-    label = label or f"{instance._meta.verbose_name.capitalize()}: {instance}"
+    label = label or record_label(instance)
     if is_new:
         log_change(
             patient=patient,
