@@ -17,6 +17,7 @@ admin.site.login_form = AdminLoginForm
 urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    path("help/figures/", views.figures_help, name="help_figures"),
     # Before Django's own accounts URLs, so that this one answers /accounts/login/.
     path(
         "accounts/login/",
