@@ -198,3 +198,15 @@ def test_the_pages_that_show_figures_link_to_their_explanation(
     page = client.get(reverse(url_name, args=args)).content.decode()
     assert reverse("help_figures") in page
     assert "PLP is phantom limb pain" in page
+
+
+def test_a_newly_registered_patient_on_the_worklist_prompts_to_complete_the_record(
+    client, clinician, patient
+):
+    client.force_login(clinician)
+    page = client.get(reverse("reports:dashboard")).content.decode()
+    assert reverse("patients:amputation_create", args=[patient.pk]) in page
+    assert "Complete the clinical record" in page
+    make_amputation(patient)
+    page = client.get(reverse("reports:dashboard")).content.decode()
+    assert "Complete the clinical record" not in page
