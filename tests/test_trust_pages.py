@@ -210,3 +210,11 @@ def test_a_newly_registered_patient_on_the_worklist_prompts_to_complete_the_reco
     make_amputation(patient)
     page = client.get(reverse("reports:dashboard")).content.decode()
     assert "Complete the clinical record" not in page
+
+
+def test_the_patients_record_explains_its_clinical_words(client, patient):
+    client.force_login(patient.user)
+    page = client.get(reverse("patients:my_record")).content.decode()
+    assert "Medical record number" in page
+    assert "TMR (targeted muscle reinnervation)" in page
+    assert "Secondary (delayed) TMR" in page and "RPNI (regenerative" in page
