@@ -265,6 +265,7 @@ class NerveTransferForm(PlainTextMixin, forms.ModelForm):
             NerveTransfer.Nerve.choices,
         )
         self.fields["target"].label = "Motor target (the muscle branch it was joined to)"
+        self.fields["target"].help_text = "Suggestions for the limb appear as you type."
         if not self.instance.pk:
             # An empty row means "no transfer": its fields are not marked required, and a row
             # with anything in it needs both nerve and target (clean below).

@@ -164,7 +164,9 @@ def test_each_entry_in_the_patients_list_shows_its_details(client, patient):
         "Long walk today",
     ):
         assert words in entries
-    assert re.search(r'<span class="text-nowrap">Residual limb pain <strong>3</strong>', entries)
+    assert re.search(
+        r'<div class="col-6">Residual limb pain<br><strong class="fs-5">3</strong>', entries
+    )
     # "Show the numbers" gives the weekly means, and sends to the list for each entry.
     numbers = page[page.index("Show the numbers") : page.index('id="entries-heading"')]
     assert "pain-chart-entries" not in numbers
