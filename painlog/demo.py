@@ -5,8 +5,8 @@ and flag has something to show.
 Each demo patient with a login gets a story around their first TMR: about 30 days of diary
 before a delayed TMR (the baseline), then entries up to today. Most respond (phantom pain 7
 falling to about 3 over three months); a few do not; one gets worse in the last week; two
-stopped logging a while ago. Deterministic: fixed seeds, dates counted back from today, so the demo always looks recent.
-Idempotent: a patient who has entries (or a schedule) already is left alone.
+stopped logging a while ago. Deterministic: fixed seeds, dates counted back from today, so the
+demo always looks recent. Idempotent: a patient who has entries (or a schedule) is left alone.
 
 Every entry is the patient's own, entered from their login, as in a real clinic: the patients
 without a login (registered this week, their invitation still open) have no diary yet.

@@ -104,9 +104,15 @@ def with_differences(model, versions):
 
 
 def _text(value):
+    """A stored value as pages print it; dates (kept as 2025-03-13) as 13 Mar 2025, the app's
+    one way of writing a date."""
     if value in (None, ""):
         return ""
-    return str(value)
+    try:
+        day = datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return day.strftime("%-d %b %Y")
 
 
 def _shown(field, value):

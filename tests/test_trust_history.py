@@ -83,6 +83,9 @@ def test_a_stored_record_change_reads_the_same_way_and_ignores_malformed_history
     assert recorded_differences({"level": ["Transtibial", "Transfemoral"]}) == [
         Difference("level", "Transtibial", "Transfemoral")
     ]
+    assert str(recorded_differences({"date": ["2024-03-01", "2024-03-02"]})[0]) == (
+        "date 1 Mar 2024 → 2 Mar 2024"
+    )
     assert recorded_differences(["not", "a", "dict"]) == []
     assert recorded_differences({"level": "one value"}) == []
 
