@@ -187,7 +187,7 @@ def _patient_logins(rows):
         User.objects.filter(username__in=wanted).values_list("username", "pk")
     )  # fmt: skip
     password = make_password(DEMO_PASSWORD)
-    User.objects.bulk_create(
+    made = User.objects.bulk_create(
         User(
             username=username,
             first_name=row["first_name"],
@@ -198,10 +198,8 @@ def _patient_logins(rows):
         for username, row in wanted.items()
         if username not in existing
     )
-    logins = dict(User.objects.filter(username__in=wanted).values_list("username", "pk"))
-    return {row["mrn"]: logins[username] for username, row in wanted.items()}, len(
-        set(logins) - set(existing)
-    )
+    logins = existing | {user.username: user.pk for user in made}
+    return {row["mrn"]: logins[username] for username, row in wanted.items()}, len(made)
 
 
 def seed_demo_clinics():
@@ -264,8 +262,9 @@ def seed_demo_clinics():
         missing.append(Patient(clinic=clinic, user_id=logins.get(row["mrn"]), **row))
     Patient.objects.bulk_create(missing)
     created["patients"] += len(missing)
-    created.update(seed_demo_clinical_records(clinics))
-    created["invitations"] = _invite_the_newly_registered(clinics)
+    clinician_of = {clinic.pk: _clinician_of(clinic) for clinic in clinics}
+    created.update(seed_demo_clinical_records(clinics, clinician_of))
+    created["invitations"] = _invite_the_newly_registered(clinics, clinician_of)
     return created
 
 
@@ -276,17 +275,17 @@ def _clinician_of(clinic):
     return clinic.clinicians.order_by("pk").first()
 
 
-def _invite_the_newly_registered(clinics):
+def _invite_the_newly_registered(clinics, clinician_of):
     """An open invitation for each newly registered patient who has none, made by the same
     service as a clinician's (their code and link were shown on screen, so nobody knows
     them: a new one is a click away on the patient's page)."""
     made = 0
     for patient in Patient.objects.filter(
         clinic__in=clinics, mrn__in=NEWLY_REGISTERED_MRNS, user__isnull=True
-    ).select_related("clinic"):
+    ):
         if not patient.invitations.usable().exists():
             invite_patient(
-                patient=patient, invited_by=_clinician_of(patient.clinic), build_link=str
+                patient=patient, invited_by=clinician_of[patient.clinic_id], build_link=str
             )
             made += 1
     return made
@@ -450,7 +449,7 @@ def _registered_at(patient, *, procedure, amputated, operated, today):
     return _at(max(day, amputated + datetime.timedelta(days=1)), 10)
 
 
-def seed_demo_clinical_records(clinics):
+def seed_demo_clinical_records(clinics, clinician_of):
     """Amputations, surgeries with nerve transfers, and one completed intake, for the demo
     patients that have no amputation yet, with the history a clinic's records would have:
     registered by a clinician, a login made from an invitation, the amputation recorded, the
@@ -465,7 +464,6 @@ def seed_demo_clinical_records(clinics):
         .order_by("mrn")
     )
     has_records = set(Amputation.objects.values_list("patient_id", flat=True))
-    clinician_of = {clinic.pk: _clinician_of(clinic) for clinic in clinics}
     history = _History(now)
     registered = []
     for index, patient in enumerate(patients):
