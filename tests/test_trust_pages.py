@@ -220,3 +220,11 @@ def test_the_patients_record_explains_its_clinical_words(client, patient):
     assert "Medical record number" in page
     assert "TMR (targeted muscle reinnervation)" in page
     assert "Secondary (delayed) TMR" in page and "RPNI (regenerative" in page
+
+
+def test_the_admin_prints_dates_as_the_app_does(client, site_admin, patient):
+    make_amputation(patient, date=datetime.date(2024, 3, 1))
+    client.force_login(site_admin)
+    page = client.get(reverse("admin:patients_amputation_changelist")).content.decode()
+    assert "1 Mar 2024" in page
+    assert "March 1, 2024" not in page and "Mar. 1, 2024" not in page
