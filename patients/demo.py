@@ -77,14 +77,16 @@ DEMO_PATIENT_RECORDS = {
 # username: MRN of the existing demo record a "login_for_record" account is linked to
 DEMO_RECORD_LOGINS = {"patient3": "DEMO-0001"}
 EXTRA_PATIENTS = 22
-# Registered this week, one at each clinic: no login yet, an open invitation, no diary, no
-# intake; their amputation is on record, their surgery not yet. MRNs sort after every other
+# Registered this week (two at Lakeside, one at Northfield): no login yet, an open invitation,
+# no diary, no intake; their amputation is on record, their surgery not yet. MRNs sort after every other
 # demo patient's, so that adding them changed nobody else's made-up record.
 NEWLY_REGISTERED = [
     {"clinic_index": 0, "mrn": "DEMO-R001", "first_name": "Nadia", "last_name": "Kaur",
      "date_of_birth": datetime.date(1979, 6, 23)},
     {"clinic_index": 1, "mrn": "DEMO-R002", "first_name": "Victor", "last_name": "Hale",
      "date_of_birth": datetime.date(1956, 11, 2)},
+    {"clinic_index": 0, "mrn": "DEMO-R003", "first_name": "Grace", "last_name": "Moreau",
+     "date_of_birth": datetime.date(1990, 2, 14)},
 ]  # fmt: skip
 
 _FIRST_NAMES = [

@@ -79,7 +79,7 @@ class TestTheSeededDemo:
             "user__username", flat=True)) == others  # fmt: skip
         assert Patient.objects.filter(user__isnull=False).count() >= 22
         # Registered this week, invitation still open.
-        assert Patient.objects.filter(user__isnull=True).count() == 2
+        assert Patient.objects.filter(user__isnull=True).count() == 3
         per_clinic = {c.name: c.patients.count() for c in Clinic.objects.all()}
         assert min(per_clinic.values()) >= 10
 
@@ -210,10 +210,10 @@ class TestDemoPainDiaries:
 
     def test_every_demo_patient_with_a_login_has_a_diary_and_every_one_a_schedule(self):
         demo_patients = Patient.objects.filter(mrn__startswith="DEMO-")
-        assert demo_patients.count() == 26
+        assert demo_patients.count() == 27
         with_login = demo_patients.filter(user__isnull=False)
         assert set(diaries()) == set(with_login.values_list("pk", flat=True))
-        assert LoggingSchedule.objects.filter(patient__in=demo_patients).count() == 26
+        assert LoggingSchedule.objects.filter(patient__in=demo_patients).count() == 27
 
     def test_schedules_are_mostly_daily_some_every_3_days_and_one_weekly(self):
         intervals = list(LoggingSchedule.objects.values_list("interval_days", flat=True))

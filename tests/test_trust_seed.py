@@ -42,7 +42,7 @@ class TestTheDemoTellsTheTruth:
 
     def test_patients_without_a_login_have_an_open_invitation_and_nothing_patient_made(self):
         waiting = Patient.objects.filter(user__isnull=True)
-        assert waiting.count() == 2
+        assert waiting.count() == 3
         for patient in waiting:
             assert Invitation.objects.filter(patient=patient).usable().count() == 1
             assert not PainEntry.objects.filter(patient=patient).exists()

@@ -55,7 +55,7 @@ def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(
     assert abs(newest.recorded_at - timezone.now()) < datetime.timedelta(minutes=5)
     assert newest.recorded_at.date() == SEEDED_AT.date()
     first_entry = phone.locator("#entries-heading ~ ul li").first
-    assert "Phantom limb pain 2" in first_entry.inner_text()
+    assert "Phantom limb pain\n2" in first_entry.inner_text()
     chart = phone.locator("svg[role=img]").first
     assert chart.is_visible()
     assert "Secondary (delayed) TMR" in chart.inner_html()
