@@ -78,8 +78,8 @@ DEMO_PATIENT_RECORDS = {
 DEMO_RECORD_LOGINS = {"patient3": "DEMO-0001"}
 EXTRA_PATIENTS = 22
 # Registered this week (two at Lakeside, one at Northfield): no login yet, an open invitation,
-# no diary, no intake; their amputation is on record, their surgery not yet. MRNs sort after every other
-# demo patient's, so that adding them changed nobody else's made-up record.
+# no diary, no intake; their amputation is on record, their surgery not yet. MRNs sort after
+# every other demo patient's, so that adding them changed nobody else's made-up record.
 NEWLY_REGISTERED = [
     {"clinic_index": 0, "mrn": "DEMO-R001", "first_name": "Nadia", "last_name": "Kaur",
      "date_of_birth": datetime.date(1979, 6, 23)},
