@@ -5,6 +5,7 @@
 
 PYTHON ?= python3
 PORT ?= 8000
+HOST ?= 127.0.0.1
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -31,7 +32,7 @@ run: $(VENV)/.run-installed
 	@# The background worker (exports, reminders, clean-up) beside the server, stopped with it.
 	$(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -25,7 +25,11 @@ from .models import INVITATION_CODE_ALPHABET, INVITATION_CODE_LENGTH, Invitation
 def _log(patient, *, actor, action, reason):
     history = patient.record_changes
     return history.log(
-        actor=actor, record="Invitation link", action=history.model.Action[action], reason=reason
+        actor=actor,
+        record="Invitation link",
+        action=history.model.Action[action],
+        reason=reason,
+        about=patient,
     )
 
 

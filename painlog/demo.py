@@ -2,11 +2,14 @@
 Demo pain diaries for the demo patients (`manage.py seed_demo`), so that every chart, outcome
 and flag has something to show.
 
-Each demo patient gets a story around their first TMR: about 30 days of diary before a delayed
-TMR (the baseline), then entries up to today. Most respond (phantom pain 7 falling to about 3
-over three months); a few do not; one gets worse in the last week; two stopped logging a while
-ago. Deterministic: fixed seeds, dates counted back from today, so the demo always looks recent.
-Idempotent: a patient who has entries (or a schedule) already is left alone.
+Each demo patient with a login gets a story around their first TMR: about 30 days of diary
+before a delayed TMR (the baseline), then entries up to today. Most respond (phantom pain 7
+falling to about 3 over three months); a few do not; one gets worse in the last week; two
+stopped logging a while ago. Deterministic: fixed seeds, dates counted back from today, so the
+demo always looks recent. Idempotent: a patient who has entries (or a schedule) is left alone.
+
+Every entry is the patient's own, entered from their login, as in a real clinic: the patients
+without a login (registered this week, their invitation still open) have no diary yet.
 """
 
 import datetime
@@ -14,11 +17,13 @@ import math
 import random
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
-from patients.models import Amputation, Clinic, Patient, Sensation
+from patients.demo import DEMO_ACCOUNTS
+from patients.models import Amputation, Patient, RecordChange, Sensation
+from patients.services import record_label
 
 from .models import (
     EpisodeFrequency,
@@ -77,20 +82,21 @@ def _demo_patients():
             scheduled_interval=Subquery(schedule.values("interval_days")[:1]),
             has_schedule=Exists(schedule),
             has_entries=Exists(PainEntry.objects.filter(patient=OuterRef("pk"))),
+            username=F("user__username"),
         )
         .order_by("mrn", "pk")
     )
 
 
 def _plans(patients, today):
-    """Each patient's story and logging interval. Patients with a login keep the plain
+    """Each patient's story and logging interval. The published demo logins keep the plain
     responder story, the one a demo walk-through expects."""
     rng = random.Random(SEED)  # noqa: S311 - made-up data, not security
     plans = {patient.pk: Plan() for patient in patients}
     followed = [
         p
         for p in patients
-        if p.user_id is None
+        if p.username not in DEMO_ACCOUNTS
         and p.first_tmr_date
         and (today - p.first_tmr_date).days >= FOLLOWED_FOR_DAYS
     ]
@@ -207,8 +213,7 @@ def _diary(patient, plan, *, today, now, entered_by_id):
             recorded_at=recorded_at,
             phantom_pain=phantom_pain,
             residual_pain=residual_pain,
-            # Diaries of patients without a login were typed in by the clinic.
-            source=PainEntry.Source.PATIENT if patient.user_id else PainEntry.Source.CLINICIAN,
+            source=PainEntry.Source.PATIENT,
             entered_by_id=entered_by_id,
         )
         if phantom_pain >= 3 and rng.random() < 0.6:
@@ -242,20 +247,31 @@ def _diary(patient, plan, *, today, now, entered_by_id):
     return entries
 
 
-def _entered_by(patients):
-    """Who is recorded as having entered each patient's diary: the patient's own login, or
-    else the first clinician of their clinic (or a superuser)."""
-    first_clinician = {}
-    memberships = Clinic.clinicians.through.objects.filter(
-        clinic__in={p.clinic_id for p in patients}
-    ).order_by("pk")
-    for clinic_id, user_id in memberships.values_list("clinic_id", "user_id"):
-        first_clinician.setdefault(clinic_id, user_id)
-    superuser = (
-        get_user_model().objects.filter(is_superuser=True).order_by("pk").values("pk").first()
-    )
-    fallback = superuser and superuser["pk"]
-    return {p.pk: p.user_id or first_clinician.get(p.clinic_id, fallback) for p in patients}
+def _schedule_history(schedules, patients):
+    """A schedule's "created" line, as the clinician's Save writes it, on the day the patient
+    was registered (the seed dates the patient's row so), by the clinician who registered them."""
+    registered = {
+        line.patient_id: line
+        for line in RecordChange.objects.filter(
+            patient__in=[schedule.patient_id for schedule in schedules],
+            record_type=ContentType.objects.get_for_model(Patient),
+            action=RecordChange.Action.CREATED,
+        )
+    }
+    created_at = {patient.pk: patient.created_at for patient in patients}
+    return [
+        RecordChange(
+            patient_id=schedule.patient_id,
+            actor_id=registered[schedule.patient_id].actor_id,
+            at=created_at[schedule.patient_id] + datetime.timedelta(minutes=5),
+            record=record_label(schedule),
+            action=RecordChange.Action.CREATED,
+            record_type=ContentType.objects.get_for_model(LoggingSchedule),
+            record_id=schedule.pk,
+        )
+        for schedule in schedules
+        if schedule.patient_id in registered
+    ]
 
 
 def seed_demo_pain_entries():
@@ -263,7 +279,6 @@ def seed_demo_pain_entries():
     today, now = timezone.localdate(), timezone.now()
     patients = _demo_patients()
     plans = _plans(patients, today)
-    entered_by = _entered_by(patients)
 
     schedules = [
         LoggingSchedule(patient=p, interval_days=plans[p.pk].interval_days)
@@ -271,15 +286,20 @@ def seed_demo_pain_entries():
         if not p.has_schedule
     ]
     LoggingSchedule.objects.bulk_create(schedules, batch_size=BATCH_SIZE)
+    # The patient's row is needed for the schedule's label.
+    by_pk = {patient.pk: patient for patient in patients}
+    for schedule in schedules:
+        schedule.patient = by_pk[schedule.patient_id]
+    RecordChange.objects.bulk_create(_schedule_history(schedules, patients))
 
     entries = []
     for patient in patients:
-        if patient.has_entries or not entered_by[patient.pk]:
+        if patient.has_entries or not patient.user_id:
             continue
         plan = plans[patient.pk]
         # A schedule set before the diary was seeded wins.
         plan.interval_days = patient.scheduled_interval or plan.interval_days
-        entries += _diary(patient, plan, today=today, now=now, entered_by_id=entered_by[patient.pk])
+        entries += _diary(patient, plan, today=today, now=now, entered_by_id=patient.user_id)
     PainEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
     PainEntryChange.objects.bulk_create(
         (

@@ -8,14 +8,14 @@ import datetime
 import random
 from fractions import Fraction
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from patients.models import Patient, RecordChange
 
 from .models import Instrument, PainEntry, QuestionnaireResponse
-from .outcomes import local_midnight
+from .outcomes import Reading, local_midnight
 from .outcomes.questionnaires import BASELINE, DEFAULT_SCHEDULE, event_window
-from .questionnaires import first_tmr_day
 
 SEED = "tmr-demo-questionnaires"
 # Of the windows a patient logged pain in, how often they also answered the questionnaire.
@@ -46,13 +46,24 @@ def seed_demo_questionnaires(today=None):
     tz = timezone.get_current_timezone()
     instruments = Instrument.objects.current()
     peg, pgic = instruments["peg"], instruments["pgic"]
-    responses, history = [], []
-    for patient in demo.select_related("user").order_by("pk"):
+    responses = []
+    # Two queries for every demo patient's day 0 and diary: the seed runs in a few seconds.
+    patients = list(demo.with_first_tmr().select_related("user").order_by("pk"))
+    diaries = {}
+    for patient_id, recorded_at, phantom, residual in (
+        PainEntry.objects.live()
+        .filter(patient__in=demo.values("pk"))
+        .values_list("patient_id", "recorded_at", "phantom_pain", "residual_pain")
+    ):
+        diaries.setdefault(patient_id, []).append(
+            Reading(day=recorded_at.astimezone(tz).date(), phantom=phantom, residual=residual)
+        )
+    for patient in patients:
         rng = random.Random(f"{SEED}:{patient.mrn}")  # noqa: S311 - made-up data, not security
-        start = first_tmr_day(patient)
+        start = patient.first_tmr_date
         if start is None:
             continue
-        entries = PainEntry.objects.filter(patient=patient).readings()
+        entries = diaries.get(patient.pk, [])
         baseline_pain = None
         for event in DEFAULT_SCHEDULE["peg"]:
             window = event_window(event, start)
@@ -89,13 +100,16 @@ def seed_demo_questionnaires(today=None):
                         score=score.value, entered_by=patient.user,
                     )
                 )  # fmt: skip
-                history.append(
-                    RecordChange(
-                        patient=patient, actor=patient.user, action=RecordChange.Action.CREATED,
-                        record=f"{instrument} at {event.lower()}",
-                        changes={"score": str(score.value)},
-                    )
-                )  # fmt: skip
     QuestionnaireResponse.objects.bulk_create(responses)
-    RecordChange.objects.bulk_create(history)
+    # Each with its "created" line of history, dated when it was sent, pointing at its row.
+    kind = ContentType.objects.get_for_model(QuestionnaireResponse)
+    RecordChange.objects.bulk_create(
+        RecordChange(
+            patient=response.patient, actor=response.patient.user,
+            action=RecordChange.Action.CREATED, at=response.completed_at,
+            record=f"{response.instrument} at {response.event.lower()}",
+            changes={"Score": ["", str(response.score)]}, record_type=kind, record_id=response.pk,
+        )
+        for response in responses
+    )  # fmt: skip
     return {"questionnaire answer sets": len(responses)}

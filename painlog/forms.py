@@ -129,7 +129,13 @@ class PainEntryForm(PlainTextMixin, forms.ModelForm):
         return any(self[name].errors for name in self.DETAIL_FIELDS)
 
     def clean_recorded_at(self):
-        return self.cleaned_data["recorded_at"] or timezone.now()
+        recorded_at = self.cleaned_data["recorded_at"]
+        stored = self.instance.recorded_at if self.instance.pk else None
+        if stored and recorded_at == stored.replace(second=0, microsecond=0):
+            # The time box shows minutes only: the same minute sent back is the time as it
+            # was recorded, seconds and all, not a correction of it.
+            return stored
+        return recorded_at or timezone.now()
 
     def clean_sensations(self):
         chosen = set(self.cleaned_data["sensations"])

@@ -185,7 +185,9 @@ def send_response(*, response, actor):
         record=f"{response.instrument} at {EVENT_LABELS[response.event].lower()}"
         + (f" ({response.get_limb_display().lower()})" if response.limb else ""),
         action=RecordChange.Action.CREATED,
-        changes={"score": str(response.score) if response.score is not None else None},
+        # {label: [before, after]} in words, as every history line (patients/history_diff.py).
+        changes={"Score": ["", str(response.score) if response.score is not None else "none"]},
+        about=response,
     )
     return response
 
@@ -201,7 +203,7 @@ def set_schedule(*, patient, events, actor):
         record="Questionnaire schedule",
         action=RecordChange.Action.CHANGED,
         changes={
-            key: {"from": list(before.get(key, ())), "to": list(events.get(key, ()))}
+            key.upper(): [", ".join(before.get(key, ())), ", ".join(events.get(key, ()))]
             for key in sorted(set(before) | set(events))
             if list(before.get(key, ())) != list(events.get(key, ()))
         },

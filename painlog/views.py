@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.roles import CLINIC_STAFF, role_required
 from patients.access import get_patient_for_user, own_patient_record
+from patients.services import save_record
 
 from .access import get_entry_for_user
 from .charts import patient_chart
@@ -224,7 +225,7 @@ def schedule_update(request, pk):
     )
     form = ScheduleForm(request.POST, instance=schedule)
     if form.is_valid():
-        form.save()
+        save_record(instance=form.instance, actor=request.user)
         messages.success(
             request, f"Schedule saved: {schedule.get_interval_days_display().lower()}."
         )

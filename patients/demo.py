@@ -10,9 +10,12 @@ import datetime
 import random
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from accounts.invitations import invite_patient
 from accounts.models import AuthenticatorDevice
 from accounts.roles import CLINICIANS_GROUP
 
@@ -28,9 +31,12 @@ from .models import (
     Patient,
     Procedure,
     ProsthesisUse,
+    RecordChange,
     Side,
     Surgery,
 )
+from .models.history import ChangeAction
+from .services import record_label
 
 DEMO_PASSWORD = "tmrdemo123"  # noqa: S105 - printed in the README; DEBUG-only
 # The demo clinicians' and admin's authenticator secret (base32), printed by seed_demo and shown
@@ -71,6 +77,17 @@ DEMO_PATIENT_RECORDS = {
 # username: MRN of the existing demo record a "login_for_record" account is linked to
 DEMO_RECORD_LOGINS = {"patient3": "DEMO-0001"}
 EXTRA_PATIENTS = 22
+# Registered this week (two at Lakeside, one at Northfield): no login yet, an open invitation,
+# no diary, no intake; their amputation is on record, their surgery not yet. MRNs sort after
+# every other demo patient's, so that adding them changed nobody else's made-up record.
+NEWLY_REGISTERED = [
+    {"clinic_index": 0, "mrn": "DEMO-R001", "first_name": "Nadia", "last_name": "Kaur",
+     "date_of_birth": datetime.date(1979, 6, 23)},
+    {"clinic_index": 1, "mrn": "DEMO-R002", "first_name": "Victor", "last_name": "Hale",
+     "date_of_birth": datetime.date(1956, 11, 2)},
+    {"clinic_index": 0, "mrn": "DEMO-R003", "first_name": "Grace", "last_name": "Moreau",
+     "date_of_birth": datetime.date(1990, 2, 14)},
+]  # fmt: skip
 
 _FIRST_NAMES = [
     "Alex",
@@ -154,30 +171,37 @@ def _demo_authenticator(user):
     return int(was_created)
 
 
-def _logins_for_records(clinics):
-    """Give the demo records in DEMO_RECORD_LOGINS their login (the record is not changed
-    otherwise); returns how many logins were made."""
-    made = 0
+def _demo_username(row):
+    """The login of a demo patient of the extra rows: the published one where there is one
+    (patient3), otherwise first.last, which signs in with the demo password too."""
     for username, mrn in DEMO_RECORD_LOGINS.items():
-        clinic_index = DEMO_ACCOUNTS[username][2]
-        record = Patient.objects.filter(clinic=clinics[clinic_index], mrn=mrn).first()
-        if record is None or record.user_id:
-            continue
-        user, was_created = get_user_model().objects.get_or_create(
+        if mrn == row["mrn"]:
+            return username
+    return f"{row['first_name']}.{row['last_name']}".lower()
+
+
+def _patient_logins(rows):
+    """Each extra demo patient's own login, made where missing: every patient with a diary
+    logged it themselves. One password hash for all (demo only), so the seed stays fast."""
+    User = get_user_model()
+    wanted = {_demo_username(row): row for row in rows}
+    existing = dict(
+        User.objects.filter(username__in=wanted).values_list("username", "pk")
+    )  # fmt: skip
+    password = make_password(DEMO_PASSWORD)
+    made = User.objects.bulk_create(
+        User(
             username=username,
-            defaults={
-                "first_name": record.first_name,
-                "last_name": record.last_name,
-                "email": f"{username}@example.org",
-            },
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            email=f"{username}@example.org",
+            password=password,
         )
-        if was_created:
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-            made += 1
-        record.user = user
-        record.save(update_fields=["user"])
-    return made
+        for username, row in wanted.items()
+        if username not in existing
+    )
+    logins = existing | {user.username: user.pk for user in made}
+    return {row["mrn"]: logins[username] for username, row in wanted.items()}, len(made)
 
 
 def seed_demo_clinics():
@@ -226,16 +250,47 @@ def seed_demo_clinics():
             created["patients"] += was_created
 
     existing = set(Patient.objects.filter(clinic__in=clinics).values_list("clinic_id", "mrn"))
+    rows = [
+        row
+        for row in [*_extra_patient_rows(), *(dict(row) for row in NEWLY_REGISTERED)]
+        if (clinics[row["clinic_index"]].pk, row["mrn"]) not in existing
+    ]
+    with_login = [row for row in rows if row["mrn"] not in NEWLY_REGISTERED_MRNS]
+    logins, made = _patient_logins(with_login)
+    created["accounts"] += made
     missing = []
-    for row in _extra_patient_rows():
+    for row in rows:
         clinic = clinics[row.pop("clinic_index")]
-        if (clinic.pk, row["mrn"]) not in existing:
-            missing.append(Patient(clinic=clinic, **row))
+        missing.append(Patient(clinic=clinic, user_id=logins.get(row["mrn"]), **row))
     Patient.objects.bulk_create(missing)
     created["patients"] += len(missing)
-    created["accounts"] += _logins_for_records(clinics)
-    created.update(seed_demo_clinical_records(clinics))
+    clinician_of = {clinic.pk: _clinician_of(clinic) for clinic in clinics}
+    created.update(seed_demo_clinical_records(clinics, clinician_of))
+    created["invitations"] = _invite_the_newly_registered(clinics, clinician_of)
     return created
+
+
+NEWLY_REGISTERED_MRNS = {row["mrn"] for row in NEWLY_REGISTERED}
+
+
+def _clinician_of(clinic):
+    return clinic.clinicians.order_by("pk").first()
+
+
+def _invite_the_newly_registered(clinics, clinician_of):
+    """An open invitation for each newly registered patient who has none, made by the same
+    service as a clinician's (their code and link were shown on screen, so nobody knows
+    them: a new one is a click away on the patient's page)."""
+    made = 0
+    for patient in Patient.objects.filter(
+        clinic__in=clinics, mrn__in=NEWLY_REGISTERED_MRNS, user__isnull=True
+    ):
+        if not patient.invitations.usable().exists():
+            invite_patient(
+                patient=patient, invited_by=clinician_of[patient.clinic_id], build_link=str
+            )
+            made += 1
+    return made
 
 
 # level: [(cut nerve, motor target)], typical transfers from the literature (DOMAIN.md)
@@ -293,34 +348,126 @@ def _demo_limb_plan(rng, index):
     return plans[index % len(plans)]
 
 
-def _demo_intake(patient, limb, side, rng, *, completed):
-    Intake.objects.get_or_create(
+def _demo_intake(patient, limb, sides, rng, *, completed):
+    """The intake of a planned amputation, sent by the patient from the clinic the day before;
+    the limbs are the ones on record (both, for a bilateral amputee)."""
+    limb_name = "arm" if limb == Limb.UPPER else "leg"
+    intake, _ = Intake.objects.get_or_create(
         patient=patient,
         defaults={
-            f"{side}_{'arm' if limb == Limb.UPPER else 'leg'}": True,
+            **{f"{side}_{limb_name}": True for side in sides},
             "pain_onset": Intake.PainOnset.BEFORE,
             "phantom_pain": rng.randint(6, 9),
             "residual_pain": rng.randint(5, 8),
             "phantom_pain_frequency": Intake.Frequency.SEVERAL_DAILY,
             "residual_pain_frequency": Intake.Frequency.DAILY,
-            "completed_at": datetime.datetime.combine(
-                completed - datetime.timedelta(days=1),
-                datetime.time(15, 0),
-                tzinfo=timezone.get_current_timezone(),
-            ),
+            "completed_at": _at(completed - datetime.timedelta(days=1), 15),
         },
+    )
+    return intake
+
+
+def _at(day, hour, minute=0):
+    return datetime.datetime.combine(
+        day, datetime.time(hour, minute), tzinfo=timezone.get_current_timezone()
     )
 
 
-def seed_demo_clinical_records(clinics):
+TWO_DAYS = datetime.timedelta(days=2)
+# A patient sets up their login the day after the clinic shows them the invitation.
+INVITATION_ACCEPTED_AFTER = datetime.timedelta(hours=26)
+
+
+class _History:
+    """The history lines of what the seed records, written in one insert at the times a clinic
+    would have written them: what patients/services.py writes for each create, and what
+    accounts/invitations.py writes when a login is made from an invitation."""
+
+    def __init__(self, now):
+        self.now = now
+        self.lines = []
+
+    def add(self, *, patient, about, actor_id, at, action=ChangeAction.CREATED, **line):
+        line.setdefault("record", record_label(about))
+        self.lines.append(
+            RecordChange(
+                patient=patient,
+                actor_id=actor_id,
+                at=min(at, self.now),
+                action=action,
+                record_type=ContentType.objects.get_for_model(about),
+                record_id=about.pk,
+                **line,
+            )
+        )
+
+    def record(self, patient, made, intakes, *, clinician, at):
+        """The lines of a patient registered `at`: with their login made from an invitation,
+        amputations recorded then (a planned one two days after it), each surgery two days
+        after it, the intake when the patient sent it."""
+        self.add(patient=patient, about=patient, actor_id=clinician.pk, at=at)
+        if patient.user_id:
+            self.add(
+                patient=patient,
+                about=patient,
+                actor_id=clinician.pk,
+                at=at + datetime.timedelta(minutes=20),
+                record="Invitation link",
+                reason="Shown on screen",
+            )
+            self.add(
+                patient=patient,
+                about=patient,
+                actor_id=patient.user_id,
+                at=at + INVITATION_ACCEPTED_AFTER,
+                action=ChangeAction.CHANGED,
+                record="Invitation link",
+                reason=f"Accepted: login '{patient.user.username}' created",
+            )
+        for amputation, surgery in made:
+            recorded = max(at + datetime.timedelta(minutes=10), _at(amputation.date, 11) + TWO_DAYS)
+            self.add(patient=patient, about=amputation, actor_id=clinician.pk, at=recorded)
+            if surgery is not None:
+                recorded = _at(surgery.date, 16) + TWO_DAYS
+                self.add(patient=patient, about=surgery, actor_id=clinician.pk, at=recorded)
+        for intake in intakes:
+            self.add(**_intake_sent(patient, intake))
+
+    def save(self):
+        RecordChange.objects.bulk_create(self.lines)
+
+
+def _registered_at(patient, *, procedure, amputated, operated, today):
+    """When the clinic registered the patient: before the diary and the intake they keep."""
+    if patient.mrn in NEWLY_REGISTERED_MRNS:
+        return timezone.now() - datetime.timedelta(hours=2)
+    if procedure == Procedure.PRIMARY_TMR:
+        # Referred before a planned amputation, with TMR at the same operation.
+        return _at(operated - datetime.timedelta(days=14), 10)
+    if procedure is None:
+        day = today - datetime.timedelta(days=65)
+    else:
+        day = operated - datetime.timedelta(days=45)  # referred with pain after the amputation
+    return _at(max(day, amputated + datetime.timedelta(days=1)), 10)
+
+
+def seed_demo_clinical_records(clinics, clinician_of):
     """Amputations, surgeries with nerve transfers, and one completed intake, for the demo
-    patients that have no amputation yet. Dates count back from today, so the records stay
-    'months ago' whenever the demo is loaded."""
-    today = timezone.localdate()
+    patients that have no amputation yet, with the history a clinic's records would have:
+    registered by a clinician, a login made from an invitation, the amputation recorded, the
+    surgery recorded after it, the intake sent by the patient. Dates count back from today, so
+    the records stay 'months ago' whenever the demo is loaded."""
+    today, now = timezone.localdate(), timezone.now()
     rng = random.Random(7)  # noqa: S311 - made-up records, not security
     counts = {"amputations": 0, "surgeries": 0}
-    patients = Patient.objects.filter(clinic__in=clinics, mrn__startswith="DEMO-").order_by("mrn")
+    patients = (
+        Patient.objects.filter(clinic__in=clinics, mrn__startswith="DEMO-")
+        .select_related("user")
+        .order_by("mrn")
+    )
     has_records = set(Amputation.objects.values_list("patient_id", flat=True))
+    history = _History(now)
+    registered = []
     for index, patient in enumerate(patients):
         limb, level, etiology, procedure = _demo_limb_plan(rng, index)
         amputated = today - datetime.timedelta(days=rng.randrange(200, 900))
@@ -331,6 +478,9 @@ def seed_demo_clinical_records(clinics):
             # Jordan Reyes, the demo patient: delayed TMR, with the intake filled in before it.
             limb, level, etiology, procedure = DEMO_PATIENT_PLAN
             sides, amputated = [Side.LEFT], today - datetime.timedelta(days=420)
+        if patient.mrn in NEWLY_REGISTERED_MRNS:
+            procedure = None  # surgery not yet planned
+        made, intakes = [], []
         for side in sides:  # every seventh patient is a bilateral amputee
             amputation = Amputation.objects.create(
                 patient=patient,
@@ -344,6 +494,7 @@ def seed_demo_clinical_records(clinics):
             )
             counts["amputations"] += 1
             if procedure is None:
+                made.append((amputation, None))
                 continue
             if procedure == Procedure.PRIMARY_TMR:
                 operated = amputated
@@ -362,14 +513,26 @@ def seed_demo_clinical_records(clinics):
                 for nerve, target in TYPICAL_TRANSFERS.get(level, [])
             )
             counts["surgeries"] += 1
+            made.append((amputation, surgery))
             if procedure == Procedure.PRIMARY_TMR and side == sides[0] and index % 3 != 2:
                 # A planned amputation: the intake, filled in at the clinic the day before,
                 # is the only pre-surgery baseline a primary TMR can have.
-                _demo_intake(patient, limb, side, rng, completed=operated)
+                intakes.append(_demo_intake(patient, limb, sides, rng, completed=operated))
+        registered_at = _registered_at(
+            patient,
+            procedure=procedure,
+            amputated=amputated,
+            operated=min((s.date for _, s in made if s), default=None),
+            today=today,
+        )
+        history.record(
+            patient, made, intakes, clinician=clinician_of[patient.clinic_id], at=registered_at
+        )
+        registered.append((patient, registered_at))
     demo_patient = Patient.objects.filter(mrn="DEMO-P001", clinic__in=clinics).first()
     first_surgery = Surgery.objects.filter(patient=demo_patient).order_by("date").first()
     if first_surgery and not Intake.objects.filter(patient=demo_patient).exists():
-        Intake.objects.create(
+        intake = Intake.objects.create(
             patient=demo_patient,
             left_leg=True,
             amputation_story="Below the knee on the left, after my leg was crushed at work.",
@@ -384,10 +547,34 @@ def seed_demo_clinical_records(clinics):
             prosthesis_use=ProsthesisUse.DAILY,
             prosthesis_hours_per_day=6,
             hopes="Sleep through the night and walk my dog again.",
-            completed_at=datetime.datetime.combine(
-                first_surgery.date - datetime.timedelta(days=10),
-                datetime.time(18, 30),
-                tzinfo=timezone.get_current_timezone(),
-            ),
+            completed_at=_at(first_surgery.date - datetime.timedelta(days=10), 18, 30),
         )
+        history.add(**_intake_sent(demo_patient, intake))
+    history.save()
+    _dated_as_registered(registered)
     return counts
+
+
+def _intake_sent(patient, intake):
+    """The line the intake's Send writes (patients/intake_views.py)."""
+    return {
+        "patient": patient,
+        "about": intake,
+        "actor_id": patient.user_id,
+        "at": intake.completed_at,
+        "record": "Intake: sent by the patient",
+    }
+
+
+def _dated_as_registered(registered):
+    """The patients' rows and logins carry the day they were registered and accepted their
+    invitation, not the day the demo was loaded."""
+    User = get_user_model()
+    users = []
+    for patient, registered_at in registered:
+        patient.created_at = patient.updated_at = registered_at
+        if patient.user_id:
+            patient.user.date_joined = registered_at + INVITATION_ACCEPTED_AFTER
+            users.append(patient.user)
+    Patient.objects.bulk_update([p for p, _ in registered], ["created_at", "updated_at"])
+    User.objects.bulk_update(users, ["date_joined"])

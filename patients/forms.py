@@ -32,6 +32,18 @@ phone_validator = RegexValidator(
 )
 
 
+def name_the_empty_choice(form, **prompts):
+    """Each drop-down's empty choice says what to choose ("Choose the level") instead of
+    Django's "---------"."""
+    for name, prompt in prompts.items():
+        field = form.fields[name]
+        choices = list(field.choices)
+        if choices and choices[0][0] == "":
+            field.choices = [("", prompt), *choices[1:]]
+        elif getattr(field, "empty_label", None) is not None:
+            field.empty_label = prompt
+
+
 def row(*names):
     """Fields side by side on a wide screen, stacked on a phone."""
     width = 12 // len(names)
@@ -202,6 +214,14 @@ class AmputationForm(PlainTextMixin, ReasonMixin, forms.ModelForm):
         self.fields["level"].choices = [("", "---------")] + _grouped(
             {"upper": Amputation.UPPER_LEVELS, "lower": Amputation.LOWER_LEVELS}, Level.choices
         )
+        name_the_empty_choice(
+            self,
+            limb="Choose the limb",
+            side="Choose the side",
+            level="Choose the level",
+            etiology="Choose the cause",
+            prosthesis_use="Not recorded",
+        )
         if self.instance.pk:
             self.add_reason_field()
         self.helper = FormHelper()
@@ -230,6 +250,7 @@ class SurgeryForm(PlainTextMixin, ReasonMixin, forms.ModelForm):
             f"{a.limb_label.capitalize()}: {a.get_level_display()}, {a.date:%d %b %Y}"
         )
         self.fields["amputation"].empty_label = None
+        name_the_empty_choice(self, procedure="Choose the procedure")
         if self.instance.pk:
             self.add_reason_field()
         self.helper = FormHelper()
@@ -250,16 +271,38 @@ class NerveTransferForm(PlainTextMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["nerve"].choices = [("", "---------")] + _grouped(
+        self.fields["nerve"].choices = [("", "Choose the cut nerve")] + _grouped(
             {"upper": NerveTransfer.UPPER_NERVES, "lower": NerveTransfer.LOWER_NERVES},
             NerveTransfer.Nerve.choices,
         )
+        self.fields["target"].label = "Motor target (the muscle branch it was joined to)"
+        self.fields["target"].help_text = "Suggestions for the limb appear as you type."
+        if not self.instance.pk:
+            # An empty row means "no transfer": its fields are not marked required, and a row
+            # with anything in it needs both nerve and target (clean below).
+            self.fields["nerve"].required = self.fields["target"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk or not any(cleaned.get(name) for name in ("nerve", "target", "note")):
+            return cleaned
+        if not cleaned.get("nerve") and "nerve" not in self.errors:
+            self.add_error("nerve", "Choose the cut nerve, or leave the whole row empty.")
+        if not cleaned.get("target") and "target" not in self.errors:
+            self.add_error("target", "Name the motor target, or leave the whole row empty.")
+        return cleaned
 
 
 class BaseNerveTransferFormSet(forms.BaseInlineFormSet):
     """Checks every nerve against the limb of the surgery's amputation before anything is saved."""
 
     limb = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.get_queryset():
+            # A surgery with its transfers on record needs room for one more, not three.
+            self.extra = 1
 
     def clean(self):
         super().clean()

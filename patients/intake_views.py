@@ -20,7 +20,8 @@ from .intake import (
     steps_with_fields,
 )
 from .medicines import start_medicine
-from .models import Intake
+from .models import ChangeAction, Intake
+from .services import log_change
 
 
 def _intake_of(patient):
@@ -106,5 +107,12 @@ def _send(request, patient, intake):
         )
         return redirect("patients:intake_step", step=REVIEW)
     intake.save(update_fields=["completed_at", "updated_at"])
+    log_change(
+        patient=patient,
+        actor=request.user,
+        record="Intake: sent by the patient",
+        action=ChangeAction.CREATED,
+        about=intake,
+    )
     messages.success(request, f"Thank you. Your answers have been sent to {patient.clinic.name}.")
     return redirect("painlog:home")

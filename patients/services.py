@@ -36,9 +36,20 @@ def changed_fields(before, after):
     return changes
 
 
-def log_change(*, patient, actor, record, action, changes=None, reason=""):
+def record_label(instance):
+    """How a history line names the row it is about: "Amputation: Left transtibial ..."."""
+    return f"{instance._meta.verbose_name.capitalize()}: {instance}"
+
+
+def log_change(*, patient, actor, record, action, changes=None, reason="", about=None):
     return RecordChange.objects.log(
-        patient=patient, actor=actor, record=record, action=action, changes=changes, reason=reason
+        patient=patient,
+        actor=actor,
+        record=record,
+        action=action,
+        changes=changes,
+        reason=reason,
+        about=about,
     )
 
 
@@ -50,10 +61,15 @@ def save_record(*, instance, actor, reason="", label=None):
     before = None if is_new else type(instance).objects.get(pk=instance.pk)
     instance.save()
     patient = instance if isinstance(instance, Patient) else instance.patient
-    label = label or f"{instance._meta.verbose_name.capitalize()}: {instance}"
+    label = label or record_label(instance)
     if is_new:
         log_change(
-            patient=patient, actor=actor, record=label, action=ChangeAction.CREATED, reason=reason
+            patient=patient,
+            actor=actor,
+            record=label,
+            action=ChangeAction.CREATED,
+            reason=reason,
+            about=instance,
         )
     else:
         changes = changed_fields(before, instance)
@@ -65,6 +81,7 @@ def save_record(*, instance, actor, reason="", label=None):
                 action=ChangeAction.CHANGED,
                 changes=changes,
                 reason=reason,
+                about=instance,
             )
     return instance
 
@@ -90,6 +107,7 @@ def record_surgery(*, surgery, transfer_formset, actor, reason=""):
             action=ChangeAction.CHANGED,
             changes={"nerve transfers": ["; ".join(before.values()), "; ".join(after.values())]},
             reason=reason,
+            about=surgery,
         )
     return surgery
 
@@ -104,4 +122,5 @@ def set_archived(*, patient, actor, archived, reason):
         record=f"Patient: {patient}",
         action=ChangeAction.ARCHIVED if archived else ChangeAction.RESTORED,
         reason=reason,
+        about=patient,
     )

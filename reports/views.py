@@ -41,6 +41,7 @@ from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
 from painlog.questionnaires import overdue_from
 from patients.access import clinics_of, get_patient_for_user, patients_visible_to
 from patients.audit import export_detail, record_access
+from patients.history_diff import with_differences
 from patients.models import Intake, MedicineRegimen, Patient
 
 from . import fhir, jobs
@@ -154,7 +155,7 @@ def patient_pain(request, pk):
     for change in changes.select_related("actor"):
         history.setdefault(change.entry_id, []).append(change)
     for entry in page.object_list:
-        entry.versions = history.get(entry.pk, [])
+        entry.versions = with_differences(PainEntry, history.get(entry.pk, []))
     schedule = LoggingSchedule.objects.filter(patient=patient).first() or LoggingSchedule(
         patient=patient
     )

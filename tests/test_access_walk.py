@@ -18,7 +18,7 @@ SECRETS = ["Secretname", "SECRET-77", "secret-note-4411", "victim@example.org"]
 # Pages anyone may open: they must still show nothing of the victim.
 PUBLIC = {
     "login", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
-    "password_reset_complete", "healthz", "invitation_accept", "home",
+    "password_reset_complete", "healthz", "invitation_accept", "home", "help_figures",
     "invitation_code", "invitation_code_accept", "service_worker", "web_manifest",
 }  # fmt: skip
 FORM_DATA = {

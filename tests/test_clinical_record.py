@@ -231,7 +231,7 @@ def test_another_patients_amputation_cannot_be_chosen(client, clinician, patient
     [
         ("median", "Biceps", "not a nerve of the leg"),
         ("vagus", "Biceps", "Select a valid choice"),
-        ("tibial", "", "This field is required"),
+        ("tibial", "", "Name the motor target, or leave the whole row empty."),
         ("tibial", "t" * 121, "at most 120 characters"),
     ],
 )

@@ -79,4 +79,5 @@ def test_the_project_package_holds_configuration_and_the_health_check_only():
         "__init__.py", "settings.py", "urls.py", "wsgi.py", "asgi.py",
         "views.py",  # the health check and the 500/503 handler
         "request_log.py",  # the logging configuration's formatter, filter and middleware
+        "formats.py",  # how dates print (formats/en/formats.py, FORMAT_MODULE_PATH)
     }  # fmt: skip

@@ -148,7 +148,7 @@ def test_clinician_sees_deleted_entries_and_corrections(client, clinician, patie
     client.force_login(clinician)
     with time_machine.travel(SAVED + datetime.timedelta(hours=2), tick=False):
         body = client.get(reverse("reports:patient_pain", args=[patient.pk])).content.decode()
-    assert "Deleted" in body and "Corrected" in body and "phantom 5" in body
+    assert "Deleted" in body and "Corrected" in body and "phantom pain 6 → 5" in body
 
 
 def test_clinician_pain_page_trio(client, clinician, colleague, outsider, patient, entry):

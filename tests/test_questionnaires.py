@@ -265,7 +265,7 @@ def test_a_clinicians_schedule_replaces_the_default_and_is_kept_in_the_history(o
     assert schedule_of(operated) == {"peg": ["3 months"]}
     assert [row.instrument.key for row in due_for(operated)] == ["peg"]
     change = RecordChange.objects.get(patient=operated, record="Questionnaire schedule")
-    assert change.changes["pgic"]["to"] == []
+    assert change.changes["PGIC"] == ["1 month, 3 months, 6 months, 12 months, 24 months", ""]
 
 
 # --- Answering, one question a screen --------------------------------------------------

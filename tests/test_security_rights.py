@@ -198,7 +198,7 @@ def test_an_admin_who_changes_their_own_rights_keeps_the_session_making_the_chan
 # namespace, as the walk reads them.
 OPEN_BEFORE_THE_SECOND_FACTOR = {
     "login", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
-    "password_reset_complete", "healthz", "invitation_accept", "invitation_code",
+    "password_reset_complete", "healthz", "invitation_accept", "invitation_code", "help_figures",
     "invitation_code_accept", "home", "two_factor_verify", "two_factor_setup",
     "service_worker", "web_manifest",
 }  # fmt: skip

@@ -366,6 +366,8 @@ AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 
 LANGUAGE_CODE = "en-us"
+# Dates print one way for clinic staff, in the admin as in the app (tmrclinic/formats/en).
+FORMAT_MODULE_PATH = ["tmrclinic.formats"]
 # Pain times are stored in UTC and shown in the clinic's zone.
 TIME_ZONE = clinic_time_zone("CLINIC_TIME_ZONE", "UTC")
 USE_I18N = True

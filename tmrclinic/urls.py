@@ -23,6 +23,7 @@ urlpatterns = [
     path("manifest.webmanifest", painlog_views.manifest, name="web_manifest"),
     # Before Django's own, so that logging out also clears the offline diary from the browser.
     path("accounts/logout/", accounts_views.logout, name="logout"),
+    path("help/figures/", views.figures_help, name="help_figures"),
     # Before Django's own accounts URLs, so that this one answers /accounts/login/.
     path(
         "accounts/login/",

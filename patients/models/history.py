@@ -1,6 +1,7 @@
 """What happened to a record: its change history, and the access log of who read it."""
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -17,9 +18,10 @@ class ChangeAction(models.TextChoices):
 
 
 class RecordChangeManager(models.Manager):
-    def log(self, *, actor, record, action, changes=None, reason="", **patient):
+    def log(self, *, actor, record, action, changes=None, reason="", about=None, **patient):
         """Write one line of history. Through a patient's `record_changes` the patient is
-        filled in; otherwise pass patient=."""
+        filled in; otherwise pass patient=. `about` is the row the line is about (a patient,
+        an amputation, a surgery ...), so that the row's own history can be found again."""
         change = self.model(
             actor=actor,
             record=str(record)[:200],
@@ -28,6 +30,9 @@ class RecordChangeManager(models.Manager):
             reason=reason,
             **patient,
         )
+        if about is not None:
+            change.record_type = ContentType.objects.get_for_model(about)
+            change.record_id = about.pk
         if hasattr(self, "instance"):  # a patient's own record_changes
             change.patient = self.instance
         change.save(force_insert=True)
@@ -42,11 +47,19 @@ class RecordChange(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="record_changes")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(auto_now_add=True)
+    # A default rather than auto_now_add, so that the demo's seed can write a record's history
+    # at the time it happened in the same insert: the table refuses every UPDATE (migration 0008).
+    at = models.DateTimeField(default=timezone.now)
     record = models.CharField(max_length=200, help_text="What was changed, in words.")
     action = models.CharField(max_length=10, choices=Action)
     changes = models.JSONField(default=dict, blank=True)
     reason = models.CharField(max_length=500, blank=True)
+    # The row the change is about, where there is one (an invitation line is about the patient);
+    # lines written before these columns existed have none and show only in the patient's history.
+    record_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    record_id = models.PositiveBigIntegerField(null=True, blank=True)
 
     objects = RecordChangeManager()
 
@@ -60,10 +73,18 @@ class RecordChange(models.Model):
         indexes = [
             # The history panel on the patient's page: newest changes of one patient.
             models.Index(fields=["patient", "-at"], name="record_change_patient_at_idx"),
+            # The admin's History button on an amputation, a surgery, an intake ...
+            models.Index(fields=["record_type", "record_id"], name="record_change_row_idx"),
         ]
 
     def __str__(self):
         return f"{self.get_action_display()} {self.record} ({self.at:%Y-%m-%d %H:%M})"
+
+    def differences(self):
+        """What changed, field by field, in words ("Level: transtibial → transfemoral")."""
+        from patients.history_diff import recorded_differences
+
+        return recorded_differences(self.changes)
 
 
 class AccessAction(models.TextChoices):

@@ -43,7 +43,7 @@ def test_admin_sees_the_history_of_an_entry_the_patient_corrected(
     with phone.expect_navigation():
         phone.get_by_role("button", name="Save correction").first.tap()
     assert phone.get_by_text("Your correction is saved.").is_visible()
-    assert "Phantom limb pain 4" in phone.locator("#entries-heading ~ ul li").first.inner_text()
+    assert "Phantom limb pain\n4" in phone.locator("#entries-heading ~ ul li").first.inner_text()
     assert_accessible(phone)
     entry_to_correct.refresh_from_db()
     assert (entry_to_correct.phantom_pain, entry_to_correct.residual_pain) == (4, 4)
@@ -69,12 +69,16 @@ def test_admin_sees_the_history_of_an_entry_the_patient_corrected(
 
     # Read-only: the patient's own words are never rewritten here.
     assert desktop.get_by_role("button", name="Save").count() == 0
-    history = desktop.locator(".inline-group", has_text="Pain entry changes")
-    rows = history.locator("tbody tr.has_original, tbody tr.form-row")
+    # Every version in words, on the entry's page and behind its History button.
+    versions = desktop.locator(".field-versions").inner_text()
+    assert "phantom pain: 6" in versions and "phantom pain 6 → 4" in versions
+    with desktop.expect_navigation():
+        desktop.get_by_role("link", name="History").click()
+    rows = desktop.locator("#change-history tbody tr")
     assert rows.count() == 2
     first, second = rows.nth(0).inner_text(), rows.nth(1).inner_text()
-    assert "Created" in first and '"phantom_pain": 6' in first
-    assert "Corrected" in second and '"phantom_pain": 4' in second and "pat" in second
+    assert "Created" in first and "phantom pain: 6" in first
+    assert "Corrected" in second and "phantom pain 6 → 4" in second and "pat" in second
     assert PainEntryChange.objects.filter(entry=entry_to_correct).count() == 2
     assert_accessible(desktop)
     screenshot(desktop, "admin-pain-entry-history")

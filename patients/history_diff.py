@@ -1,0 +1,147 @@
+"""What changed between two versions of a record, field by field, in words: "phantom pain 6 → 5",
+"note added". The one place that turns stored history into sentences, for the admin's History
+pages and the clinicians' history tables alike.
+
+Two kinds of history feed it: RecordChange lines, which store {label: [before, after]} already
+in words (patients/services.py:changed_fields), and pain entry versions, which store every
+field's raw value (painlog PainEntryChange.values) and are compared with the version before.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils import timezone
+
+from .models import Sensation
+
+# Free text is told as "added", "removed" or "changed" with the new words, not as an arrow
+# between two paragraphs.
+LONG_TEXT = 60
+
+
+@dataclass(frozen=True)
+class Difference:
+    label: str
+    before: str
+    after: str
+
+    def __str__(self):
+        if not self.before:
+            return f"{self.label} added: {self.after}"
+        if not self.after:
+            return f"{self.label} removed (was {self.before})"
+        if len(self.before) > LONG_TEXT or len(self.after) > LONG_TEXT:
+            return f"{self.label} changed to: {self.after}"
+        return f"{self.label} {self.before} → {self.after}"
+
+
+def recorded_differences(changes):
+    """A RecordChange's stored {label: [before, after]} as Differences."""
+    if not isinstance(changes, dict):
+        return []
+    differences = []
+    for label, values in changes.items():
+        if isinstance(values, list | tuple) and len(values) == 2:
+            differences.append(Difference(str(label), _text(values[0]), _text(values[1])))
+    return differences
+
+
+def version_differences(model, before, after):
+    """Differences between two stored versions ({field name: raw value}) of a `model` row;
+    `before` None for the first version. Labels from the fields' verbose names, values from
+    their choices."""
+    if before is None:
+        return []
+    differences = []
+    for name, new in after.items():
+        old = before.get(name)
+        if old == new or (old in (None, "", []) and new in (None, "", [])):
+            continue
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            label = name.replace("_", " ")
+            field = None
+        else:
+            label = str(field.verbose_name)
+        shown_old, shown_new = _shown(field, old), _shown(field, new)
+        if field is not None and isinstance(field, models.DateTimeField):
+            shown_old, shown_new = _moments(old, new)
+        differences.append(Difference(label, shown_old, shown_new))
+    return differences
+
+
+def described_values(model, values):
+    """A first version in words ("phantom pain: 6; residual pain: 5"), empty fields left out."""
+    described = []
+    for name, value in values.items():
+        if value in (None, "", []):
+            continue
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field, label = None, name.replace("_", " ")
+        else:
+            label = str(field.verbose_name)
+        if field is not None and isinstance(field, models.DateTimeField):
+            shown = _moments(value, value)[0]
+        else:
+            shown = _shown(field, value)
+        described.append(f"{label}: {shown}")
+    return "; ".join(described)
+
+
+def with_differences(model, versions):
+    """Give each version (oldest first, each with `.values`) its `.differences` from the one
+    before it; a first version and a deletion (which keeps the last values) have none."""
+    previous = None
+    for version in versions:
+        version.differences = version_differences(model, previous, version.values)
+        previous = version.values
+    return versions
+
+
+def _text(value):
+    """A stored value as pages print it; dates (kept as 2025-03-13) as 13 Mar 2025, the app's
+    one way of writing a date."""
+    if value in (None, ""):
+        return ""
+    try:
+        day = datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return day.strftime("%-d %b %Y")
+
+
+def _shown(field, value):
+    if value in (None, "", []):
+        return ""
+    if isinstance(value, list):
+        labels = dict(Sensation.choices)
+        return ", ".join(str(labels.get(item, item)).lower() for item in value)
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _moments(old, new):
+    """Two stored times in the clinic's zone, to the minute unless only the seconds differ."""
+    old_time, new_time = _parse(old), _parse(new)
+    if old_time is None or new_time is None:
+        return _text(old), _text(new)
+    shape = "%-d %b %Y, %H:%M"
+    if old_time.replace(second=0) == new_time.replace(second=0):
+        shape += ":%S"
+    return old_time.strftime(shape), new_time.strftime(shape)
+
+
+def _parse(value):
+    try:
+        moment = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    if timezone.is_naive(moment):
+        return None
+    return timezone.localtime(moment)
