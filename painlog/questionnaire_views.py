@@ -24,6 +24,7 @@ from .questionnaires import (
     next_response,
     questionnaires_for,
     save_answer,
+    schedule_of,
     send_response,
     set_schedule,
 )
@@ -230,14 +231,16 @@ def questionnaire_schedule(request, pk):
     return redirect("reports:patient_pain", pk=patient.pk)
 
 
-def clinician_panel(patient, *, today=None):
+def clinician_panel(patient, *, day_zero, today=None):
     """What the clinician's patient page shows of questionnaires: every scheduled one with its
-    status and scores, and the form to change the schedule."""
-    from .questionnaires import schedule_of
-
+    status and scores, and the form to change the schedule; three queries."""
     instruments = Instrument.objects.current()
+    schedule = schedule_of(patient)
+    rows = questionnaires_for(
+        patient, today=today, day_zero=day_zero, instruments=instruments, schedule=schedule
+    )
     return {
-        "rows": questionnaires_for(patient, today=today),
-        "form": ScheduleChoiceForm(instruments=instruments, schedule=schedule_of(patient)),
+        "rows": rows,
+        "form": ScheduleChoiceForm(instruments=instruments, schedule=schedule),
         "due_status": DUE,
     }

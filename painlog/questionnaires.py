@@ -64,18 +64,24 @@ def schedule_of(patient):
     return chosen.events if chosen else dict(DEFAULT_SCHEDULE)
 
 
-def questionnaires_for(patient, *, today=None):
+# Day 0 not yet known to the caller (None is a known "no TMR surgery yet").
+UNKNOWN = object()
+
+
+def questionnaires_for(patient, *, today=None, day_zero=UNKNOWN, instruments=None, schedule=None):
     """Every scheduled instrument and event for the patient, with where it stands on `today`,
-    in event order: the home page shows the due ones, the clinician's page all of them."""
+    in event order: the home page shows the due ones, the clinician's page all of them. Three
+    queries (the instruments, the schedule, the answer sets), and the surgeries unless the
+    caller knows day 0; fewer when the caller has the instruments or the schedule."""
     today = today or timezone.localdate()
-    instruments = Instrument.objects.current()
+    instruments = Instrument.objects.current() if instruments is None else instruments
     responses = list(
         QuestionnaireResponse.objects.filter(patient=patient).select_related("instrument")
     )
     _add_changes(responses)
-    start = first_tmr_day(patient)
+    start = first_tmr_day(patient) if day_zero is UNKNOWN else day_zero
     events = scheduled_events(
-        schedule_of(patient),
+        schedule_of(patient) if schedule is None else schedule,
         {key: instrument.parsed.events for key, instrument in instruments.items()},
     )
     rows = []
@@ -130,8 +136,9 @@ def _add_changes(responses):
         response.change_shown = shown_change(response.change) if response.change is not None else ""
 
 
-def due_for(patient, *, today=None):
-    return [row for row in questionnaires_for(patient, today=today) if row.status == DUE]
+def due_for(patient, *, today=None, day_zero=UNKNOWN):
+    rows = questionnaires_for(patient, today=today, day_zero=day_zero)
+    return [row for row in rows if row.status == DUE]
 
 
 def next_response(*, patient, instrument, event, actor):

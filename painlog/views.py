@@ -16,6 +16,7 @@ from accounts.roles import CLINIC_STAFF, role_required
 from patients.access import get_patient_for_user, own_patient_record
 from patients.services import save_record
 
+from . import outcomes
 from .access import get_entry_for_user
 from .charts import patient_chart
 from .forms import PainEntryForm, QuickPainEntryForm, ScheduleForm
@@ -55,7 +56,8 @@ def home(request):
     now = timezone.now()
     for entry in page.object_list:
         entry.changeable = entry.patient_may_change(now)
-    chart = patient_chart(patient, intake=intake, range_key=request.GET.get("range"))
+    amputations = patient.amputations_with_surgeries()
+    chart = patient_chart(patient, amputations, intake=intake, range_key=request.GET.get("range"))
     return render(
         request,
         "painlog/home.html",
@@ -69,7 +71,10 @@ def home(request):
             if "range" in request.GET
             else "",
             "form": QuickPainEntryForm(instance=PainEntry(patient=patient)),
-            "questionnaires_due": due_for(patient),
+            "questionnaires_due": due_for(
+                patient,
+                day_zero=outcomes.day_zero([s for a in amputations for s in a.surgery_list]),
+            ),
         },
     )
 

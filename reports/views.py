@@ -171,7 +171,9 @@ def patient_pain(request, pk):
     )
     regimens = list(MedicineRegimen.objects.filter(patient=patient))
     doses = [outcomes.Dose.of(regimen) for regimen in regimens]
-    questionnaires = questionnaire_views.clinician_panel(patient, today=today)
+    questionnaires = questionnaire_views.clinician_panel(
+        patient, day_zero=outcome.day_zero, today=today
+    )
     # Today's flags, from the same rules as the worklist's, with why.
     facts = outcomes.facts_for_patient(
         readings,

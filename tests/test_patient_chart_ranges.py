@@ -276,6 +276,7 @@ def test_patient_home_runs_a_fixed_number_of_queries(
     diary(patient, [(days, 3, 2) for days in range(entries)])
     client.force_login(patient.user)
     # session, user, role (decided on every request), the patient (own record), intake, count
-    # and page of entries; the chart: amputations, surgeries, nerve transfers, entries as tuples
-    with django_assert_num_queries(11):
+    # and page of entries; the chart: amputations, surgeries, nerve transfers, entries as tuples;
+    # the questionnaires due: instruments, schedule, answer sets (issue 17)
+    with django_assert_num_queries(14):
         client.get(HOME, {"range": "all"})
