@@ -8,6 +8,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+# Each migrates a database back and forth: CI's tier.
+pytestmark = pytest.mark.slow
+
 
 def migrate_to(*targets):
     executor = MigrationExecutor(connection)
