@@ -39,7 +39,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from painlog.models import PainEntry
+from painlog.models import PainEntry, QuestionnaireResponse
 from patients.models import (
     Amputation,
     Intake,
@@ -53,6 +53,7 @@ from patients.models import (
 from .exports import entries_in_order
 from .fhir_intake import QUESTIONNAIRE_ID, intake_questionnaire, intake_response  # noqa: F401
 from .fhir_medicines import medicine_resources
+from .fhir_questionnaires import questionnaire_resources
 from .research import pseudonym
 
 # Fixed for good: every id in every export is derived from it.
@@ -405,7 +406,7 @@ def record_resources(patient, patient_id, research):
 # What each patient's part of the Bundle holds before their diary, in order: builders called
 # as builder(patient, patient_id, research), each yielding (id, resource). Another kind of
 # resource per patient is one more line here (with its prefetch in bundle_resources).
-PATIENT_RESOURCES = [record_resources]
+PATIENT_RESOURCES = [record_resources, questionnaire_resources]
 
 
 def patient_resources(patient, research):
@@ -429,6 +430,12 @@ def bundle_resources(patients, *, research=False, on_entry=None):
             "amputations",
             "medicines",
             Prefetch("surgeries", queryset=Surgery.objects.prefetch_related("nerve_transfers")),
+            Prefetch(
+                "questionnaire_responses",
+                queryset=QuestionnaireResponse.objects.completed()
+                .select_related("instrument")
+                .order_by("completed_at", "pk"),
+            ),
         )
         .order_by("pk")
     )

@@ -37,14 +37,14 @@ from accounts.roles import CLINIC_STAFF, role_required
 from painlog import outcomes, questionnaire_views
 from painlog.charts import patient_chart
 from painlog.forms import ScheduleForm
-from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
+from painlog.models import Instrument, LoggingSchedule, PainEntry, PainEntryChange
 from painlog.questionnaires import overdue_from
 from patients.access import clinics_of, get_patient_for_user, patients_visible_to
 from patients.audit import export_detail, record_access
 from patients.history_diff import with_differences
 from patients.models import Intake, MedicineRegimen, Patient
 
-from . import fhir, jobs
+from . import fhir, fhir_questionnaires, jobs
 from .charts import cohort_chart
 from .cohort import (
     MEDICINE_POINT_LABELS,
@@ -525,3 +525,23 @@ def patient_bundle(request, pk):
 def intake_questionnaire(request):
     """The intake Questionnaire, at the canonical URL the exported intakes point to."""
     return HttpResponse(fhir.to_json(fhir.intake_questionnaire()), content_type=FHIR_JSON)
+
+
+@require_GET
+def instrument_questionnaire(request, questionnaire_id):
+    """An installed questionnaire version as a FHIR Questionnaire, at the canonical URL the
+    exported answer sets point to (no patient data in it)."""
+    instrument = next(
+        (
+            instrument
+            for instrument in Instrument.objects.all()
+            if fhir_questionnaires.questionnaire_id(instrument) == questionnaire_id
+        ),
+        None,
+    )
+    if instrument is None:
+        raise Http404("No such questionnaire.")
+    return HttpResponse(
+        fhir.to_json(fhir_questionnaires.questionnaire_resource(instrument)),
+        content_type=FHIR_JSON,
+    )

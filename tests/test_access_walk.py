@@ -82,6 +82,7 @@ def fill(route, victim):
         "<int:instrument_pk>": Instrument.objects.get(key="peg").pk,  # not anyone's data
         "<slug:event>": "baseline",
         "<int:number>": 1,
+        "<slug:questionnaire_id>": "peg-krebs-2009",
         "<uidb64>": "MQ",
         "<token>": "set-password",
     }

@@ -721,9 +721,9 @@ def test_downloads_run_a_fixed_number_of_queries(
     job = asked_for(client)
     # The job: claim it, read it (with its clinician), the clinician's role and clinics (the
     # filters checked again), count the entries, store the total; the patients (with clinic
-    # and intake), their amputations, medicines, surgeries, nerve transfers, and live entries;
-    # hand over the file.
-    with django_assert_num_queries(13):
+    # and intake), their amputations, medicines, surgeries, nerve transfers, questionnaire
+    # answer sets (with their versions) and live entries; hand over the file.
+    with django_assert_num_queries(14):
         jobs.run(job.pk, job.attempt)
     # session, user, verified device, role, the job, the access-log line, the download count
     with django_assert_num_queries(7):
@@ -731,7 +731,7 @@ def test_downloads_run_a_fixed_number_of_queries(
     assert len(resources(data, "Observation")) == 3 * 4 * patients
     # session, user, verified device, role, the patient (scoped to the clinician), the
     # access-log line, then the same six
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         validated(download(client, patient_url(people[0])))
 
 
@@ -748,7 +748,7 @@ def test_a_diary_of_many_chunks_is_read_a_chunk_a_query(
     client.force_login(clinician)
     job = asked_for(client)
     # As above, the entries in ten chunks of their own, then the empty one that ends them.
-    with django_assert_num_queries(13 + 10):
+    with django_assert_num_queries(14 + 10):
         jobs.run(job.pk, job.attempt)
     pieces = list(fhir.bundle_json(Patient.objects.filter(mrn="BIG")))
     # Written in pieces of about PIECE_SIZE, as they are made.

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
-from painlog.models import PainEntry
+from painlog.models import PainEntry, QuestionnaireResponse
 from patients.models import (
     AccessEvent,
     Amputation,
@@ -149,14 +149,16 @@ def test_every_resource_of_the_demo_data_is_valid(demo, settings):
                     MedicineRegimen.objects.filter(patient__in=patients).count()
                 )
                 built = [r for r in built if type(r).__name__ != "MedicationStatement"]
+                answer_sets = QuestionnaireResponse.objects.completed().filter(patient__in=patients)
                 types = [type(resource).__name__ for resource in built]
                 assert {name: types.count(name) for name in set(types)} == {
                     "Patient": patients.count(),
                     "Condition": Amputation.objects.filter(patient__in=patients).count(),
                     "Procedure": Surgery.objects.filter(patient__in=patients).count(),
-                    "QuestionnaireResponse": Intake.objects.filter(patient__in=patients).count(),
-                    "Observation": 3
-                    * PainEntry.objects.live().filter(patient__in=patients).count(),
+                    "QuestionnaireResponse": Intake.objects.filter(patient__in=patients).count()
+                    + answer_sets.count(),
+                    "Observation": 3 * PainEntry.objects.live().filter(patient__in=patients).count()
+                    + answer_sets.filter(score__isnull=False).count(),
                 }
                 if research:
                     people = [r for r in built if type(r).__name__ == "Patient"]

@@ -657,3 +657,67 @@ def test_the_questionnaire_csv_has_a_row_per_answer_set_and_a_research_variant(
     assert research["patient"] != str(operated.pk) and research["answers"] == "q1=3;q2=;q3=3"
     client.force_login(outsider)
     assert download(client, url) == []
+
+
+def test_answer_sets_are_valid_questionnaire_responses_with_their_scores_as_observations(
+    client, clinician, operated, settings
+):
+    from fhir.resources.R4B.observation import Observation
+    from fhir.resources.R4B.questionnaire import Questionnaire
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirResponse
+
+    from reports import fhir
+
+    settings.CLINIC_BASE_URL = "https://clinic.example.org"
+    instrument, _ = install_instrument(made_up())
+    for limb, answers in [("phantom", {"q1": 1, "q2": 2, "q3": 3}), ("residual", {"q1": 2})]:
+        QuestionnaireResponse.objects.create(
+            patient=operated, instrument=instrument, event="3 months", limb=limb,
+            answers={"q1": 1, "q2": None, "q3": 3} if limb == "residual" else answers,
+            entered_by=operated.user, completed_at=NOW, started_at=NOW,
+            score=Decimal("33.1") if limb == "phantom" else None,
+            score_se=Decimal("5.3") if limb == "phantom" else None,
+        )  # fmt: skip
+    built = [resource for _id, resource in fhir.bundle_resources(Patient.objects.all())]
+    responses = [r for r in built if r["resourceType"] == "QuestionnaireResponse"]
+    scores = [
+        r
+        for r in built
+        if r["resourceType"] == "Observation"
+        and r["code"]["coding"][0]["code"] == "made_up_intensity"
+    ]
+    assert len(responses) == 2 and len(scores) == 1  # the residual set had an item skipped
+    for response in responses:
+        FhirResponse.model_validate(response)
+        assert response["questionnaire"] == (
+            "https://clinic.example.org/fhir/Questionnaire/made-up-intensity-test-1|test-1"
+        )
+    (residual,) = [r for r in responses if r["item"][0]["linkId"] == "residual"]
+    assert [item["linkId"] for item in residual["item"][0]["item"]] == [
+        "residual.q1",
+        "residual.q3",
+    ]
+    score = Observation.model_validate(scores[0])
+    assert score.valueQuantity.value == Decimal("33.1")
+    assert score.component[0].valueQuantity.value == Decimal("5.3")
+    assert scores[0]["derivedFrom"][0]["reference"] in {f"urn:uuid:{r['id']}" for r in responses}
+
+    # The Questionnaire they answer, served by the app at that address.
+    client.force_login(clinician)
+    page = client.get("/fhir/Questionnaire/made-up-intensity-test-1")
+    assert page.status_code == 200
+    questionnaire = Questionnaire.model_validate_json(page.content)
+    assert questionnaire.version == "test-1" and questionnaire.copyright.startswith("Made up")
+    assert [group.linkId for group in questionnaire.item] == ["phantom", "residual"]
+    answered = {item["linkId"] for item in residual["item"][0]["item"]}
+    offered = {item.linkId for item in questionnaire.item[1].item}
+    assert answered <= offered
+    assert client.get("/fhir/Questionnaire/no-such-thing").status_code == 404
+    peg_page = client.get("/fhir/Questionnaire/peg-krebs-2009")
+    assert (
+        Questionnaire.model_validate_json(peg_page.content)
+        .item[0]
+        .answerOption[10]
+        .valueCoding.code
+        == "10"
+    )

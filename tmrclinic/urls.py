@@ -39,6 +39,12 @@ urlpatterns = [
         reports_views.intake_questionnaire,
         name="fhir_questionnaire",
     ),
+    # The questionnaires' (issue 17): every installed version, which exported answers point to.
+    path(
+        "fhir/Questionnaire/<slug:questionnaire_id>",
+        reports_views.instrument_questionnaire,
+        name="fhir_instrument_questionnaire",
+    ),
     path("", include("patients.urls")),
     path("painlog/", include("painlog.urls")),
     path("admin/", admin.site.urls),
