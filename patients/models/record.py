@@ -326,7 +326,7 @@ class Amputation(models.Model):
 
     def __str__(self):
         return (
-            f"{self.get_side_display()} {self.get_level_display().lower()} ({self.date:%Y-%m-%d})"
+            f"{self.get_side_display()} {self.get_level_display().lower()} ({self.date:%-d %b %Y})"
         )
 
     @classmethod
@@ -445,7 +445,7 @@ class Surgery(models.Model):
         # amputation, not before it, primary TMR within the window of it.
 
     def __str__(self):
-        return f"{self.get_procedure_display()} on {self.date:%Y-%m-%d}"
+        return f"{self.get_procedure_display()} on {self.date:%-d %b %Y}"
 
     @property
     def is_tmr(self):
