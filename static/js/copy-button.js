@@ -1,5 +1,8 @@
 // Buttons with data-copy put that text on the clipboard and say so in the [data-copy-status]
 // element (a live region). Hidden without JavaScript, where the text can be selected as usual.
+// In a function of its own: every page's classic scripts share one global scope, and two
+// top-level names alike (status, panel) would stop the second script from running.
+(() => {
 const status = document.querySelector("[data-copy-status]");
 document.querySelectorAll("[data-copy]").forEach((button) => {
   if (!navigator.clipboard) return;
@@ -13,3 +16,4 @@ document.querySelectorAll("[data-copy]").forEach((button) => {
     }
   });
 });
+})();

@@ -1,6 +1,9 @@
 // The export job page: asks the job's status (data-status-url) every two seconds and moves the
 // bar, the counts and the time left; shows the download or the reason it failed when it ends.
 // Without JavaScript the page refreshes itself instead (<noscript> meta refresh).
+// In a function of its own: every page's classic scripts share one global scope, and two
+// top-level names alike (status, panel) would stop the second script from running.
+(() => {
 const section = document.querySelector("[data-export-job]");
 if (section && section.dataset.finished !== "true") {
   const bar = section.querySelector("[data-export-bar]");
@@ -42,3 +45,4 @@ if (section && section.dataset.finished !== "true") {
   };
   setTimeout(poll, 1000);
 }
+})();

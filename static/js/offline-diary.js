@@ -10,6 +10,9 @@
 // Nothing of one patient is shown to another: entries and pages are kept under the patient's
 // key, and another key, a staff login or a logout clears them.
 
+// In a function of its own: every page's classic scripts share one global scope, and two
+// top-level names alike (status, panel) would stop the second script from running.
+(() => {
 const DB_NAME = "tmr-offline-diary";
 const QUEUE = "queue";
 const PAGES_PREFIX = "tmr-pages-";
@@ -323,3 +326,4 @@ async function start() {
 }
 
 start();
+})();
