@@ -540,9 +540,11 @@ def invitation_code_accept(request):
     )
 
 
-# What the browser keeps for a patient (the offline diary's queue and cached pages, in storage
-# and caches) goes at logout with the session: whoever uses the device next sees nothing of it.
-CLEAR_SITE_DATA = '"cache", "storage"'
+# What the browser keeps for a patient (the offline diary's queue, its kept pages and its
+# service worker: all "storage") goes at logout with the session: whoever uses the device next
+# sees nothing of it. Not "cache": the HTTP cache holds no page with patient data (they are
+# no-store), and Chromium can hold the next navigation for seconds while it empties it.
+CLEAR_SITE_DATA = '"storage"'
 
 
 def logout(request, *args, **kwargs):

@@ -16,6 +16,7 @@ from patients.models import Patient, RecordChange
 from .models import Instrument, PainEntry, QuestionnaireResponse
 from .outcomes import Reading, local_midnight
 from .outcomes.questionnaires import BASELINE, DEFAULT_SCHEDULE, event_window
+from .questionnaires import ensure_built_in_instruments
 
 SEED = "tmr-demo-questionnaires"
 # Of the windows a patient logged pain in, how often they also answered the questionnaire.
@@ -44,6 +45,7 @@ def seed_demo_questionnaires(today=None):
         return {"questionnaire answer sets": 0}
     today = today or timezone.localdate()
     tz = timezone.get_current_timezone()
+    ensure_built_in_instruments()
     instruments = Instrument.objects.current()
     peg, pgic = instruments["peg"], instruments["pgic"]
     responses = []

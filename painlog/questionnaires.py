@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from patients.models import RecordChange, Surgery
 
-from .instruments import parse
+from .instruments import built_in_definitions, parse
 from .models import Instrument, QuestionnaireResponse, QuestionnaireSchedule
 from .outcomes import day_zero, shown_change
 from .outcomes.questionnaires import (
@@ -276,3 +276,13 @@ def overdue_from(rows, *, today):
         for row in rows
         if row.status == MISSED and (today - row.window.closes).days <= OVERDUE_DAYS
     )
+
+
+def ensure_built_in_instruments():
+    """The PEG and the PGIC as their files define them, installed where missing (the migration
+    installs them; a test database emptied by a flush has lost them, as it loses every row a
+    migration made)."""
+    for definition in built_in_definitions():
+        instrument, created = install_instrument(definition)
+        if created:
+            Instrument.objects.filter(pk=instrument.pk).update(built_in=True)

@@ -48,6 +48,13 @@ def recorded_differences(changes):
     return differences
 
 
+def _in_field_order(model, values):
+    """The stored values in the model's field order: PostgreSQL's jsonb keeps its keys in an
+    order of its own (shortest first), SQLite the order they were written in."""
+    order = {field.name: index for index, field in enumerate(model._meta.get_fields())}
+    return sorted(values.items(), key=lambda item: order.get(item[0], len(order)))
+
+
 def version_differences(model, before, after):
     """Differences between two stored versions ({field name: raw value}) of a `model` row;
     `before` None for the first version. Labels from the fields' verbose names, values from
@@ -55,7 +62,7 @@ def version_differences(model, before, after):
     if before is None:
         return []
     differences = []
-    for name, new in after.items():
+    for name, new in _in_field_order(model, after):
         old = before.get(name)
         if old == new or (old in (None, "", []) and new in (None, "", [])):
             continue
@@ -76,7 +83,7 @@ def version_differences(model, before, after):
 def described_values(model, values):
     """A first version in words ("phantom pain: 6; residual pain: 5"), empty fields left out."""
     described = []
-    for name, value in values.items():
+    for name, value in _in_field_order(model, values):
         if value in (None, "", []):
             continue
         try:

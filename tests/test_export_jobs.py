@@ -138,6 +138,9 @@ def test_a_job_that_is_not_waiting_is_left_alone(clinician, diary):
     assert (job.status, job.finished_at) == ("done", finished_at)
 
 
+# The worker closes the database connection between tasks, as a long-running process should:
+# outside a test transaction, so that the test's connection simply opens again.
+@pytest.mark.django_db(transaction=True)
 def test_the_database_worker_runs_the_queued_job(
     client, clinician, diary, django_capture_on_commit_callbacks
 ):
