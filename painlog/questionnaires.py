@@ -21,12 +21,12 @@ from .outcomes.questionnaires import (
     EVENT_LABELS,
     EVENTS,
     MISSED,
-    OVERDUE_DAYS,
     Overdue,
     event_status,
     event_window,
     overdue_questionnaires,
     scheduled_events,
+    still_overdue,
 )
 
 
@@ -272,9 +272,9 @@ def overdue_for_patients(patients, day_zeros, *, today):
 def overdue_from(rows, *, today):
     """The Overdue questionnaires among questionnaires_for()'s rows (the patient's page)."""
     return tuple(
-        Overdue(f"{row.instrument.parsed.short_name} at {row.event.lower()}", row.window.closes)
+        Overdue.of(row.instrument.parsed.short_name, row.event, row.window.closes)
         for row in rows
-        if row.status == MISSED and (today - row.window.closes).days <= OVERDUE_DAYS
+        if row.status == MISSED and still_overdue(row.window.closes, today)
     )
 
 

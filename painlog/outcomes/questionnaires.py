@@ -173,6 +173,10 @@ class Overdue:
     label: str  # "PEG at 3 months"
     closed_on: datetime.date
 
+    @classmethod
+    def of(cls, short_name, event, closed_on):
+        return cls(f"{short_name} at {event.lower()}", closed_on)
+
 
 def overdue_questionnaires(events, short_names, done, *, day_zero, today):
     """The Overdue questionnaires of one patient: `events` {key: events} as scheduled_events()
@@ -185,6 +189,11 @@ def overdue_questionnaires(events, short_names, done, *, day_zero, today):
             window = event_window(event, day_zero)
             if window is None or window.closes is None or window.closes >= today:
                 continue
-            if (today - window.closes).days <= OVERDUE_DAYS:
-                overdue.append(Overdue(f"{short_names[key]} at {event.lower()}", window.closes))
+            if still_overdue(window.closes, today):
+                overdue.append(Overdue.of(short_names[key], event, window.closes))
     return tuple(overdue)
+
+
+def still_overdue(closed_on, today):
+    """A window that closed unanswered is flagged for OVERDUE_DAYS days after it closed."""
+    return (today - closed_on).days <= OVERDUE_DAYS
