@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-slow test-all lint clean
+.PHONY: run test test-slow test-all lint clean messages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "TMR Clinic needs Python 3.11 or newer; this is " + sys.version.split()[0])'
@@ -54,6 +54,14 @@ test-slow: $(VENV)/.dev-installed
 # Both tiers in one run, hypothesis with its thorough profile: what CI runs.
 test-all: lint
 	$(BIN)/pytest --hypothesis-profile=thorough
+
+# After marking or changing a string: update the catalogues (locale/*/LC_MESSAGES/django.po),
+# translate what is new, then run it again to compile them. Needs GNU gettext (apt-get install
+# gettext); tests/test_translations.py passes the same arguments.
+messages: $(VENV)/.dev-installed
+	$(BIN)/python manage.py makemessages --all --add-location=file --no-obsolete \
+		--ignore='.venv/*' --ignore='staticfiles/*' --ignore='tests/*' --ignore='bench/*'
+	$(BIN)/python manage.py compilemessages --ignore='.venv/*'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

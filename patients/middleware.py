@@ -16,7 +16,7 @@ from .models import AccessAction, Amputation, Patient, Surgery
 # unless its view logged it already, so a new page is covered the day it is added
 # (tests/test_security_access_log.py walks every URL and every admin model to prove it).
 NO_PATIENT_DATA = {
-    "home", "healthz", "login", "logout", "fhir_questionnaire",
+    "home", "healthz", "login", "logout", "fhir_questionnaire", "set_language",
     "password_change", "password_change_done", "password_reset", "password_reset_done",
     "password_reset_confirm", "password_reset_complete",
     "accounts:two_factor_manage", "accounts:two_factor_verify", "accounts:two_factor_setup",

@@ -6,7 +6,7 @@ in one transaction, and writes a RecordChange so every edit says who, when, what
 import datetime
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import ChangeAction, NerveTransfer, Patient, RecordChange
 
@@ -25,7 +25,13 @@ def _display(instance, field):
 
 
 def changed_fields(before, after):
-    """{field label: [old, new]} for the concrete fields that differ."""
+    """{field label: [old, new]} for the concrete fields that differ. The history is the
+    clinic's record, so it is written in the app's own language whoever made the change."""
+    with translation.override(None):
+        return _changed_fields(before, after)
+
+
+def _changed_fields(before, after):
     changes = {}
     for field in after._meta.concrete_fields:
         if field.name in ("id", "created_at", "updated_at"):
@@ -38,7 +44,8 @@ def changed_fields(before, after):
 
 def record_label(instance):
     """How a history line names the row it is about: "Amputation: Left transtibial ..."."""
-    return f"{instance._meta.verbose_name.capitalize()}: {instance}"
+    with translation.override(None):
+        return f"{instance._meta.verbose_name.capitalize()}: {instance}"
 
 
 def log_change(*, patient, actor, record, action, changes=None, reason="", about=None):

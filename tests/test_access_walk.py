@@ -19,6 +19,8 @@ SECRETS = ["Secretname", "SECRET-77", "secret-note-4411", "victim@example.org"]
 PUBLIC = {
     "login", "logout", "password_reset", "password_reset_done", "password_reset_confirm",
     "password_reset_complete", "healthz", "invitation_accept", "home", "help_figures",
+    # Choosing the language before signing in (the login page offers it); no data behind it.
+    "set_language",
     "invitation_code", "invitation_code_accept", "service_worker", "web_manifest",
 }  # fmt: skip
 FORM_DATA = {

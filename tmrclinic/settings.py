@@ -248,11 +248,15 @@ MIDDLEWARE = [
     "tmrclinic.request_log.RequestLogMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the patient's record (PatientLanguageMiddleware, below), else the language
+    # cookie, else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # Before authentication, so that the idle log-off can say why the user was logged off.
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "patients.languages.PatientLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
     # Deny by default: every view needs a login unless marked @login_not_required.
@@ -365,7 +369,15 @@ AXES_VERBOSE = False
 # Usernames of failed logins are kept in the admin's lockout list, passwords never.
 AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 
-LANGUAGE_CODE = "en-us"
+# The app's own language, and the languages patients may choose (each named in itself, as a
+# language menu shows it). Staff records (history, exports) are written in LANGUAGE_CODE.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language chosen before signing in (the login page's menu) is kept in a cookie.
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Dates print one way for clinic staff, in the admin as in the app (tmrclinic/formats/en).
 FORMAT_MODULE_PATH = ["tmrclinic.formats"]
 # Pain times are stored in UTC and shown in the clinic's zone.

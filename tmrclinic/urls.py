@@ -7,6 +7,7 @@ from django.urls import include, path
 from accounts import views as accounts_views
 from accounts.forms import AdminLoginForm, LoginForm
 from painlog import views as painlog_views
+from patients.languages import switch_language
 from reports import views as reports_views
 
 from . import views
@@ -24,6 +25,7 @@ urlpatterns = [
     # Before Django's own, so that logging out also clears the offline diary from the browser.
     path("accounts/logout/", accounts_views.logout, name="logout"),
     path("help/figures/", views.figures_help, name="help_figures"),
+    path("language/", switch_language, name="set_language"),
     # Before Django's own accounts URLs, so that this one answers /accounts/login/.
     path(
         "accounts/login/",

@@ -8,11 +8,24 @@ from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
 
 # No clinical date (birth, amputation, surgery) is earlier than this.
 EARLIEST_DATE = datetime.date(1900, 1, 1)
 # A clinic's phone number as people write it: at least 5 digits' worth, no letters.
 CLINIC_PHONE_PATTERN = r"^\+?[0-9 ()./-]{5,29}$"
+
+
+def offered_language(name):
+    """The code of an offered language that a record's free-text language names, by its code,
+    its English name or its own name ("Spanish", "español", "es-MX"), or None."""
+    wanted = name.strip().casefold()
+    for code, own_name in settings.LANGUAGES:
+        names = {code, own_name.casefold(), get_language_info(code)["name"].casefold()}
+        if wanted in names or wanted.split("-")[0] == code:
+            return code
+    return None
 
 
 class Clinic(models.Model):
@@ -113,6 +126,11 @@ class Patient(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
     preferred_language = models.CharField(max_length=40, default="English")
+    # The language of the app's pages and emails for this patient, chosen by the patient from the
+    # menu; empty until they choose (interface_language then reads preferred_language).
+    app_language = models.CharField(
+        _("language of the app"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
     research_consent = models.BooleanField(
         default=False, help_text="Agreed that their data may be used for research."
     )
@@ -136,6 +154,10 @@ class Patient(models.Model):
             ),
             models.CheckConstraint(condition=Q(sex__in=Sex.values), name="patient_sex_valid"),
             models.CheckConstraint(
+                condition=Q(app_language__in=["", *dict(settings.LANGUAGES)]),
+                name="patient_app_language_offered",
+            ),
+            models.CheckConstraint(
                 condition=Q(research_consent=True, research_consent_date__isnull=False)
                 | Q(research_consent=False, research_consent_date__isnull=True),
                 name="patient_research_consent_dated",
@@ -150,6 +172,12 @@ class Patient(models.Model):
 
     def __str__(self):
         return f"{self.full_name} ({self.mrn})"
+
+    @property
+    def interface_language(self):
+        """The language code the app speaks to this patient in: the one they chose, else the
+        language on their record when the app offers it, else None (the browser's then)."""
+        return self.app_language or offered_language(self.preferred_language)
 
     def clean(self):
         errors = {}

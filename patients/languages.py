@@ -1,0 +1,67 @@
+"""The language the app speaks to a patient: the one on their record (Patient.interface_language),
+else the browser's. It is read once, at sign-in, into the session, so that no page spends a query
+on it; switching it from the menu saves it on the record, in the session and in the language
+cookie (which keeps the sign-in page in that language after logging out)."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.utils import translation
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from .models import Patient
+from .services import save_record
+
+SESSION_KEY = "patient_language"
+
+
+@receiver(user_logged_in, dispatch_uid="patients.remember_language")
+def remember_language(sender, request, user, **kwargs):
+    patient = Patient.objects.active().filter(user=user)
+    patient = patient.only("app_language", "preferred_language").first()
+    code = patient.interface_language if patient else None
+    if code:
+        request.session[SESSION_KEY] = code
+
+
+class PatientLanguageMiddleware:
+    """After LocaleMiddleware (cookie, then browser) and authentication: a signed-in patient's
+    record wins over both."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        code = request.session.get(SESSION_KEY)
+        if code and translation.check_for_language(code):
+            translation.activate(code)
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)
+
+
+@login_not_required
+@require_POST
+def switch_language(request):
+    """The menu's language buttons. Django's set_language checks the language and the page to
+    go back to and sets the cookie; a patient's choice is also kept on their record."""
+    response = set_language(request)
+    code = request.POST.get("language", "")
+    if code not in dict(settings.LANGUAGES):
+        return response
+    patient = (
+        Patient.objects.active().filter(user=request.user).first()
+        if request.user.is_authenticated
+        else None
+    )
+    if patient is not None:
+        patient.app_language = code
+        save_record(
+            instance=patient,
+            actor=request.user,
+            reason="Chosen by the patient",
+            label="Language of the app",
+        )
+        request.session[SESSION_KEY] = code
+    return response
