@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuthenticatorDevice, Invitation, LoginAlert, RecoveryCodeDevice
 
@@ -57,7 +58,7 @@ class RecoveryCodeDeviceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.display(description="Unused codes")
+    @admin.display(description=_("Unused codes"))
     def remaining_codes(self, device):
         return device.remaining()
 

@@ -8,6 +8,8 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.validators import ASCIIUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from .invitations import normalize_code
 from .limits import client_ip
@@ -36,9 +38,14 @@ class SlowDownMixin:
         wait = seconds_to_wait(username, client_ip(self.request)) if self.request else 0
         if wait:
             raise ValidationError(
-                f"Too many wrong passwords for this account or from this network. To protect "
-                f"patients' information, wait {wait} second{'s' if wait != 1 else ''}, then try "
-                "again.",
+                ngettext(
+                    "Too many wrong passwords for this account or from this network. To protect "
+                    "patients' information, wait %(wait)s second, then try again.",
+                    "Too many wrong passwords for this account or from this network. To protect "
+                    "patients' information, wait %(wait)s seconds, then try again.",
+                    wait,
+                )
+                % {"wait": wait},
                 code="slowed_down",
             )
         return super().clean()
@@ -61,9 +68,9 @@ class AcceptInvitationForm(UserCreationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields[
-            "username"
-        ].help_text = "You will use it to log in. Plain letters (a-z), digits and @ . + - _ only."
+        self.fields["username"].help_text = _(
+            "You will use it to log in. Plain letters (a-z), digits and @ . + - _ only."
+        )
         self.fields["username"].widget.attrs.update(autocomplete="username", autocapitalize="none")
         self.fields["username"].validators.append(ASCIIUsernameValidator())
         self.helper = FormHelper()
@@ -73,8 +80,10 @@ class AcceptInvitationForm(UserCreationForm):
         username = super().clean_username()
         if username and confusable_username(username):
             raise ValidationError(
-                "This username is taken, or looks too much like one that is (letters such as "
-                "rn and m, 0 and O, 1 and l read alike). Please choose another.",
+                _(
+                    "This username is taken, or looks too much like one that is (letters such "
+                    "as rn and m, 0 and O, 1 and l read alike). Please choose another."
+                ),
                 code="confusable",
             )
         return username
@@ -85,10 +94,12 @@ class InvitationCodeForm(forms.Form):
     a number pad, and phones must not "correct" or capitalise it into something else."""
 
     code = forms.CharField(
-        label="Your invitation code",
+        label=gettext_lazy("Your invitation code"),
         max_length=20,
-        help_text="8 letters and digits, on your letter from the clinic, e.g. K7MW-3QXR. "
-        "Capitals or not, with or without the dash.",
+        help_text=gettext_lazy(
+            "8 letters and digits, on your letter from the clinic, e.g. K7MW-3QXR. "
+            "Capitals or not, with or without the dash."
+        ),
         widget=forms.TextInput(
             attrs={
                 "inputmode": "text",
@@ -105,13 +116,16 @@ class InvitationCodeForm(forms.Form):
         code = normalize_code(self.cleaned_data["code"])
         if len(code) != INVITATION_CODE_LENGTH:
             raise forms.ValidationError(
-                f"The code has {INVITATION_CODE_LENGTH} letters and digits; this has {len(code)}."
+                _("The code has %(length)s letters and digits; this has %(typed)s.")
+                % {"length": INVITATION_CODE_LENGTH, "typed": len(code)}
             )
         wrong = sorted({ch for ch in code if ch not in INVITATION_CODE_ALPHABET})
         if wrong:
             raise forms.ValidationError(
-                "Codes never use 0, 1, O, I or L, nor other signs. Check the letter: "
-                + ", ".join(repr(ch) for ch in wrong[:5])
-                + " cannot be in it."
+                _(
+                    "Codes never use 0, 1, O, I or L, nor other signs. Check the letter: "
+                    "%(signs)s cannot be in it."
+                )
+                % {"signs": ", ".join(repr(ch) for ch in wrong[:5])}
             )
         return code

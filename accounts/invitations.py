@@ -16,8 +16,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from .models import INVITATION_CODE_ALPHABET, INVITATION_CODE_LENGTH, Invitation
 
@@ -99,19 +100,30 @@ def invite_patient(*, patient, invited_by, email_link_to="", build_link):
         reason=f"Emailed to {email_link_to}" if email_link_to else "Shown on screen",
     )
     if email_link_to:
-        send_mail(
-            subject=f"Your {patient.clinic.name} pain log: set up your login",
-            message=(
-                f"Hello {patient.first_name},\n\n"
-                f"{patient.clinic.name} invites you to log your pain with TMR Clinic.\n"
-                f"Open this link to choose your username and password (it works once, "
-                f"for 7 days):\n\n{build_link(token)}\n\n"
-                "If you did not expect this email, you can ignore it.\n"
-            ),
-            from_email=None,
-            recipient_list=[email_link_to],
-        )
+        send_invitation_email(patient, email_link_to, build_link(token))
     return invitation, token
+
+
+def send_invitation_email(patient, address, link):
+    """The invitation in the patient's language (their record's, else the app's own), whatever
+    language the clinician who sends it reads the app in."""
+    names = {"clinic": patient.clinic.name, "name": patient.first_name}
+    with translation.override(patient.interface_language or settings.LANGUAGE_CODE):
+        subject = _("Your %(clinic)s pain log: set up your login") % names
+        message = "\n\n".join(
+            [
+                _("Hello %(name)s,") % names,
+                _("%(clinic)s invites you to log your pain with TMR Clinic.") % names
+                + "\n"
+                + _(
+                    "Open this link to choose your username and password (it works once, "
+                    "for 7 days):"
+                ),
+                link,
+                _("If you did not expect this email, you can ignore it.") + "\n",
+            ]
+        )
+    send_mail(subject=subject, message=message, from_email=None, recipient_list=[address])
 
 
 def find_invitation(token):

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django_otp import user_has_device
 
 from .limits import FORWARDED_HEADERS, client_ip, is_trusted_proxy, rate_limited
@@ -99,12 +100,15 @@ class IdleTimeoutMiddleware:
             logout(request)
             messages.info(
                 request,
-                f"You were logged off after {minutes} minutes without activity, to keep "
-                "patient information private. Please log in again.",
+                _(
+                    "You were logged off after %(minutes)s minutes without activity, to keep "
+                    "patient information private. Please log in again."
+                )
+                % {"minutes": minutes},
             )
         elif now - session.get(SIGNED_IN_AT, now) > settings.SESSION_COOKIE_AGE:
             logout(request)
-            messages.info(request, "Your session has ended. Please log in again.")
+            messages.info(request, _("Your session has ended. Please log in again."))
         elif idle > TOUCH_EVERY_SECONDS:
             session[LAST_SEEN] = now
 

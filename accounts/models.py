@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 
@@ -57,8 +58,8 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
     def replace_codes(self):
         """A fresh set of codes; the old ones stop working. Returns the codes in clear, once."""
         codes = [
-            "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10))
-            for _ in range(RECOVERY_CODE_COUNT)
+            "".join(secrets.choice(RECOVERY_ALPHABET) for _char in range(10))
+            for _code in range(RECOVERY_CODE_COUNT)
         ]
         with transaction.atomic():
             self.codes.all().delete()
@@ -71,7 +72,7 @@ class RecoveryCodeDevice(ThrottlingMixin, Device):
         return self.codes.filter(used_at__isnull=True).count()
 
     def verify_token(self, token):
-        allowed, _ = self.verify_is_allowed()
+        allowed, _reason = self.verify_is_allowed()
         if not allowed:
             return False
         normalized = normalize_recovery_code(token)
@@ -132,7 +133,7 @@ class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
         self.encrypted_key = encrypt_seed(unhexlify(hex_seed))
 
     def verify_token(self, token):
-        allowed, _ = self.verify_is_allowed()
+        allowed, _reason = self.verify_is_allowed()
         if not allowed:
             return False
         try:
@@ -193,12 +194,12 @@ class LoginAlert(models.Model):
     longest wait between tries, or django-axes' hard block. Listed in the admin; read-only."""
 
     class Kind(models.TextChoices):
-        SLOWED = "slowed", "Slowed to the longest wait"
-        LOCKED = "locked", "Locked out"
+        SLOWED = "slowed", _("Slowed to the longest wait")
+        LOCKED = "locked", _("Locked out")
 
     class Scope(models.TextChoices):
-        ACCOUNT = "account", "One account, from any address"
-        ADDRESS = "address", "One address, for any account"
+        ACCOUNT = "account", _("One account, from any address")
+        ADDRESS = "address", _("One address, for any account")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=10, choices=Kind)

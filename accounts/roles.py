@@ -16,15 +16,16 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 
 CLINICIANS_GROUP = "Clinicians"
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    CLINICIAN = "clinician", "Clinician"
-    PATIENT = "patient", "Patient"
-    NONE = "none", "No role"
+    ADMIN = "admin", _("Admin")
+    CLINICIAN = "clinician", _("Clinician")
+    PATIENT = "patient", _("Patient")
+    NONE = "none", _("No role")
 
 
 CLINIC_STAFF = (Role.CLINICIAN, Role.ADMIN)

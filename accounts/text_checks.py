@@ -14,6 +14,7 @@ import unicodedata
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 # Unicode categories nobody types into a name or a note: controls (but tab and line breaks),
 # format characters (bidi overrides and isolates, zero-width joiners, the BOM...), private use,
@@ -37,8 +38,11 @@ def refuse_hidden_characters(value):
     if found:
         codes = ", ".join(dict.fromkeys(f"U+{ord(char):04X}" for char in found))
         raise ValidationError(
-            f"Remove the invisible control character ({codes}): it can make the text read "
-            "differently from what it holds. Retype the text if you pasted it.",
+            _(
+                "Remove the invisible control character (%(codes)s): it can make the text read "
+                "differently from what it holds. Retype the text if you pasted it."
+            )
+            % {"codes": codes},
             code="hidden_characters",
         )
 

@@ -22,6 +22,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp import user_has_device
@@ -67,10 +69,11 @@ AUTHENTICATOR_NAME = "Authenticator app"
 
 class CodeForm(forms.Form):
     otp_token = forms.CharField(
-        label="Code",
+        label=gettext_lazy("Code"),
         max_length=20,
-        help_text="The 6-digit code your authenticator app shows now, or one of your recovery "
-        "codes.",
+        help_text=gettext_lazy(
+            "The 6-digit code your authenticator app shows now, or one of your recovery codes."
+        ),
         widget=forms.TextInput(
             # Text, not a number pad: recovery codes have letters.
             attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
@@ -80,7 +83,7 @@ class CodeForm(forms.Form):
     def clean_otp_token(self):
         token = self.cleaned_data["otp_token"].strip().replace(" ", "")
         if not token:
-            raise forms.ValidationError("Enter the code.")
+            raise forms.ValidationError(_("Enter the code."))
         return token
 
 
@@ -88,7 +91,7 @@ class NewAuthenticatorForm(CodeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["otp_token"]
-        field.help_text = "The 6-digit code your authenticator app shows after scanning."
+        field.help_text = _("The 6-digit code your authenticator app shows after scanning.")
         # Here only the authenticator's digits are right: a number pad.
         field.widget.attrs["inputmode"] = "numeric"
 
@@ -151,19 +154,25 @@ def two_factor_verify(request):
             if isinstance(device, RecoveryCodeDevice):
                 messages.warning(
                     request,
-                    f"You used a recovery code; {device.remaining()} are left. If your phone is "
-                    "lost, set up a new authenticator on your account security page.",
+                    ngettext(
+                        "You used a recovery code; %(left)s is left. If your phone is lost, set "
+                        "up a new authenticator on your account security page.",
+                        "You used a recovery code; %(left)s are left. If your phone is lost, set "
+                        "up a new authenticator on your account security page.",
+                        device.remaining(),
+                    )
+                    % {"left": device.remaining()},
                 )
             return redirect(next_url)
         if _throttled(user):
             form.add_error(
                 "otp_token",
-                "Too many wrong codes in a row. Wait a few seconds, then enter the newest code.",
+                _("Too many wrong codes in a row. Wait a few seconds, then enter the newest code."),
             )
         else:
             form.add_error(
                 "otp_token",
-                "That code is not right. Check the time on your phone and try the newest code.",
+                _("That code is not right. Check the time on your phone and try the newest code."),
             )
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": next_url})
 
@@ -237,9 +246,9 @@ def two_factor_setup(request):
             request.session.pop(REAUTHENTICATED_AT, None)
             notify_factor_change(
                 user,
-                "A new authenticator app replaced the old one"
+                gettext_lazy("A new authenticator app replaced the old one")
                 if replacing
-                else "Two-factor sign-in was turned on",
+                else gettext_lazy("Two-factor sign-in was turned on"),
             )
             return render(
                 request,
@@ -248,8 +257,10 @@ def two_factor_setup(request):
             )
         form.add_error(
             "otp_token",
-            "That code does not match. Scan the QR code again, or check that the time on your "
-            "phone is right, then enter the newest code.",
+            _(
+                "That code does not match. Scan the QR code again, or check that the time on "
+                "your phone is right, then enter the newest code."
+            ),
         )
     secret = base64.b32encode(device.bin_key).decode()
     return render(
@@ -271,7 +282,7 @@ def _activate(request, device):
     with transaction.atomic():
         AuthenticatorDevice.objects.filter(user=user).delete()
         device.save()
-        recovery, _ = RecoveryCodeDevice.objects.get_or_create(
+        recovery, _created = RecoveryCodeDevice.objects.get_or_create(
             user=user, defaults={"name": "Recovery codes", "confirmed": True}
         )
         codes = recovery.replace_codes()
@@ -306,7 +317,7 @@ class ConfirmIdentityForm(CodeForm):
     factor changes: a session left open on a shared computer is not enough."""
 
     password = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -320,20 +331,22 @@ class ConfirmIdentityForm(CodeForm):
     def clean(self):
         cleaned = super().clean()
         if "password" in cleaned and not self.user.check_password(cleaned["password"]):
-            self.add_error("password", "That is not your password.")
+            self.add_error("password", _("That is not your password."))
         elif "otp_token" in cleaned and check_code(self.user, cleaned["otp_token"]) is None:
             self.add_error(
                 "otp_token",
-                "That code is not right. Enter the newest code from your authenticator app, "
-                "or an unused recovery code.",
+                _(
+                    "That code is not right. Enter the newest code from your authenticator app, "
+                    "or an unused recovery code."
+                ),
             )
         return cleaned
 
 
 CHANGES = {
-    "accounts:two_factor_replace": "Move to a new phone",
-    "accounts:two_factor_new_codes": "Make new recovery codes",
-    "accounts:two_factor_disable": "Turn off two-factor sign-in",
+    "accounts:two_factor_replace": gettext_lazy("Move to a new phone"),
+    "accounts:two_factor_new_codes": gettext_lazy("Make new recovery codes"),
+    "accounts:two_factor_disable": gettext_lazy("Turn off two-factor sign-in"),
 }
 
 
@@ -370,11 +383,13 @@ def two_factor_new_codes(request):
     if not confirmed:
         return _ask_to_confirm(request, form)
     # Demo staff, and accounts from before recovery codes, have none yet: make their first set.
-    recovery, _ = RecoveryCodeDevice.objects.get_or_create(
+    recovery, _created = RecoveryCodeDevice.objects.get_or_create(
         user=request.user, defaults={"name": "Recovery codes", "confirmed": True}
     )
     codes = recovery.replace_codes()
-    notify_factor_change(request.user, "New recovery codes were made; the old ones stopped working")
+    notify_factor_change(
+        request.user, gettext_lazy("New recovery codes were made; the old ones stopped working")
+    )
     return render(
         request,
         "registration/two_factor_codes.html",
@@ -395,22 +410,28 @@ def two_factor_disable(request):
         AuthenticatorDevice.objects.filter(user=user).delete()
         RecoveryCodeDevice.objects.filter(user=user).delete()
     request.session[NO_DEVICE] = True
-    notify_factor_change(user, "Two-factor sign-in was turned off")
-    messages.success(request, "Two-factor sign-in is off. You can turn it on again at any time.")
+    notify_factor_change(user, gettext_lazy("Two-factor sign-in was turned off"))
+    messages.success(request, _("Two-factor sign-in is off. You can turn it on again at any time."))
     return redirect("accounts:two_factor_manage")
 
 
 def notify_factor_change(user, what):
     """Tell the user by email that a second factor changed, so that a change they did not make
-    is noticed. No names or clinic: only what changed and when."""
+    is noticed. No names or clinic: only what changed and when. In the language of the page
+    the change was made on (the person's own)."""
     if not user.email:
         return
     send_mail(
-        subject="Your TMR Clinic sign-in changed",
+        subject=_("Your TMR Clinic sign-in changed"),
         message=(
-            f"{what} on your TMR Clinic login ({timezone.now():%Y-%m-%d %H:%M} UTC).\n\n"
-            "If this was you, there is nothing to do. If it was not, contact your clinic at "
-            "once: someone may know your password.\n"
+            _("%(what)s on your TMR Clinic login (%(when)s UTC).")
+            % {"what": what, "when": f"{timezone.now():%Y-%m-%d %H:%M}"}
+            + "\n\n"
+            + _(
+                "If this was you, there is nothing to do. If it was not, contact your clinic at "
+                "once: someone may know your password."
+            )
+            + "\n"
         ),
         from_email=None,
         recipient_list=[user.email],
@@ -457,7 +478,7 @@ def invitation_accept(request, token):
             )
         request.session.pop(INVITATION_SESSION_TOKEN, None)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Your login is ready. A few questions about your pain now.")
+        messages.success(request, _("Your login is ready. A few questions about your pain now."))
         return redirect("patients:intake")
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "patient": invitation.patient}
@@ -499,8 +520,10 @@ def invitation_code(request):
             # invitation in every case, and a guesser learns nothing.
             form.add_error(
                 "code",
-                "This code does not open an invitation: it may be mistyped, already used or "
-                "expired. Check it, or ask your clinic for a new letter.",
+                _(
+                    "This code does not open an invitation: it may be mistyped, already used or "
+                    "expired. Check it, or ask your clinic for a new letter."
+                ),
             )
     return render(request, "accounts/invitation_code.html", {"form": form})
 
@@ -533,7 +556,7 @@ def invitation_code_accept(request):
             )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         request.session.pop(CODE_SESSION_KEY, None)
-        messages.success(request, "Your login is ready. A few questions about your pain now.")
+        messages.success(request, _("Your login is ready. A few questions about your pain now."))
         return redirect("patients:intake")
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "patient": invitation.patient}

@@ -15,6 +15,8 @@ from .models import Patient
 from .services import save_record
 
 SESSION_KEY = "patient_language"
+# How the record's history names the change (the history is kept in the app's own language).
+HISTORY_LABEL = "Language of the app"
 
 
 @receiver(user_logged_in, dispatch_uid="patients.remember_language")
@@ -61,7 +63,7 @@ def switch_language(request):
             instance=patient,
             actor=request.user,
             reason="Chosen by the patient",
-            label="Language of the app",
+            label=HISTORY_LABEL,
         )
         request.session[SESSION_KEY] = code
     return response

@@ -39,9 +39,32 @@ READABLE_ATTRIBUTES = ("aria-label", "aria-description", "title", "alt", "placeh
 PLACEHOLDER = "\x00"
 
 
+# Literal text handed to an include or a filter: {% include "x" with heading="Log in" %},
+# {{ value|default:"None yet" }}, {{ flag|yesno:"Yes,No" }}. Marked, it reads heading=_("Log in").
+LITERAL_ARGUMENT = re.compile(
+    r"""(?:\bwith\b.*?|\s)\w+=("[^"]*"|'[^']*')"""
+    r"""|\|(?:default|default_if_none|yesno):("[^"]*"|'[^']*')"""
+)
+
+
+def _literal_arguments(token):
+    """Readable literals in a tag's or a variable's arguments, as text to check."""
+    name = token.contents.split()[0] if token.contents.split() else ""
+    if token.token_type == TokenType.BLOCK and name not in ("include", "with"):
+        return ""
+    found = []
+    for match in LITERAL_ARGUMENT.finditer(token.contents):
+        literal = (match.group(1) or match.group(2))[1:-1]
+        if "|yesno:" in match.group(0) and not re.search(r"\b[A-Z]", literal):
+            continue  # yesno:'yes,no' and the like: values for code, not for people
+        found.append(literal)
+    return " ".join(found)
+
+
 def _template_text(source):
     """The template's source with everything translated, every variable and every tag
-    replaced by a placeholder, and comments dropped: what is left is text nobody marked."""
+    replaced by a placeholder (but for literal text handed to an include or a filter), and
+    comments dropped: what is left is text nobody marked."""
     parts, inside = [], None
     for token in Lexer(source).tokenize():
         if token.token_type == TokenType.COMMENT:
@@ -54,9 +77,12 @@ def _template_text(source):
                 )
             elif inside == name:
                 inside = None
+            parts.append((token.lineno, _literal_arguments(token) if inside is None else ""))
             parts.append((token.lineno, PLACEHOLDER))
-        elif token.token_type == TokenType.VAR or inside is not None:
+        elif inside is not None:
             parts.append((token.lineno, PLACEHOLDER))
+        elif token.token_type == TokenType.VAR:
+            parts.append((token.lineno, _literal_arguments(token) + PLACEHOLDER))
         else:
             parts.append((token.lineno, token.contents))
     return parts
@@ -137,8 +163,10 @@ def test_the_template_check_finds_what_it_should():
         '<img alt="{% translate "Chart" %}" title="{{ t }}">\n'
         "{% comment %}Why this is so.{% endcomment %}\n"
         "{% block title %}Dashboard{% endblock %}\n"
+        '{% include "card.html" with heading="Log in" submit=_("Save") %}\n'
+        "{{ n|default:'None yet' }} {{ on|yesno:'yes,no' }} {{ x|default:_('Fine') }}\n"
     )
-    assert [line for line, _ in unmarked_in_template(source)] == [2, 3, 8]
+    assert [line for line, _ in unmarked_in_template(source)] == [2, 3, 8, 9, 10]
 
 
 # --- Python -------------------------------------------------------------------------------
@@ -151,7 +179,7 @@ READABLE_KEYWORDS = {
     "label", "help_text", "verbose_name", "verbose_name_plural", "empty_label", "message",
     "short_description", "description",
 }  # fmt: skip
-MESSAGE_CALLS = {"success", "info", "warning", "error", "debug", "add_message"}
+MESSAGE_CALLS = {"success", "info", "warning", "error", "debug", "add_message", "add_error"}
 
 
 def python_files():
