@@ -7,9 +7,11 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.shortcuts import redirect
 from django.utils import translation
 from django.views.decorators.http import require_POST
-from django.views.i18n import set_language
+
+from accounts.middleware import safe_next
 
 from .models import Patient
 from .services import save_record
@@ -46,12 +48,23 @@ class PatientLanguageMiddleware:
 @login_not_required
 @require_POST
 def switch_language(request):
-    """The menu's language buttons. Django's set_language checks the language and the page to
-    go back to and sets the cookie; a patient's choice is also kept on their record."""
-    response = set_language(request)
+    """The menu's language buttons: the language cookie, for the sign-in page and anyone without
+    a record; a patient's choice is also kept on their record. A language the app does not
+    offer changes nothing (Django's own set_language would take any it has a catalogue for)."""
+    response = redirect(safe_next(request, "/"))
     code = request.POST.get("language", "")
     if code not in dict(settings.LANGUAGES):
         return response
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
     patient = (
         Patient.objects.active().filter(user=request.user).first()
         if request.user.is_authenticated

@@ -377,6 +377,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # The language chosen before signing in (the login page's menu) is kept in a cookie.
 LANGUAGE_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Dates print one way for clinic staff, in the admin as in the app (tmrclinic/formats/en).
 FORMAT_MODULE_PATH = ["tmrclinic.formats"]
