@@ -201,6 +201,9 @@ OPEN_BEFORE_THE_SECOND_FACTOR = {
     "password_reset_complete", "healthz", "invitation_accept", "invitation_code", "help_figures",
     "invitation_code_accept", "home", "two_factor_verify", "two_factor_setup",
     "service_worker", "web_manifest",
+    # The language menu, on the sign-in and code pages too: it shows and changes no record
+    # for staff (only a patient's own choice goes on their record).
+    "set_language",
 }  # fmt: skip
 
 
