@@ -51,9 +51,11 @@ test: lint
 test-slow: $(VENV)/.dev-installed
 	$(BIN)/pytest -m slow || [ $$? -eq 5 ]
 
-# Both tiers in one run, hypothesis with its thorough profile: what CI runs.
+# Both tiers, hypothesis with its thorough profile: what CI runs. The everyday tier over every
+# core, as in `make test`; the slow tier (browsers, servers, benchmarks) in one process.
 test-all: lint
-	$(BIN)/pytest --hypothesis-profile=thorough
+	$(BIN)/pytest -m "not slow" -n $(TEST_WORKERS) --hypothesis-profile=thorough
+	$(BIN)/pytest -m slow --hypothesis-profile=thorough
 
 # After marking or changing a string: update the catalogues (locale/*/LC_MESSAGES/django.po),
 # translate what is new, then run it again to compile them. Needs GNU gettext (apt-get install
