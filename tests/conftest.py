@@ -71,6 +71,17 @@ def private_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def app_language():
+    """Each test starts in the app's own language: a request served in Spanish leaves Spanish
+    active on its thread (LocaleMiddleware sets it per request and never resets it)."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    with translation.override(django_settings.LANGUAGE_CODE):
+        yield
+
+
 def pass_the_second_factor(client, user):
     """Mark the client's session as if the user, just logged in, had entered their
     authenticator's code: staff and clinicians get a confirmed device if they have none."""

@@ -317,7 +317,7 @@ def _messages(catalogue):
             entry.msgstr_plural and tuple(sorted(entry.msgstr_plural.items())) or entry.msgstr
         )
         for entry in catalogue
-        if entry.msgid and not entry.obsolete and not entry.fuzzy
+        if entry.msgid and not entry.obsolete and not getattr(entry, "fuzzy", False)
     }
 
 
