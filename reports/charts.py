@@ -204,9 +204,10 @@ def cohort_chart(rows):
         [
             _(
                 "Mean change in pain from baseline, in points on the 0-10 scale (below zero is "
-                "less pain), with 95% confidence intervals, at each time point after the first "
-                "TMR surgery."
-            ),
+                "less pain), with %(level)s%% confidence intervals, at each time point after the "
+                "first TMR surgery."
+            )
+            % {"level": 95},
             *sentences,
         ]
     )
