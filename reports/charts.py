@@ -4,10 +4,12 @@ side by side, drawn as SVG by the template (templates/reports/_cohort_chart.html
 import math
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from painlog import outcomes
 from painlog.charts import FONT_SIZE, PAIN_MAX, WIDTH, SquareMarker
 
-from .cohort import signed
+from .numbers import signed
 
 # The chart: mean change with its 95% CI per time point, both pain types side by side. SVG in a
 # fixed viewBox, sized for a phone (text about 12px at 360px wide); cohort.css makes text
@@ -108,9 +110,28 @@ class CohortChart:
 def _point_text(time_point, cell):
     figures = cell.figures
     if figures.mean_change is None:
-        return f"{time_point}: no mean change ({cell.empty_reason or 'no baseline'})"
-    interval = f"95% CI {cell.ci_text}" if figures.ci_low is not None else "no interval, n < 2"
-    return f"{time_point}: {signed(figures.mean_change)} points ({interval}; n = {cell.changes})"
+        return _("%(time_point)s: no mean change (%(reason)s)") % {
+            "time_point": time_point,
+            "reason": cell.empty_reason or _("no baseline"),
+        }
+    if figures.ci_low is None:
+        return _("%(time_point)s: %(change)s points (no interval, n < 2; n = %(n)s)") % {
+            "time_point": time_point,
+            "change": signed(figures.mean_change),
+            "n": cell.changes,
+        }
+    return _("%(time_point)s: %(change)s points (95%% CI %(interval)s; n = %(n)s)") % {
+        "time_point": time_point,
+        "change": signed(figures.mean_change),
+        "interval": cell.ci_text,
+        "n": cell.changes,
+    }
+
+
+def _tick_label(value):
+    """A whole number of points on the axis, with its sign: "−2", "0", "+4"."""
+    sign = "+" if value > 0 else "\u2212" if value < 0 else ""
+    return f"{sign}{abs(value)}"
 
 
 def _arrow(x, y, direction):
@@ -174,12 +195,21 @@ def cohort_chart(rows):
                 )
             )
         series.append(ChartSeries(pain_type, label, tuple(points)))
-        sentences.append(f"{label}: " + "; ".join(point.text for point in points) + ".")
+        sentences.append(
+            _("%(pain_type)s: %(figures)s.")
+            % {"pain_type": label, "figures": "; ".join(point.text for point in points)}
+        )
     has_data = any(point.y is not None for one in series for point in one.points)
-    summary = (
-        "Mean change in pain from baseline, in points on the 0-10 scale (below zero is less "
-        "pain), with 95% confidence intervals, at each time point after the first TMR surgery. "
-        + " ".join(sentences)
+    summary = " ".join(
+        [
+            _(
+                "Mean change in pain from baseline, in points on the 0-10 scale (below zero is "
+                "less pain), with %(level)s%% confidence intervals, at each time point after the "
+                "first TMR surgery."
+            )
+            % {"level": 95},
+            *sentences,
+        ]
     )
     return CohortChart(
         width=CHART_WIDTH,
@@ -190,9 +220,7 @@ def cohort_chart(rows):
         plot_top=CHART_TOP,
         plot_bottom=plot_bottom,
         zero_y=y_at(0),
-        y_ticks=tuple(
-            (y_at(value), signed(value).removesuffix(".0")) for value in range(low, high + 1, step)
-        ),
+        y_ticks=tuple((y_at(value), _tick_label(value)) for value in range(low, high + 1, step)),
         x_ticks=tuple(
             XTick(
                 centre,

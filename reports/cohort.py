@@ -15,12 +15,16 @@ from operator import itemgetter
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from painlog import outcomes
 from painlog.models import PainEntry
 from patients.access import patients_visible_to
 from patients.medicine_catalogue import GABAPENTINOIDS, OPIOIDS
 from patients.models import Level, Limb, MedicineRegimen, Patient, Procedure, Surgery
+
+from .numbers import signed, whole_percent
 
 # Entries are read in chunks of this many rows, so memory stays flat however long the diaries.
 ENTRY_CHUNK = 2000
@@ -78,7 +82,10 @@ class CohortPatient:
         )
 
 
-TIMINGS = (("primary", "Primary TMR (at the amputation)"), ("delayed", "Delayed TMR"))
+TIMINGS = (
+    ("primary", gettext_lazy("Primary TMR (at the amputation)")),
+    ("delayed", gettext_lazy("Delayed TMR")),
+)
 
 
 def cohort_patients(patients, *, today=None):
@@ -146,14 +153,6 @@ def cohort_patients(patients, *, today=None):
         )
 
 
-def signed(value):
-    """A change in points, one decimal, with a real minus sign: "−2.4", "+0.5", "0.0"."""
-    text = f"{value:+.1f}"
-    if text in ("+0.0", "-0.0"):
-        return "0.0"
-    return text.replace("-", "\u2212")
-
-
 @dataclass(frozen=True)
 class Cell:
     """One group's figures at one time point, with the words an empty figure needs."""
@@ -169,9 +168,9 @@ class Cell:
     @property
     def empty_reason(self):
         if not self.patients:
-            return "no patients"
+            return _("no patients")
         if not self.figures.n:
-            return "no patient with a value"
+            return _("no patient with a value")
         return ""
 
     @property
@@ -179,21 +178,31 @@ class Cell:
         figures = self.figures
         if not figures.judged:
             # Judging needs a baseline of 3 or more: say which is lacking.
-            lacking = f"baseline below {outcomes.MIN_JUDGED_BASELINE}"
-            return "none judged, " + (lacking if self.changes else "no baseline")
-        return f"{figures.responders} of {figures.judged} ({figures.responder_rate:.0f}%)"
+            if self.changes:
+                return _("none judged, baseline below %(minimum)s") % {
+                    "minimum": outcomes.MIN_JUDGED_BASELINE
+                }
+            return _("none judged, no baseline")
+        return _("%(responders)s of %(judged)s (%(rate)s%%)") % {
+            "responders": figures.responders,
+            "judged": figures.judged,
+            "rate": whole_percent(figures.responder_rate),
+        }
 
     @property
     def change_text(self):
         if self.figures.mean_change is None:
-            return "none, no baseline"
+            return _("none, no baseline")
         return signed(self.figures.mean_change)
 
     @property
     def ci_text(self):
         if self.figures.ci_low is None:
-            return "n < 2: no interval" if self.changes else ""
-        return f"{signed(self.figures.ci_low)} to {signed(self.figures.ci_high)}"
+            return _("n < 2: no interval") if self.changes else ""
+        return _("%(low)s to %(high)s") % {
+            "low": signed(self.figures.ci_low),
+            "high": signed(self.figures.ci_high),
+        }
 
 
 @dataclass(frozen=True)
@@ -239,17 +248,17 @@ def splits(cohort):
     show both groups (an empty one says so); levels only those present."""
     levels = {member.level for member in cohort}
     return [
-        ("Whole cohort", [("All patients", cohort)]),
+        (_("Whole cohort"), [(_("All patients"), cohort)]),
         (
-            "By limb",
+            _("By limb"),
             [(label, [m for m in cohort if m.limb == value]) for value, label in Limb.choices],
         ),
         (
-            "By timing",
+            _("By timing"),
             [(label, [m for m in cohort if m.timing == value]) for value, label in TIMINGS],
         ),
         (
-            "By amputation level",
+            _("By amputation level"),
             [
                 (label, [m for m in cohort if m.level == value])
                 for value, label in Level.choices
@@ -274,7 +283,10 @@ def pain_tables(cohort):
     )
 
 
-MEDICINE_POINT_LABELS = ("Baseline", *(time_point.label for time_point in outcomes.TIME_POINTS))
+MEDICINE_POINT_LABELS = (
+    gettext_lazy("Baseline"),
+    *(time_point.label for time_point in outcomes.TIME_POINTS),
+)
 
 
 @dataclass(frozen=True)
@@ -288,8 +300,12 @@ class ShareCell:
     @property
     def text(self):
         if not self.n:
-            return "no patient yet"
-        return f"{self.on} of {self.n} ({self.on * 100 / self.n:.0f}%)"
+            return _("no patient yet")
+        return _("%(on)s of %(n)s (%(share)s%%)") % {
+            "on": self.on,
+            "n": self.n,
+            "share": whole_percent(self.on * 100 / self.n),
+        }
 
 
 @dataclass(frozen=True)
@@ -324,7 +340,7 @@ def medicine_tables(cohort):
             ),
         )
         for key, label, attribute in (
-            ("opioid", "On opioids", "on_opioid"),
-            ("gabapentinoid", "On gabapentinoids", "on_gabapentinoid"),
+            ("opioid", _("On opioids"), "on_opioid"),
+            ("gabapentinoid", _("On gabapentinoids"), "on_gabapentinoid"),
         )
     )

@@ -39,6 +39,7 @@ from patients.medicine_catalogue import OPIOIDS
 from patients.models import MedicineRegimen, Patient, Surgery
 
 from .models import FlagReview
+from .numbers import one_decimal
 from .sql import LocalMidnight
 from .worklist_sql import worklist_rows
 
@@ -437,7 +438,7 @@ def add_outcomes(rows, today):
         recent = row.recent
         if recent["phantom"].count:
             row.recent_shown = (
-                f"{float(recent['phantom'].mean):.1f} / {float(recent['residual'].mean):.1f}"
+                f"{one_decimal(recent['phantom'].mean)} / {one_decimal(recent['residual'].mean)}"
             )
     return rows
 

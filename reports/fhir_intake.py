@@ -12,6 +12,13 @@ from . import fhir
 
 QUESTIONNAIRE_ID = "tmr-intake"
 QUESTIONNAIRE_VERSION = "1"
+# The Questionnaire's own text, like the rest of the FHIR export, is the app's English whatever
+# the language of the page that asks for it: not marked for translation.
+DESCRIPTION = (
+    "What a patient tells the clinic before their record is complete: where the amputation "
+    "is, their phantom and residual limb pain (0-10), how often and what it feels like, pain "
+    "medicines, prosthesis use and what they hope surgery will change."
+)
 
 
 @dataclass(frozen=True)
@@ -146,10 +153,6 @@ def intake_questionnaire():
         status="active",
         subjectType=["Patient"],
         publisher="TMR Clinic",
-        description=(
-            "What a patient tells the clinic before their record is complete: where the "
-            "amputation is, their phantom and residual limb pain (0-10), how often and what it "
-            "feels like, pain medicines, prosthesis use and what they hope surgery will change."
-        ),
+        description=DESCRIPTION,
         item=[_questionnaire_item(question) for question in INTAKE_QUESTIONS],
     )

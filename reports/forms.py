@@ -3,6 +3,7 @@ still shows."""
 
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.text_checks import PlainTextMixin
 from painlog import outcomes
@@ -22,14 +23,14 @@ class CohortFilterForm(forms.Form):
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    surgery_from = forms.DateField(label="First TMR from", required=False, widget=DATE_INPUT)
-    surgery_to = forms.DateField(label="First TMR to", required=False, widget=DATE_INPUT)
+    surgery_from = forms.DateField(label=_("First TMR from"), required=False, widget=DATE_INPUT)
+    surgery_to = forms.DateField(label=_("First TMR to"), required=False, widget=DATE_INPUT)
 
     def __init__(self, *args, clinics, **kwargs):
         super().__init__(*args, **kwargs)
         # Choices from the clinics already fetched: a clinic that is not the clinician's is
         # "not one of the choices", and validating costs no query.
-        self.fields["clinic"].choices = [("", "All my clinics")] + [
+        self.fields["clinic"].choices = [("", _("All my clinics"))] + [
             (clinic.pk, clinic.name) for clinic in clinics
         ]
         for field in ("surgery_from", "surgery_to"):
@@ -39,7 +40,7 @@ class CohortFilterForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("surgery_from"), cleaned.get("surgery_to")
         if start and end and start > end:
-            self.add_error("surgery_to", "This date is before the “from” date.")
+            self.add_error("surgery_to", _("This date is before the “from” date."))
         return cleaned
 
     def filters(self):
@@ -79,10 +80,10 @@ class DashboardForm(forms.Form):
     """Search, filters and sort order of the worklist; a bad value is ignored, never fatal."""
 
     FLAGS = [
-        ("attention", "Any flag needing attention"),
+        ("attention", _("Any flag needing attention")),
         *outcomes.FLAG_LABELS.items(),
-        ("unreviewed", "Flags not reviewed"),
-        ("no_surgery", "No TMR surgery yet"),
+        ("unreviewed", _("Flags not reviewed")),
+        ("no_surgery", _("No TMR surgery yet")),
     ]
     # column: its value on a worklist row (None sorts last, whichever the direction)
     SORTS = {
@@ -103,16 +104,16 @@ class DashboardForm(forms.Form):
         "mme": lambda row: row.mme.mme if row.mme.on_opioid else None,
     }
 
-    q = forms.CharField(label="Name or MRN", required=False, max_length=100)
+    q = forms.CharField(label=_("Name or MRN"), required=False, max_length=100)
     clinic = forms.ModelChoiceField(
-        queryset=Clinic.objects.none(), required=False, empty_label="All my clinics"
+        queryset=Clinic.objects.none(), required=False, empty_label=_("All my clinics")
     )
-    limb = forms.ChoiceField(choices=[("", "Any limb"), *Limb.choices], required=False)
-    level = forms.ChoiceField(choices=[("", "Any level"), *Level.choices], required=False)
+    limb = forms.ChoiceField(choices=[("", _("Any limb")), *Limb.choices], required=False)
+    level = forms.ChoiceField(choices=[("", _("Any level")), *Level.choices], required=False)
     procedure = forms.ChoiceField(
-        choices=[("", "Any procedure"), *Procedure.choices], required=False
+        choices=[("", _("Any procedure")), *Procedure.choices], required=False
     )
-    flag = forms.ChoiceField(choices=[("", "Any"), *FLAGS], required=False)
+    flag = forms.ChoiceField(choices=[("", _("Any")), *FLAGS], required=False)
     sort = forms.ChoiceField(
         choices=[(key, key) for column in SORTS for key in (column, f"-{column}")],
         required=False,
@@ -124,7 +125,7 @@ class DashboardForm(forms.Form):
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs["class"] = css
-        self.fields["q"].widget.attrs.update(type="search", placeholder="e.g. Reyes or MRN")
+        self.fields["q"].widget.attrs.update(type="search", placeholder=_("e.g. Reyes or MRN"))
 
     def value(self, name):
         return self.cleaned_data.get(name) if self.is_valid() else None
@@ -183,9 +184,9 @@ class DashboardForm(forms.Form):
 
 class FlagReviewForm(PlainTextMixin, forms.Form):
     note = forms.CharField(
-        label="Note (optional)",
+        label=_("Note (optional)"),
         required=False,
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
-        help_text="What you did or decided, e.g. “called, appointment booked”.",
+        help_text=_("What you did or decided, e.g. “called, appointment booked”."),
     )

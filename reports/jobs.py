@@ -15,6 +15,7 @@ jobs carry on through a restart of gunicorn.
 import datetime
 import io
 import logging
+import re
 import tempfile
 import time
 import uuid
@@ -25,7 +26,8 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.roles import CLINIC_STAFF, role_of
 from painlog import outcomes
@@ -50,10 +52,49 @@ Kind = ExportJob.Kind
 # The worker reports its progress (and that it is alive) at most this often.
 PROGRESS_SECONDS = 1.0
 
-STALE_MESSAGE = (
+# A job's error is kept in English, as the record of what happened, and translated when
+# shown (error_shown): each message is one of these, its %(...)s filled in.
+STALE_MESSAGE = gettext_noop(
     "The export stopped part-way: the worker running it stopped (restarted or shut down) "
     "before it finished. Nothing was kept. Press Retry to run it again."
 )
+ACCOUNT_MESSAGE = gettext_noop("Your account may no longer export clinic data.")
+FILTERS_MESSAGE = gettext_noop(
+    "The filters no longer apply (%(names)s): you may no longer work at that clinic. "
+    "Start a new export."
+)
+DATABASE_MESSAGE = gettext_noop(
+    "The database could not be read while the export was written. Press Retry; if it fails "
+    "again, tell your administrator."
+)
+FAILED_MESSAGE = gettext_noop(
+    "Something went wrong while the file was written (%(error)s). Press Retry; if it fails "
+    "again, tell your administrator."
+)
+ERROR_MESSAGES = (STALE_MESSAGE, ACCOUNT_MESSAGE, FILTERS_MESSAGE, DATABASE_MESSAGE, FAILED_MESSAGE)
+
+
+def _pattern(message):
+    parts = re.split(r"%\((\w+)\)s", message)
+    # Even parts are the message's own words, odd ones the names of what was filled in.
+    return re.compile(
+        "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.*)" for i, p in enumerate(parts))
+        + r"\Z",
+        re.S,
+    )
+
+
+ERROR_PATTERNS = [(message, _pattern(message)) for message in ERROR_MESSAGES]
+
+
+def error_shown(error):
+    """A job's stored (English) error in the language of the page; as stored when it is
+    none of ERROR_MESSAGES."""
+    for message, pattern in ERROR_PATTERNS:
+        match = pattern.match(error)
+        if match:
+            return gettext(message) % match.groupdict()
+    return error
 
 
 class GivenUp(Exception):
@@ -159,7 +200,13 @@ def expire_files(now=None):
 
 def run(job_id, attempt):
     """Run one attempt of a job: claim it, write its file, hand it over. Anything that goes
-    wrong leaves the job failed, with why, and no file."""
+    wrong leaves the job failed, with why, and no file. The file's labels and the error are
+    written in no language (the app's English), whichever the clinician reads."""
+    with translation.override(None):
+        _run(job_id, attempt)
+
+
+def _run(job_id, attempt):
     now = timezone.now()
     claimed = ExportJob.objects.filter(pk=job_id, attempt=attempt, status=Status.QUEUED).update(
         status=Status.RUNNING, started_at=now, heartbeat_at=now
@@ -177,17 +224,11 @@ def run(job_id, attempt):
         run.fail(str(refusal))
     except DatabaseError:
         logger.exception("export job %s failed reading the database", job_id)
-        run.fail(
-            "The database could not be read while the export was written. Press Retry; if "
-            "it fails again, tell your administrator."
-        )
+        run.fail(DATABASE_MESSAGE)
         raise
     except Exception as error:
         logger.exception("export job %s failed", job_id)
-        run.fail(
-            f"Something went wrong while the file was written ({type(error).__name__}). "
-            "Press Retry; if it fails again, tell your administrator."
-        )
+        run.fail(FAILED_MESSAGE % {"error": type(error).__name__})
         raise
 
 
@@ -206,16 +247,12 @@ class _Run:
     def patients(self):
         user = self.job.requested_by
         if not user.is_active or role_of(user) not in CLINIC_STAFF:
-            raise _Refused("Your account may no longer export clinic data.")
+            raise _Refused(ACCOUNT_MESSAGE)
         form = CohortFilterForm(self.job.filters or None, clinics=clinics_of(user))
         filters = form.filters()
         if form.errors:
             # A clinic the clinician has left since they asked, most likely.
-            raise _Refused(
-                "The filters no longer apply ("
-                + ", ".join(form.errors)
-                + "): you may no longer work at that clinic. Start a new export."
-            )
+            raise _Refused(FILTERS_MESSAGE % {"names": ", ".join(form.errors)})
         return patients_for(user, research=self.job.research, **filters)
 
     def heartbeat(self, force=False):

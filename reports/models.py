@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Patient
 
@@ -47,19 +48,19 @@ ERROR_MAX_LENGTH = 500
 
 
 class ExportKind(models.TextChoices):
-    ENTRIES = "entries", "All pain entries (CSV)"
-    OUTCOMES = "outcomes", "Outcomes per patient and time point (CSV)"
-    FHIR = "fhir", "Records and pain entries (FHIR bundle)"
-    MEDICINES = "medicines", "Medicines, one row per regimen (CSV)"
-    QUESTIONNAIRES = "questions", "Questionnaires, one row per answer set (CSV)"
+    ENTRIES = "entries", _("All pain entries (CSV)")
+    OUTCOMES = "outcomes", _("Outcomes per patient and time point (CSV)")
+    FHIR = "fhir", _("Records and pain entries (FHIR bundle)")
+    MEDICINES = "medicines", _("Medicines, one row per regimen (CSV)")
+    QUESTIONNAIRES = "questions", _("Questionnaires, one row per answer set (CSV)")
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting for a worker"
-    RUNNING = "running", "Running"
-    DONE = "done", "Ready to download"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Expired (file deleted)"
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Ready to download")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired (file deleted)")
 
 
 class ExportJob(models.Model):

@@ -6,6 +6,8 @@ clinic's. Versions are never pooled: each version is its own table."""
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from painlog.models import QuestionnaireResponse
 from painlog.outcomes.questionnaires import (
     EVENT_LABELS,
@@ -26,8 +28,12 @@ class QuestionnaireTable:
 
     @property
     def title(self):
-        limb = {"phantom": ", phantom limb", "residual": ", residual limb"}.get(self.limb, "")
-        return f"{self.instrument.name}{limb} (version {self.instrument.version})"
+        names = {"name": self.instrument.name, "version": self.instrument.version}
+        if self.limb == "phantom":
+            return _("%(name)s, phantom limb (version %(version)s)") % names
+        if self.limb == "residual":
+            return _("%(name)s, residual limb (version %(version)s)") % names
+        return _("%(name)s (version %(version)s)") % names
 
     @property
     def rows(self):

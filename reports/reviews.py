@@ -2,7 +2,7 @@
 the record's history."""
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import RecordChange
 
@@ -30,11 +30,15 @@ def record_review(*, patient, reviewed_by, note=""):
             flags=flags.raised(),
             note=note,
         )
+        # The history is written in English whatever the reviewer reads (flag labels are
+        # translated when shown).
+        with translation.override(None):
+            badges = "; ".join(str(text) for _code, text in flags.badges())
         patient.record_changes.log(
             actor=reviewed_by,
             record="today's flags",
             action=RecordChange.Action.REVIEWED,
-            changes={"flags": [None, "; ".join(text for _code, text in flags.badges())]},
+            changes={"flags": [None, badges]},
             reason=note,
         )
     return review

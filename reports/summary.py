@@ -9,6 +9,7 @@ Every showing goes into the access log, like the clinician's page of the patient
 
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from painlog import chart_data, outcomes
@@ -69,7 +70,7 @@ def _outcome_rows(outcome):
     """The outcome table folded for one page: a row per time point with both pain types."""
     if outcome.day_zero is None:
         return ()
-    rows = [("Baseline", outcome.phantom.baseline, outcome.residual.baseline)]
+    rows = [(_("Baseline"), outcome.phantom.baseline, outcome.residual.baseline)]
     rows += [
         (phantom.label, phantom, residual)
         for phantom, residual in zip(

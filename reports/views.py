@@ -28,8 +28,10 @@ from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -104,26 +106,27 @@ def dashboard(request):
 def _sortable_columns(sort, query, with_clinic):
     """The worklist's column headers: label and the links that sort by it (a second click
     reverses), with aria-sort on the column sorted by."""
+    plp, rlp, date = _("PLP"), _("RLP"), _("Date")
     columns = [
-        ("Patient", [("Name", "name"), ("MRN", "mrn")]),
-        *([("Clinic", [("Clinic", "clinic")])] if with_clinic else []),
-        ("Amputation", []),
-        ("TMR surgery", [("Date", "surgery")]),
-        ("Latest", [("PLP", "phantom"), ("RLP", "residual")]),
-        ("7-day mean", [("PLP", "phantom7"), ("RLP", "residual7")]),
+        (_("Patient"), [(_("Name"), "name"), (_("MRN"), "mrn")]),
+        *([(_("Clinic"), [(_("Clinic"), "clinic")])] if with_clinic else []),
+        (_("Amputation"), []),
+        (_("TMR surgery"), [(date, "surgery")]),
+        (_("Latest"), [(plp, "phantom"), (rlp, "residual")]),
+        (_("7-day mean"), [(plp, "phantom7"), (rlp, "residual7")]),
         (
-            "Change from baseline",
+            _("Change from baseline"),
             [
-                ("PLP", "change_phantom"),
+                (plp, "change_phantom"),
                 ("%", "change_phantom_percent"),
-                ("RLP", "change_residual"),
+                (rlp, "change_residual"),
                 ("%", "change_residual_percent"),
             ],
         ),
-        ("Opioid MME/day", [("MME", "mme")]),
-        ("Last entry", [("Date", "last_entry")]),
-        ("Flags today", []),
-        ("Outcome so far", []),
+        (_("Opioid MME/day"), [("MME", "mme")]),
+        (_("Last entry"), [(date, "last_entry")]),
+        (_("Flags today"), []),
+        (_("Outcome so far"), []),
     ]
     prefix = f"?{query}&" if query else "?"
     for label, keys in columns:
@@ -238,18 +241,27 @@ def review_flags(request, pk):
         back = ""
     back = back or reverse("reports:patient_pain", args=[patient.pk])
     if not form.is_valid():
-        messages.error(request, "The note was not saved: " + " ".join(form.errors["note"]))
+        messages.error(
+            request,
+            _("The note was not saved: %(errors)s") % {"errors": " ".join(form.errors["note"])},
+        )
         return redirect(back)
     review = record_review(
         patient=patient, reviewed_by=request.user, note=form.cleaned_data["note"]
     )
     if review is None:
-        messages.info(request, f"{patient.full_name} has no flags today: nothing to review.")
+        messages.info(
+            request,
+            _("%(name)s has no flags today: nothing to review.") % {"name": patient.full_name},
+        )
     else:
         messages.success(
             request,
-            f"Flags of {patient.full_name} marked reviewed. They stay visible and sort below "
-            f"unreviewed ones for {outcomes.REVIEW_DAYS} days or until a new flag appears.",
+            _(
+                "Flags of %(name)s marked reviewed. They stay visible and sort below "
+                "unreviewed ones for %(days)s days or until a new flag appears."
+            )
+            % {"name": patient.full_name, "days": outcomes.REVIEW_DAYS},
         )
     return redirect(back)
 
@@ -298,7 +310,8 @@ def _cohort_filters(request, data):
     form = CohortFilterForm(data or None, clinics=clinics_of(request.user))
     filters = form.filters()
     if form.errors:
-        return None, _plain("Check the filters: " + "; ".join(form.errors.get_json_data()), 400)
+        names = "; ".join(form.errors.get_json_data())
+        return None, _plain(_("Check the filters: %(names)s") % {"names": names}, 400)
     return filters, None
 
 
@@ -370,27 +383,49 @@ def _job_status(job, now):
     seconds_left = job.seconds_left(now)
     return {
         "status": job.status,
-        "label": job.get_status_display(),
+        "label": str(job.get_status_display()),
         "finished": job.is_finished,
         "percent": job.percent,
         "rows_done": job.rows_done,
         "rows_total": job.rows_total,
-        "unit": "patients' time points" if job.kind == ExportJob.Kind.OUTCOMES else "entries",
+        "count": _count_text(job),
         "time_left": _time_left(seconds_left),
-        "error": job.error,
+        "error": jobs.error_shown(job.error),
         "download_url": reverse("reports:export_download", args=[job.pk])
         if job.status == ExportJob.Status.DONE
         else "",
     }
 
 
+def _count_text(job):
+    """ "120 of 400 entries": how far the job is, in the words of what it counts."""
+    if job.rows_total is None:
+        return ""
+    numbers = {"done": job.rows_done, "total": job.rows_total}
+    if job.kind == ExportJob.Kind.OUTCOMES:
+        return (
+            ngettext(
+                "%(done)s of %(total)s patient's time point",
+                "%(done)s of %(total)s patients' time points",
+                job.rows_total,
+            )
+            % numbers
+        )
+    return (
+        ngettext("%(done)s of %(total)s entry", "%(done)s of %(total)s entries", job.rows_total)
+        % numbers
+    )
+
+
 def _time_left(seconds):
     if seconds is None:
         return ""
     if seconds < 60:
-        return "less than a minute left"
+        return _("less than a minute left")
     minutes = round(seconds / 60)
-    return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
+    return ngettext("about %(minutes)s minute left", "about %(minutes)s minutes left", minutes) % {
+        "minutes": minutes
+    }
 
 
 @never_cache
@@ -446,11 +481,11 @@ def export_download(request, pk):
     log. Gone (404) once expired."""
     job = jobs.get_job_for_user(request.user, pk)
     if job.status != ExportJob.Status.DONE:
-        raise Http404("This export has no file to download.")
+        raise Http404(_("This export has no file to download."))
     try:
         handle = job.file.open("rb")
     except FileNotFoundError:
-        raise Http404("This export's file is gone.") from None
+        raise Http404(_("This export's file is gone.")) from None
     record_access(
         request,
         "export",
@@ -470,7 +505,7 @@ def export_retry(request, pk):
     """Run a failed or expired export again, as it was asked."""
     job = jobs.get_job_for_user(request.user, pk)
     if job.status not in {ExportJob.Status.FAILED, ExportJob.Status.EXPIRED}:
-        messages.info(request, "This export is not one that can be run again.")
+        messages.info(request, _("This export is not one that can be run again."))
         return redirect("reports:export_job", pk=job.pk)
     refused = start_export(
         request, EXPORT_NAMES[job.kind], research=job.research, filters=job.filters
@@ -478,7 +513,7 @@ def export_retry(request, pk):
     if refused:
         return refused
     if jobs.retry(job):
-        messages.success(request, "The export is queued again.")
+        messages.success(request, _("The export is queued again."))
     return redirect("reports:export_job", pk=job.pk)
 
 
@@ -500,8 +535,15 @@ def _plain(message, status):
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
+def _untranslated(pieces):
+    """The pieces of a download, written in no language whatever the page's: the file is
+    streamed after the view returns, and its labels (FHIR displays) stay the app's English."""
+    with translation.override(None):
+        yield from pieces
+
+
 def _download(pieces, filename):
-    response = StreamingHttpResponse(pieces, content_type=FHIR_JSON)
+    response = StreamingHttpResponse(_untranslated(pieces), content_type=FHIR_JSON)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -524,7 +566,9 @@ def patient_bundle(request, pk):
 @require_GET
 def intake_questionnaire(request):
     """The intake Questionnaire, at the canonical URL the exported intakes point to."""
-    return HttpResponse(fhir.to_json(fhir.intake_questionnaire()), content_type=FHIR_JSON)
+    with translation.override(None):
+        body = fhir.to_json(fhir.intake_questionnaire())
+    return HttpResponse(body, content_type=FHIR_JSON)
 
 
 @require_GET
@@ -540,8 +584,7 @@ def instrument_questionnaire(request, questionnaire_id):
         None,
     )
     if instrument is None:
-        raise Http404("No such questionnaire.")
-    return HttpResponse(
-        fhir.to_json(fhir_questionnaires.questionnaire_resource(instrument)),
-        content_type=FHIR_JSON,
-    )
+        raise Http404(_("No such questionnaire."))
+    with translation.override(None):
+        body = fhir.to_json(fhir_questionnaires.questionnaire_resource(instrument))
+    return HttpResponse(body, content_type=FHIR_JSON)

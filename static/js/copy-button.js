@@ -12,7 +12,11 @@ document.querySelectorAll("[data-copy]").forEach((button) => {
       await navigator.clipboard.writeText(button.dataset.copy);
       if (status) status.textContent = button.dataset.copied || "Copied";
     } catch {
-      if (status) status.textContent = "Copying did not work: select the text and copy it.";
+      // The page gives the words in its language (data-copy-failed); English without them.
+      if (status) {
+        status.textContent =
+          status.dataset.copyFailed || "Copying did not work: select the text and copy it.";
+      }
     }
   });
 });

@@ -16,8 +16,8 @@ if (section && section.dataset.finished !== "true") {
     bar.textContent = `${job.percent}%`;
     section.querySelector("[data-export-percent]").textContent = `· ${job.percent}%`;
     section.querySelector("[data-export-label]").textContent = job.label;
-    section.querySelector("[data-export-count]").textContent =
-      job.rows_total === null ? "" : `· ${job.rows_done} of ${job.rows_total} ${job.unit}`;
+    // The words come translated from the server, in the page's language.
+    section.querySelector("[data-export-count]").textContent = job.count ? `· ${job.count}` : "";
     section.querySelector("[data-export-time-left]").textContent = job.time_left
       ? `· ${job.time_left}`
       : "";
