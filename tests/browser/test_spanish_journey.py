@@ -31,9 +31,9 @@ def english_fragments():
             for piece in re.split(r"\s*[\n:;.,()?!\"“”«»·|/]\s*", text):
                 piece = piece.strip()
                 words = re.findall(r"[A-Za-z]+", piece)
-                if len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 5):
-                    if piece not in spanish:
-                        fragments.add(piece)
+                long_enough = len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 5)
+                if long_enough and piece not in spanish:
+                    fragments.add(piece)
     return sorted(fragments, key=len, reverse=True)
 
 
