@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.utils.translation import gettext as _
+
 from patients.medicine_catalogue import GABAPENTINOIDS, OPIOIDS
 
 from .rules import BASELINE_LAST_DAY, TIME_POINTS
@@ -222,11 +224,15 @@ def medicine_events(doses):
         key = (dose.medicine, dose.name, dose.started_on)
         name = dose.name or dose.medicine.capitalize()
         if key in stops:
-            events.append((dose.started_on, "change", f"{name}: dose changed"))
+            events.append(
+                (dose.started_on, "change", _("%(medicine)s: dose changed") % {"medicine": name})
+            )
         else:
-            events.append((dose.started_on, "start", f"{name} started"))
+            events.append(
+                (dose.started_on, "start", _("%(medicine)s started") % {"medicine": name})
+            )
         if dose.stopped_on and (dose.medicine, dose.name, dose.stopped_on) not in starts:
-            events.append((dose.stopped_on, "stop", f"{name} stopped"))
+            events.append((dose.stopped_on, "stop", _("%(medicine)s stopped") % {"medicine": name}))
     return sorted(events)
 
 
