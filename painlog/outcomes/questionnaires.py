@@ -8,12 +8,30 @@ import datetime
 import statistics
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 from .cohort import mean_ci
 from .rules import BASELINE_LAST_DAY, TIME_POINTS
 
 BASELINE = "baseline"
 EVENT_LABELS = {BASELINE: "Baseline", **{tp.label: tp.label for tp in TIME_POINTS}}
 EVENTS = tuple(EVENT_LABELS)
+# The events as people read them, in their language (EVENT_LABELS stays as it is: history
+# lines and FHIR keep English).
+EVENT_NAMES = {
+    BASELINE: _("Baseline"),
+    "1 month": _("1 month"),
+    "3 months": _("3 months"),
+    "6 months": _("6 months"),
+    "12 months": _("12 months"),
+    "24 months": _("24 months"),
+}
+
+
+def event_name(event):
+    return EVENT_NAMES.get(event, event)
+
+
 FOLLOW_UP_EVENTS = EVENTS[1:]
 # The clinic's default when it has chosen nothing for a patient: the PEG at baseline and every
 # time point, the PGIC (which asks about change, so never at baseline) at every time point.
