@@ -14,14 +14,13 @@ from fractions import Fraction
 
 from django.utils import dateformat, formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from . import outcomes
 
 SERIES = (
-    ("phantom", _lazy("Phantom limb pain"), "phantom_pain"),
-    ("residual", _lazy("Residual limb pain"), "residual_pain"),
+    ("phantom", gettext_lazy("Phantom limb pain"), "phantom_pain"),
+    ("residual", gettext_lazy("Residual limb pain"), "residual_pain"),
 )
 WEEK = 7
 
@@ -36,10 +35,10 @@ class ChartRange:
 # Whole weeks, so that every weekly mean on the chart covers seven days and the last one is the
 # week that ends today, the "this week" of the progress sentence.
 RANGES = (
-    ChartRange("1m", _lazy("1 month"), 4),
-    ChartRange("3m", _lazy("3 months"), 13),
-    ChartRange("1y", _lazy("1 year"), 52),
-    ChartRange("all", _lazy("All"), None),
+    ChartRange("1m", gettext_lazy("1 month"), 4),
+    ChartRange("3m", gettext_lazy("3 months"), 13),
+    ChartRange("1y", gettext_lazy("1 year"), 52),
+    ChartRange("all", gettext_lazy("All"), None),
 )
 RANGE_KEYS = tuple(chart_range.key for chart_range in RANGES)
 # Without a surgery to compare with, the last three months.
@@ -312,64 +311,64 @@ def summary(shown, *, daily, weekly, event_days):
 # (for the patient, for staff), by the baseline's source and the direction of the change.
 _PROGRESS = {
     None: (
-        _lazy("%(pain)s averaged %(mean)s this week."),
-        _lazy("%(pain)s averaged %(mean)s in the last %(days)s days."),
+        gettext_lazy("%(pain)s averaged %(mean)s this week."),
+        gettext_lazy("%(pain)s averaged %(mean)s in the last %(days)s days."),
     ),
     ("diary", "same"): (
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s this week, about the same as the %(then)s in the month "
             "before your surgery."
         ),
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s in the last %(days)s days, about the same as the "
             "%(then)s in the month before surgery."
         ),
     ),
     ("diary", "down"): (
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s this week, down from %(then)s in the month before your "
             "surgery."
         ),
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s in the last %(days)s days, down from %(then)s in the "
             "month before surgery."
         ),
     ),
     ("diary", "up"): (
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s this week, up from %(then)s in the month before your "
             "surgery."
         ),
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s in the last %(days)s days, up from %(then)s in the month "
             "before surgery."
         ),
     ),
     ("intake", "same"): (
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s this week, about the same as the %(then)s in your "
             "answers before surgery."
         ),
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s in the last %(days)s days, about the same as the "
             "%(then)s at intake, before surgery (baseline from intake)."
         ),
     ),
     ("intake", "down"): (
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s this week, down from %(then)s in your answers before "
             "surgery."
         ),
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s in the last %(days)s days, down from %(then)s at "
             "intake, before surgery (baseline from intake)."
         ),
     ),
     ("intake", "up"): (
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s this week, up from %(then)s in your answers before surgery."
         ),
-        _lazy(
+        gettext_lazy(
             "%(pain)s averaged %(mean)s in the last %(days)s days, up from %(then)s at intake, "
             "before surgery (baseline from intake)."
         ),
@@ -377,8 +376,8 @@ _PROGRESS = {
 }
 # Who the sentence is about: (for the patient, for staff).
 _PAIN_NAMES = {
-    "phantom": (_lazy("Your phantom limb pain"), _lazy("Phantom limb pain")),
-    "residual": (_lazy("Your residual limb pain"), _lazy("Residual limb pain")),
+    "phantom": (gettext_lazy("Your phantom limb pain"), gettext_lazy("Phantom limb pain")),
+    "residual": (gettext_lazy("Your residual limb pain"), gettext_lazy("Residual limb pain")),
 }
 
 
