@@ -11,21 +11,14 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from .cohort import mean_ci
-from .rules import BASELINE_LAST_DAY, TIME_POINTS
+from .rules import BASELINE_LAST_DAY, TIME_POINT_NAMES, TIME_POINTS
 
 BASELINE = "baseline"
 EVENT_LABELS = {BASELINE: "Baseline", **{tp.label: tp.label for tp in TIME_POINTS}}
 EVENTS = tuple(EVENT_LABELS)
 # The events as people read them, in their language (EVENT_LABELS stays as it is: history
 # lines and FHIR keep English).
-EVENT_NAMES = {
-    BASELINE: _("Baseline"),
-    "1 month": _("1 month"),
-    "3 months": _("3 months"),
-    "6 months": _("6 months"),
-    "12 months": _("12 months"),
-    "24 months": _("24 months"),
-}
+EVENT_NAMES = {BASELINE: _("Baseline"), **TIME_POINT_NAMES}
 
 
 def event_name(event):

@@ -15,18 +15,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
 from .medicines import daily_mme
-from .questionnaires import OVERDUE_DAYS
+from .questionnaires import OVERDUE_DAYS, event_name
 from .rules import (
     MIN_ENTRIES,
     MIN_JUDGED_BASELINE,
     MODERATE_REDUCTION,
     PAIN_TYPE_ABBREVIATIONS,
+    PAIN_TYPE_SHORT_NAMES,
     PAIN_TYPES,
     TIME_POINTS,
     Scores,
     _scores,
     shown_change,
+    time_point_name,
 )
 
 # Getting worse: the last RECENT_DAYS days against the EARLIER_DAYS days before them.
@@ -54,16 +60,16 @@ REVIEW_DAYS = 7
 # What each flag is called, in DOMAIN's order of attention; missed follow-up is shown and can
 # be filtered by, but does not rank a patient.
 FLAG_LABELS = {
-    "getting_worse": "Getting worse",
-    "worse_than_before": "Worse than before surgery",
-    "high_pain": "High pain",
-    "window_closing": "Follow-up window closing",
-    "stopped_logging": "Stopped logging",
-    "not_improving": "Not improving",
-    "never_logged": "Never logged",
-    "missed_follow_up": "Missed follow-up",
-    "mme_rising": "Opioid dose rising",
-    "questionnaire_overdue": "Questionnaire overdue",
+    "getting_worse": gettext_lazy("Getting worse"),
+    "worse_than_before": gettext_lazy("Worse than before surgery"),
+    "high_pain": gettext_lazy("High pain"),
+    "window_closing": gettext_lazy("Follow-up window closing"),
+    "stopped_logging": gettext_lazy("Stopped logging"),
+    "not_improving": gettext_lazy("Not improving"),
+    "never_logged": gettext_lazy("Never logged"),
+    "missed_follow_up": gettext_lazy("Missed follow-up"),
+    "mme_rising": gettext_lazy("Opioid dose rising"),
+    "questionnaire_overdue": gettext_lazy("Questionnaire overdue"),
 }
 # DOMAIN's order of attention names pain and logging flags only: the flags outside it are shown
 # and can be filtered by, but do not rank a patient.
@@ -290,17 +296,30 @@ class TriageFlags:
         return self.attention_group < len(ATTENTION_ORDER)
 
     def badges(self):
-        """(code, text) per flag as a badge names it: "Getting worse (PLP and RLP)"."""
+        """(code, text) per flag as a badge names it: "Getting worse (PLP and RLP)". In
+        English whatever the language shown: a review's history line keeps them
+        (badges_shown is for pages)."""
+        with translation.override("en"):
+            return self.badges_shown()
+
+    def badges_shown(self):
+        """badges() in the reader's language."""
         result = []
         for code, label in FLAG_LABELS.items():
             value = getattr(self, code)
             if value is True:
-                result.append((code, label))
+                result.append((code, str(label)))
             elif value and code in PAIN_FLAGS:
-                names = " and ".join(PAIN_TYPE_ABBREVIATIONS[pain_type] for pain_type in value)
-                result.append((code, f"{label} ({names})"))
+                names = [str(PAIN_TYPE_SHORT_NAMES[pain_type]) for pain_type in value]
+                which = (
+                    _("%(first)s and %(second)s") % {"first": names[0], "second": names[1]}
+                    if len(names) == 2
+                    else names[0]
+                )
+                result.append((code, _("%(flag)s (%(which)s)") % {"flag": label, "which": which}))
             elif value:
-                result.append((code, f"{label} ({', '.join(value)})"))
+                which = ", ".join(_detail_shown(detail) for detail in value)
+                result.append((code, _("%(flag)s (%(which)s)") % {"flag": label, "which": which}))
         return result
 
     @property
@@ -368,90 +387,200 @@ def attention_key(flags, recent, reviewed=False):
     return (tier, group, False, -max(means))
 
 
+def _detail_shown(detail):
+    """A time point ("3 months") or an overdue questionnaire ("PEG at 3 months") of a flag, in
+    the reader's language."""
+    questionnaire, at, event = detail.rpartition(" at ")
+    if not at:
+        return time_point_name(detail)
+    return _("%(questionnaire)s at %(time_point)s") % {
+        "questionnaire": questionnaire,
+        "time_point": str(event_name(event)).lower(),
+    }
+
+
 def _mean(scores):
-    return f"{float(scores.mean):.1f}"
+    return _number(scores.mean)
 
 
 def flag_reasons(flags, facts):
     """Why each flag is raised, in words with its numbers, e.g. "Getting worse (PLP): 7-day mean
-    6.3 vs 4.1 in the 28 days before: +2.2". Means are rounded as usual; differences are
-    truncated like every printed change, so they never read as more than they are."""
+    6.3 vs 4.1 in the 28 days before: +2.2", in the reader's language. Means are rounded as
+    usual; differences are truncated like every printed change, so they never read as more than
+    they are."""
     reasons = []
     for pain_type in flags.getting_worse:
         recent, earlier = facts.recent[pain_type], facts.earlier[pain_type]
         reasons.append(
-            f"Getting worse ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): {RECENT_DAYS}-day mean "
-            f"{_mean(recent)} vs {_mean(earlier)} in the {EARLIER_DAYS} days before: "
-            f"{shown_change(recent.mean - earlier.mean)}"
+            _(
+                "Getting worse (%(pain)s): %(days)s-day mean %(recent)s vs %(earlier)s in the "
+                "%(earlier_days)s days before: %(change)s"
+            )
+            % {
+                "pain": PAIN_TYPE_SHORT_NAMES[pain_type],
+                "days": RECENT_DAYS,
+                "recent": _mean(recent),
+                "earlier": _mean(earlier),
+                "earlier_days": EARLIER_DAYS,
+                "change": _change(recent.mean - earlier.mean),
+            }
         )
     for pain_type in flags.worse_than_before:
         month, baseline = facts.last_month[pain_type], facts.baselines[pain_type]
         reasons.append(
-            f"Worse than before surgery ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): "
-            f"{LAST_MONTH_DAYS}-day mean {_mean(month)} vs baseline {float(baseline):.1f}: "
-            f"{shown_change(month.mean - baseline)}"
+            _(
+                "Worse than before surgery (%(pain)s): %(days)s-day mean %(mean)s vs baseline "
+                "%(baseline)s: %(change)s"
+            )
+            % {
+                "pain": PAIN_TYPE_SHORT_NAMES[pain_type],
+                "days": LAST_MONTH_DAYS,
+                "mean": _mean(month),
+                "baseline": _number(baseline),
+                "change": _change(month.mean - baseline),
+            }
         )
     for pain_type in flags.high_pain:
         reasons.append(
-            f"High pain ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): {RECENT_DAYS}-day mean "
-            f"{_mean(facts.recent[pain_type])}, severe is {HIGH_PAIN} or more"
+            _("High pain (%(pain)s): %(days)s-day mean %(mean)s, severe is %(severe)s or more")
+            % {
+                "pain": PAIN_TYPE_SHORT_NAMES[pain_type],
+                "days": RECENT_DAYS,
+                "mean": _mean(facts.recent[pain_type]),
+                "severe": HIGH_PAIN,
+            }
         )
     for label in flags.window_closing:
         time_point = next(t for t in TIME_POINTS if t.label == label)
         closes = facts.window(time_point)[1]
         n = facts.window_counts[TIME_POINTS.index(time_point)]
         days = (closes - facts.today).days
-        when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
-        reasons.append(
-            f"Follow-up window closing ({label}): closes {closes:%-d %b %Y}, {when}, with "
-            f"{n} of the {MIN_ENTRIES} entries needed"
-        )
+        values = {
+            "time_point": time_point_name(label),
+            "day": formats.date_format(closes, "j M Y"),
+            "days": days,
+            "n": n,
+            "needed": MIN_ENTRIES,
+        }
+        if days == 0:
+            reason = _(
+                "Follow-up window closing (%(time_point)s): closes %(day)s, today, with %(n)s "
+                "of the %(needed)s entries needed"
+            )
+        else:
+            reason = ngettext(
+                "Follow-up window closing (%(time_point)s): closes %(day)s, in %(days)s day, "
+                "with %(n)s of the %(needed)s entries needed",
+                "Follow-up window closing (%(time_point)s): closes %(day)s, in %(days)s days, "
+                "with %(n)s of the %(needed)s entries needed",
+                days,
+            )
+        reasons.append(reason % values)
     if flags.stopped_logging:
-        days = (facts.today - facts.last_day).days
-        every = "every day" if facts.interval_days == 1 else f"every {facts.interval_days} days"
+        values = {
+            "day": formats.date_format(facts.last_day, "j M Y"),
+            "days": (facts.today - facts.last_day).days,
+            "interval": facts.interval_days,
+            "grace": LOGGING_GRACE_DAYS,
+        }
         reasons.append(
-            f"Stopped logging: last entry {facts.last_day:%-d %b %Y}, {days} days ago; asked to "
-            f"log {every}, with {LOGGING_GRACE_DAYS} days' grace"
+            (
+                _(
+                    "Stopped logging: last entry %(day)s, %(days)s days ago; asked to log every "
+                    "day, with %(grace)s days' grace"
+                )
+                if facts.interval_days == 1
+                else _(
+                    "Stopped logging: last entry %(day)s, %(days)s days ago; asked to log every "
+                    "%(interval)s days, with %(grace)s days' grace"
+                )
+            )
+            % values
         )
     for pain_type in flags.not_improving:
         month, baseline = facts.last_month[pain_type], facts.baselines[pain_type]
         reasons.append(
-            f"Not improving ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): {LAST_MONTH_DAYS}-day mean "
-            f"{_mean(month)} vs baseline {float(baseline):.1f}: "
-            f"{shown_change((month.mean - baseline) / baseline * 100)}%, less than "
-            f"{MODERATE_REDUCTION}% lower, {facts.days_since_surgery} days after surgery"
+            _(
+                "Not improving (%(pain)s): %(days)s-day mean %(mean)s vs baseline %(baseline)s: "
+                "%(change)s%%, less than %(moderate)s%% lower, %(since)s days after surgery"
+            )
+            % {
+                "pain": PAIN_TYPE_SHORT_NAMES[pain_type],
+                "days": LAST_MONTH_DAYS,
+                "mean": _mean(month),
+                "baseline": _number(baseline),
+                "change": _change((month.mean - baseline) / baseline * 100),
+                "moderate": MODERATE_REDUCTION,
+                "since": facts.days_since_surgery,
+            }
         )
     if flags.never_logged:
-        reasons.append("Never logged: no entry yet")
+        reasons.append(_("Never logged: no entry yet"))
     for label in flags.missed_follow_up:
         time_point = next(t for t in TIME_POINTS if t.label == label)
         opens, closes = facts.window(time_point)
         n = facts.window_counts[TIME_POINTS.index(time_point)]
         reasons.append(
-            f"Missed follow-up ({label}): the window {opens:%-d %b} to {closes:%-d %b %Y} "
-            f"closed with {n} of the {MIN_ENTRIES} entries needed"
+            _(
+                "Missed follow-up (%(time_point)s): the window %(opens)s to %(closes)s closed "
+                "with %(n)s of the %(needed)s entries needed"
+            )
+            % {
+                "time_point": time_point_name(label),
+                "opens": formats.date_format(opens, "j M"),
+                "closes": formats.date_format(closes, "j M Y"),
+                "n": n,
+                "needed": MIN_ENTRIES,
+            }
         )
     if flags.mme_rising:
-        before = _mme_text(facts.mme_before)
-        rise = (
-            f"{shown_change((facts.mme_now - facts.mme_before) / facts.mme_before * 100)}%"
-            if facts.mme_before
-            else "opioids started again"
-        )
-        reasons.append(
-            f"Opioid dose rising: {_mme_text(facts.mme_now)} MME/day today vs {before} "
-            f"{MME_RISE_DAYS} days ago ({rise}; {MME_RISE_PERCENT}% or more flags)"
-        )
+        values = {
+            "now": _mme_text(facts.mme_now),
+            "before": _mme_text(facts.mme_before),
+            "days": MME_RISE_DAYS,
+            "percent": MME_RISE_PERCENT,
+        }
+        if facts.mme_before:
+            values["rise"] = _change((facts.mme_now - facts.mme_before) / facts.mme_before * 100)
+            reason = _(
+                "Opioid dose rising: %(now)s MME/day today vs %(before)s %(days)s days ago "
+                "(%(rise)s%%; %(percent)s%% or more flags)"
+            )
+        else:
+            reason = _(
+                "Opioid dose rising: %(now)s MME/day today vs %(before)s %(days)s days ago "
+                "(opioids started again; %(percent)s%% or more flags)"
+            )
+        reasons.append(reason % values)
     for overdue in facts.questionnaires_overdue:
         reasons.append(
-            f"Questionnaire overdue ({overdue.label}): its window closed "
-            f"{overdue.closed_on:%-d %b %Y} without an answer (flagged for {OVERDUE_DAYS} days)"
+            _(
+                "Questionnaire overdue (%(questionnaire)s): its window closed %(day)s without an "
+                "answer (flagged for %(days)s days)"
+            )
+            % {
+                "questionnaire": _detail_shown(overdue.label),
+                "day": formats.date_format(overdue.closed_on, "j M Y"),
+                "days": OVERDUE_DAYS,
+            }
         )
     return reasons
 
 
+def _number(value):
+    """A figure to one decimal in the reader's language: 6.3, or 6,3 in Spanish."""
+    return formats.number_format(round(float(value), 1), decimal_pos=1)
+
+
+def _change(exact):
+    """shown_change (truncated, signed) with the reader's decimal mark."""
+    return shown_change(exact).replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+
+
 def _mme_text(mme):
-    return f"{Decimal(mme).quantize(Decimal('0.1')).normalize():f}"
+    return f"{Decimal(mme).quantize(Decimal('0.1')).normalize():f}".replace(
+        ".", formats.get_format("DECIMAL_SEPARATOR")
+    )
 
 
 def facts_from_readings(
