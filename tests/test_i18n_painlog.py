@@ -7,6 +7,7 @@ import datetime
 import html
 import json
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import polib
@@ -490,3 +491,76 @@ def test_the_patients_language_costs_no_query_when_sending_reminders(clinic, mai
         "Time to log your pain",
         "Es hora de registrar su dolor",
     }
+
+
+# ---- Outcome figures: translated where shown, English where kept ---------------------------
+
+
+def test_flag_reasons_and_badges_read_in_spanish_and_history_keeps_english(db):
+    from django.utils import translation
+
+    from painlog import outcomes
+    from painlog.outcomes import Scores
+    from tests.test_worklist_flags import DAY_ZERO, facts
+
+    result = facts(
+        days_after=100,
+        baseline=Fraction(5),
+        recent=Scores(22, 3),
+        earlier=Scores(12, 3),
+        month=Scores(21, 3),
+        window_counts=(1, 1, 0, 0, 0),
+        last_day=DAY_ZERO + datetime.timedelta(days=100),
+    )
+    flags = outcomes.triage_flags(result)
+    with translation.override("es"):
+        reasons = outcomes.flag_reasons(flags, result)
+        badges = dict(flags.badges_shown())
+        english_badges = dict(flags.badges())
+    assert reasons[0] == (
+        "Empeorando (DMF): media de 7 días 7,3 frente a 4,0 en los 28 días anteriores: +3,3"
+    )
+    assert badges["getting_worse"] == "Empeorando (DMF y DMR)"
+    # A review's history line is written from badges(): English whatever the page's language.
+    assert english_badges["getting_worse"] == "Getting worse (PLP and RLP)"
+
+
+def test_a_time_points_verdict_and_status_read_in_spanish_and_its_values_stay():
+    from django.utils import translation
+
+    from painlog.outcomes import FollowUp
+
+    waiting = FollowUp(
+        label="3 months",
+        first_day=76,
+        last_day=106,
+        n=1,
+        value=None,
+        status="open until 26 Apr 2026, 1 so far",
+        change=None,
+        percent_change=None,
+        responder=None,
+        at_least_2_points=None,
+        opens=datetime.date(2026, 3, 27),
+        closes=datetime.date(2026, 4, 26),
+    )
+    judged = FollowUp(
+        label="3 months",
+        first_day=76,
+        last_day=106,
+        n=5,
+        value=3.2,
+        status="",
+        change=-3.0,
+        percent_change=-48.4,
+        responder="moderate",
+        at_least_2_points=True,
+    )
+    with translation.override("es"):
+        assert re.fullmatch(
+            r"abierto hasta el 26 abr 2026, 1 hasta ahora", waiting.status_shown, re.I
+        )
+        assert waiting.label_shown == "3 meses"
+        assert judged.responder_label == "Moderada (≥ 30%)"
+    assert waiting.status == "open until 26 Apr 2026, 1 so far" and waiting.label == "3 months"
+    assert judged.responder_label == "Moderate (≥ 30%)"
