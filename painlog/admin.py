@@ -74,7 +74,7 @@ class PainEntryAdmin(admin.ModelAdmin):
             )
             response.context_data.update(
                 {
-                    "title": f"History: {entry}",
+                    "title": _("History: %(entry)s") % {"entry": entry},
                     "entry_versions": _entry_versions(entry),
                     "history_patient": entry.patient,
                 }
