@@ -11,6 +11,7 @@ Pure functions over what the caller has fetched: no database access in this pack
 """
 
 from .cohort import CohortCell, cohort_cells, mean_ci, t_critical_95
+from .flag_reasons import flag_reasons
 from .medicines import (
     AS_NEEDED_NOTE,
     AS_NEEDED_NOTE_SHOWN,
@@ -91,7 +92,6 @@ from .triage import (
     earliest_day_on_schedule,
     facts_for_patient,
     facts_from_readings,
-    flag_reasons,
     getting_worse,
     last_month_span,
     mme_before_day,
