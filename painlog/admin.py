@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from patients.admin import RecordChangeHistoryMixin
 from patients.audit import record_access
@@ -48,7 +49,7 @@ class PainEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Versions")
+    @admin.display(description=_("Versions"))
     def versions(self, entry):
         return format_html_join(
             "",
@@ -73,7 +74,7 @@ class PainEntryAdmin(admin.ModelAdmin):
             )
             response.context_data.update(
                 {
-                    "title": f"History: {entry}",
+                    "title": _("History: %(entry)s") % {"entry": entry},
                     "entry_versions": _entry_versions(entry),
                     "history_patient": entry.patient,
                 }

@@ -12,13 +12,15 @@ import datetime
 from dataclasses import dataclass
 from fractions import Fraction
 
-from django.utils import dateformat, timezone
+from django.utils import dateformat, formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from . import outcomes
 
 SERIES = (
-    ("phantom", "Phantom limb pain", "phantom_pain"),
-    ("residual", "Residual limb pain", "residual_pain"),
+    ("phantom", gettext_lazy("Phantom limb pain"), "phantom_pain"),
+    ("residual", gettext_lazy("Residual limb pain"), "residual_pain"),
 )
 WEEK = 7
 
@@ -33,10 +35,10 @@ class ChartRange:
 # Whole weeks, so that every weekly mean on the chart covers seven days and the last one is the
 # week that ends today, the "this week" of the progress sentence.
 RANGES = (
-    ChartRange("1m", "1 month", 4),
-    ChartRange("3m", "3 months", 13),
-    ChartRange("1y", "1 year", 52),
-    ChartRange("all", "All", None),
+    ChartRange("1m", gettext_lazy("1 month"), 4),
+    ChartRange("3m", gettext_lazy("3 months"), 13),
+    ChartRange("1y", gettext_lazy("1 year"), 52),
+    ChartRange("all", gettext_lazy("All"), None),
 )
 RANGE_KEYS = tuple(chart_range.key for chart_range in RANGES)
 # Without a surgery to compare with, the last three months.
@@ -169,8 +171,8 @@ def week_rows(weeks):
         rows.append(
             WeekRow(
                 label=week_label(phantom.first_day, phantom.last_day),
-                phantom_mean=shown_mean(phantom.mean) if phantom.count else "",
-                residual_mean=shown_mean(residual.mean) if residual.count else "",
+                phantom_mean=printed_mean(phantom.mean) if phantom.count else "",
+                residual_mean=printed_mean(residual.mean) if residual.count else "",
                 count=phantom.count,
             )
         )
@@ -185,32 +187,45 @@ def shown_mean(value):
 # ---- Words -------------------------------------------------------------------------------------
 
 
+def printed_mean(value):
+    """A mean as a reader sees it: shown_mean's figure in the language's own way ("6,5")."""
+    return formats.number_format(round(float(value), 1), decimal_pos=1)
+
+
 def date_label(day):
-    return dateformat.format(day, "j M Y")
+    return formats.date_format(day, "j M Y")
 
 
 def span_label(first, last):
     if first == last:
         return date_label(first)
-    opening = dateformat.format(first, "j M") if first.year == last.year else date_label(first)
-    return f"{opening} to {date_label(last)}"
+    opening = formats.date_format(first, "j M") if first.year == last.year else date_label(first)
+    return _("%(first)s to %(last)s") % {"first": opening, "last": date_label(last)}
 
 
 def week_label(first, last):
-    """A week as a table row names it: "9–15 Jun 2026", "26 May–1 Jun 2026". strftime, as in
-    painlog.outcomes: a hundred rows through Django's translated dateformat take milliseconds."""
+    """A week as a table row names it: "9–15 Jun 2026", "26 May–1 Jun 2026", with the month
+    names of the language shown (a hundred rows cost about a millisecond)."""
+    closing = dateformat.format(last, "j M Y")
     if first.month == last.month and first.year == last.year:
-        return f"{first.day}–{last:%-d %b %Y}"
-    opening = f"{first:%-d %b}" if first.year == last.year else f"{first:%-d %b %Y}"
-    return f"{opening}–{last:%-d %b %Y}"
+        return f"{first.day}–{closing}"
+    opening = dateformat.format(first, "j M" if first.year == last.year else "j M Y")
+    return f"{opening}–{closing}"
 
 
 def _means(readings):
-    """Phantom and residual means, as text: 6.5, or 7 rather than 7.0."""
+    """Phantom and residual means, as text: 6.5, or 7 rather than 7.0 (6,5 in Spanish)."""
     count = len(readings)
     phantom = Fraction(sum(r.phantom_pain for r in readings), count)
     residual = Fraction(sum(r.residual_pain for r in readings), count)
-    return f"{round(float(phantom), 1):g}", f"{round(float(residual), 1):g}"
+    return _short_number(phantom), _short_number(residual)
+
+
+def _short_number(value):
+    rounded = round(float(value), 1)
+    if rounded.is_integer():
+        return str(int(rounded))
+    return formats.number_format(rounded, decimal_pos=1)
 
 
 def summary(shown, *, daily, weekly, event_days):
@@ -219,36 +234,151 @@ def summary(shown, *, daily, weekly, event_days):
     count = len(shown)
     if first == last:
         phantom, residual = _means(shown)
+        values = {"day": date_label(first), "count": count, "phantom": phantom}
+        values["residual"] = residual
         if count == 1:
             text = (
-                f"On {date_label(first)}, 1 entry: phantom limb pain {phantom}, "
-                f"residual limb pain {residual}."
+                _(
+                    "On %(day)s, 1 entry: phantom limb pain %(phantom)s, "
+                    "residual limb pain %(residual)s."
+                )
+                % values
             )
         else:
             text = (
-                f"On {date_label(first)}, {count} entries: phantom limb pain averaged "
-                f"{phantom}, residual limb pain {residual}."
+                ngettext(
+                    "On %(day)s, %(count)s entry: phantom limb pain averaged %(phantom)s, "
+                    "residual limb pain %(residual)s.",
+                    "On %(day)s, %(count)s entries: phantom limb pain averaged %(phantom)s, "
+                    "residual limb pain %(residual)s.",
+                    count,
+                )
+                % values
             )
     else:
         # Whole weeks when there are two to compare, or else single days.
         days = WEEK if (last - first).days >= 2 * WEEK - 1 else 1
-        period = "week" if days == WEEK else "day"
         opening = _means([r for r in shown if (r.day - first).days < days])
         closing = _means([r for r in shown if (last - r.day).days < days])
-        text = (
-            f"From {span_label(first, last)}, {count} entries: "
-            f"phantom limb pain from {opening[0]} to {closing[0]}, "
-            f"residual limb pain from {opening[1]} to {closing[1]} "
-            f"(first and last {period} averages)."
-        )
+        values = {
+            "span": span_label(first, last),
+            "count": count,
+            "phantom_first": opening[0],
+            "phantom_last": closing[0],
+            "residual_first": opening[1],
+            "residual_last": closing[1],
+        }
+        if days == WEEK:
+            text = (
+                ngettext(
+                    "From %(span)s, %(count)s entry: phantom limb pain from %(phantom_first)s to "
+                    "%(phantom_last)s, residual limb pain from %(residual_first)s to "
+                    "%(residual_last)s (first and last week averages).",
+                    "From %(span)s, %(count)s entries: phantom limb pain from %(phantom_first)s to "
+                    "%(phantom_last)s, residual limb pain from %(residual_first)s to "
+                    "%(residual_last)s (first and last week averages).",
+                    count,
+                )
+                % values
+            )
+        else:
+            text = (
+                ngettext(
+                    "From %(span)s, %(count)s entry: phantom limb pain from %(phantom_first)s to "
+                    "%(phantom_last)s, residual limb pain from %(residual_first)s to "
+                    "%(residual_last)s (first and last day averages).",
+                    "From %(span)s, %(count)s entries: phantom limb pain from %(phantom_first)s to "
+                    "%(phantom_last)s, residual limb pain from %(residual_first)s to "
+                    "%(residual_last)s (first and last day averages).",
+                    count,
+                )
+                % values
+            )
     if weekly:
-        text += " The thick lines are weekly averages; the faint dots each day's average."
+        text += " " + _("The thick lines are weekly averages; the faint dots each day's average.")
     elif daily:
-        text += " Each point is the average of one day's entries."
+        text += " " + _("Each point is the average of one day's entries.")
     if event_days:
-        marked = ", ".join(f"{label} ({date_label(day)})" for day, label in sorted(event_days))
-        text += f" Marked: {marked}."
+        marked = ", ".join(
+            _("%(event)s (%(day)s)") % {"event": label, "day": date_label(day)}
+            for day, label in sorted(event_days)
+        )
+        text += " " + _("Marked: %(events)s.") % {"events": marked}
     return text
+
+
+# The sentences above the chart, whole, for each way a week's mean compares with the baseline:
+# (for the patient, for staff), by the baseline's source and the direction of the change.
+_PROGRESS = {
+    None: (
+        gettext_lazy("%(pain)s averaged %(mean)s this week."),
+        gettext_lazy("%(pain)s averaged %(mean)s in the last %(days)s days."),
+    ),
+    ("diary", "same"): (
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s this week, about the same as the %(then)s in the month "
+            "before your surgery."
+        ),
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s in the last %(days)s days, about the same as the "
+            "%(then)s in the month before surgery."
+        ),
+    ),
+    ("diary", "down"): (
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s this week, down from %(then)s in the month before your "
+            "surgery."
+        ),
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s in the last %(days)s days, down from %(then)s in the "
+            "month before surgery."
+        ),
+    ),
+    ("diary", "up"): (
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s this week, up from %(then)s in the month before your "
+            "surgery."
+        ),
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s in the last %(days)s days, up from %(then)s in the month "
+            "before surgery."
+        ),
+    ),
+    ("intake", "same"): (
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s this week, about the same as the %(then)s in your "
+            "answers before surgery."
+        ),
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s in the last %(days)s days, about the same as the "
+            "%(then)s at intake, before surgery (baseline from intake)."
+        ),
+    ),
+    ("intake", "down"): (
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s this week, down from %(then)s in your answers before "
+            "surgery."
+        ),
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s in the last %(days)s days, down from %(then)s at "
+            "intake, before surgery (baseline from intake)."
+        ),
+    ),
+    ("intake", "up"): (
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s this week, up from %(then)s in your answers before surgery."
+        ),
+        gettext_lazy(
+            "%(pain)s averaged %(mean)s in the last %(days)s days, up from %(then)s at intake, "
+            "before surgery (baseline from intake)."
+        ),
+    ),
+}
+# Who the sentence is about: (for the patient, for staff).
+_PAIN_NAMES = {
+    "phantom": (gettext_lazy("Your phantom limb pain"), gettext_lazy("Phantom limb pain")),
+    "residual": (gettext_lazy("Your residual limb pain"), gettext_lazy("Residual limb pain")),
+}
 
 
 def progress_sentences(readings, outcome, today, *, for_patient):
@@ -256,55 +386,72 @@ def progress_sentences(readings, outcome, today, *, for_patient):
     painlog.outcomes ("Your phantom limb pain averaged 4.3 this week, down from 6.8 in the
     month before your surgery."), then today's entry. `outcome` is a PatientOutcome."""
     recent = outcomes.recent_span(today)
+    audience = 0 if for_patient else 1
     sentences = []
-    for pain_type, label in outcomes.PAIN_TYPES:
+    for pain_type, _label in outcomes.PAIN_TYPES:
         field = f"{pain_type}_pain"
         scores = [getattr(r, field) for r in readings if recent.first <= r.day <= recent.last]
-        name = f"Your {label.lower()}" if for_patient else label
         if not scores:
             continue
         mean = Fraction(sum(scores), len(scores))
-        when = "this week" if for_patient else f"in the last {outcomes.RECENT_DAYS} days"
-        sentence = f"{name} averaged {shown_mean(mean)} {when}"
+        values = {
+            "pain": _PAIN_NAMES[pain_type][audience],
+            "mean": printed_mean(mean),
+            "days": outcomes.RECENT_DAYS,
+        }
+        comparison = None
         baseline = getattr(outcome, pain_type).baseline if getattr(outcome, pain_type) else None
         if baseline is not None and baseline.exact is not None:
-            sentence += _compared(mean, baseline, for_patient)
-        sentences.append(sentence + ".")
+            source = "diary" if baseline.source == "diary" else "intake"
+            if shown_mean(mean) == shown_mean(baseline.exact):
+                direction = "same"
+            else:
+                direction = "down" if mean < baseline.exact else "up"
+            comparison = (source, direction)
+            values["then"] = printed_mean(baseline.exact)
+        sentences.append(str(_PROGRESS[comparison][audience]) % values)
     if not sentences:
         last_day = max((r.day for r in readings if r.day <= today), default=None)
         if last_day is None:
-            return ("No pain logged yet.",)
-        subject = "You have" if for_patient else "The patient has"
+            return (_("No pain logged yet."),)
+        values = {"days": outcomes.RECENT_DAYS, "day": date_label(last_day)}
         sentences.append(
-            f"{subject} not logged pain in the last {outcomes.RECENT_DAYS} days; "
-            f"the last entry was on {date_label(last_day)}."
+            (
+                _(
+                    "You have not logged pain in the last %(days)s days; the last entry was "
+                    "on %(day)s."
+                )
+                if for_patient
+                else _(
+                    "The patient has not logged pain in the last %(days)s days; the last entry "
+                    "was on %(day)s."
+                )
+            )
+            % values
         )
     todays = [r for r in readings if r.day == today]
     if todays:
         latest = todays[-1]
-        who = "You logged" if for_patient else "Logged"
+        values = {
+            "time": f"{latest.when:%H:%M}",
+            "phantom": latest.phantom_pain,
+            "residual": latest.residual_pain,
+        }
         sentences.append(
-            f"{who} today at {latest.when:%H:%M}: phantom limb pain {latest.phantom_pain}, "
-            f"residual limb pain {latest.residual_pain}."
+            (
+                _(
+                    "You logged today at %(time)s: phantom limb pain %(phantom)s, residual "
+                    "limb pain %(residual)s."
+                )
+                if for_patient
+                else _(
+                    "Logged today at %(time)s: phantom limb pain %(phantom)s, residual limb "
+                    "pain %(residual)s."
+                )
+            )
+            % values
         )
     return tuple(sentences)
-
-
-def _compared(mean, baseline, for_patient):
-    before = (
-        ("in the month before your surgery" if for_patient else "in the month before surgery")
-        if baseline.source == "diary"
-        else (
-            "in your answers before surgery"
-            if for_patient
-            else "at intake, before surgery (baseline from intake)"
-        )
-    )
-    then = shown_mean(baseline.exact)
-    if shown_mean(mean) == then:
-        return f", about the same as the {then} {before}"
-    direction = "down" if mean < baseline.exact else "up"
-    return f", {direction} from {then} {before}"
 
 
 def mme_line(chart, doses):

@@ -14,6 +14,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
 
 from . import chart_data, outcomes
 from .chart_data import date_label, span_label
@@ -228,7 +229,11 @@ def progress_chart(
     # Surgeries before the range are pinned to its edge with their date; amputations, often
     # years before, only when they fall inside.
     events = [(s.date, s.get_procedure_display()) for a in amputations for s in a.surgery_list]
-    events += [(a.date, f"Amputation ({a.limb_label})") for a in amputations if a.date >= first_day]
+    events += [
+        (a.date, _("Amputation (%(limb)s)") % {"limb": a.limb_label})
+        for a in amputations
+        if a.date >= first_day
+    ]
     # Medicine starts, dose changes and stops (outcomes.Dose of the patient's regimens).
     events += [
         (day, text) for day, _kind, text in outcomes.medicine_events(doses) if day >= first_day
@@ -313,7 +318,9 @@ def pain_chart(entries, *, events=(), start=None, end=None, weekly=False, tz=Non
             )
         series.append(Series(key, label, tuple(points), tuple(weekly_points), latest))
 
-    title = f"Phantom and residual limb pain, {span_label(shown[0].day, shown[-1].day)}"
+    title = _("Phantom and residual limb pain, %(span)s") % {
+        "span": span_label(shown[0].day, shown[-1].day)
+    }
     today = timezone.localdate(timezone=tz)
     return PainChart(
         width=WIDTH,
@@ -348,7 +355,9 @@ def pain_chart(entries, *, events=(), start=None, end=None, weekly=False, tz=Non
         weekly=weekly,
         week_rows=chart_data.week_rows(weeks) if weekly else (),
         latest_label=(
-            f"today at {newest.when:%H:%M}" if newest.day == today else date_label(newest.day)
+            _("today at %(time)s") % {"time": f"{newest.when:%H:%M}"}
+            if newest.day == today
+            else date_label(newest.day)
         ),
     )
 
@@ -411,7 +420,7 @@ def _chart_span(shown, event_days, start, end):
     first, last = shown[0].day, shown[-1].day
     reach = datetime.timedelta(days=max(EVENT_REACH_DAYS, (last - first).days))
     chart_first, chart_last = start or first, end or last
-    for day, _ in event_days:
+    for day, _label in event_days:
         if not start and first - reach <= day < chart_first:
             chart_first = day
         if not end and chart_last < day <= last + reach:
@@ -543,8 +552,8 @@ def _empty_chart():
         events=(),
         daily_means=False,
         show_markers=False,
-        title="Phantom and residual limb pain",
-        summary="No entries yet.",
+        title=_("Phantom and residual limb pain"),
+        summary=_("No entries yet."),
         entry_count=0,
         rows=(),
         rows_not_shown=0,

@@ -1,6 +1,8 @@
 from crispy_forms.helper import FormHelper
 from django import forms
-from django.utils import dateformat, timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.text_checks import PlainTextMixin
 from patients.intake import PainScoreField
@@ -14,12 +16,12 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 def _optional_score(label):
     return forms.TypedChoiceField(
         label=label,
-        choices=[("", "Skip")] + [(n, str(n)) for n in range(11)],
+        choices=[("", _("Skip"))] + [(n, str(n)) for n in range(11)],
         coerce=int,
         empty_value=None,
         required=False,
-        help_text="0 = not at all, 10 = completely",
-        error_messages={"invalid_choice": "Choose a number from 0 to 10."},
+        help_text=_("0 = not at all, 10 = completely"),
+        error_messages={"invalid_choice": _("Choose a number from 0 to 10.")},
     )
 
 
@@ -27,33 +29,33 @@ class PainEntryForm(PlainTextMixin, forms.ModelForm):
     """Two taps for the scores, one for Save; everything else is optional and folded away."""
 
     phantom_pain = PainScoreField(
-        label="Phantom limb pain right now",
-        help_text="Pain in the part of the limb that is gone.",
-        error_messages={"required": "Choose your phantom limb pain, from 0 to 10 (0 = none)."},
+        label=_("Phantom limb pain right now"),
+        help_text=_("Pain in the part of the limb that is gone."),
+        error_messages={"required": _("Choose your phantom limb pain, from 0 to 10 (0 = none).")},
     )
     residual_pain = PainScoreField(
-        label="Residual limb pain right now",
-        help_text="Pain in the part of the limb that remains.",
-        error_messages={"required": "Choose your residual limb pain, from 0 to 10 (0 = none)."},
+        label=_("Residual limb pain right now"),
+        help_text=_("Pain in the part of the limb that remains."),
+        error_messages={"required": _("Choose your residual limb pain, from 0 to 10 (0 = none).")},
     )
     recorded_at = forms.DateTimeField(
-        label="When did you feel it?",
-        help_text="Leave as it is for now. You can go back up to 7 days.",
+        label=_("When did you feel it?"),
+        help_text=_("Leave as it is for now. You can go back up to 7 days."),
         # Left out (as by the quick form on the home page) means "now", when Save is tapped.
         required=False,
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-        error_messages={"invalid": "Enter a date and time, for example 2026-03-14 18:30."},
+        error_messages={"invalid": _("Enter a date and time, for example 2026-03-14 18:30.")},
     )
     sensations = forms.MultipleChoiceField(
-        label="What did it feel like?",
+        label=_("What did it feel like?"),
         choices=Sensation.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": "Choose from the feelings listed."},
+        error_messages={"invalid_choice": _("Choose from the feelings listed.")},
     )
-    sleep_interference = _optional_score("How much did pain get in the way of sleep?")
-    activity_interference = _optional_score("How much did pain get in the way of daily life?")
+    sleep_interference = _optional_score(_("How much did pain get in the way of sleep?"))
+    activity_interference = _optional_score(_("How much did pain get in the way of daily life?"))
     submission_id = forms.UUIDField(widget=forms.HiddenInput)
 
     class Meta:
@@ -72,22 +74,23 @@ class PainEntryForm(PlainTextMixin, forms.ModelForm):
             ),
         }
         labels = {
-            "phantom_frequency": "How often did phantom pain come since your last entry?",
-            "episode_length": "How long did a bout of pain last?",
-            "medicine_taken": "Pain medicine you took",
-            "prosthesis_hours": "Hours you wore your prosthesis today",
-            "note": "Anything else? (note)",
+            "phantom_frequency": _("How often did phantom pain come since your last entry?"),
+            "episode_length": _("How long did a bout of pain last?"),
+            "medicine_taken": _("Pain medicine you took"),
+            "prosthesis_hours": _("Hours you wore your prosthesis today"),
+            "note": _("Anything else? (note)"),
         }
         error_messages = {
             "note": {
-                "max_length": "Please keep the note to %(limit_value)d characters "
-                "(it has %(show_value)d).",
+                "max_length": _(
+                    "Please keep the note to %(limit_value)d characters (it has %(show_value)d)."
+                ),
             },
-            "medicine_taken": {"max_length": "Please keep this to %(limit_value)d characters."},
+            "medicine_taken": {"max_length": _("Please keep this to %(limit_value)d characters.")},
             "prosthesis_hours": {
-                "invalid": "Enter the hours as a whole number from 0 to 24.",
-                "max_value": "A day has 24 hours: enter a number from 0 to 24.",
-                "min_value": "Enter a number from 0 to 24.",
+                "invalid": _("Enter the hours as a whole number from 0 to 24."),
+                "max_value": _("A day has 24 hours: enter a number from 0 to 24."),
+                "min_value": _("Enter a number from 0 to 24."),
             },
         }  # fmt: skip
 
@@ -110,14 +113,20 @@ class PainEntryForm(PlainTextMixin, forms.ModelForm):
         else:
             del self.fields["submission_id"]
             # A correction is about a past moment, not about now.
-            when = dateformat.format(
-                timezone.localtime(self.instance.recorded_at), "D j M \\a\\t H:i"
+            recorded_at = timezone.localtime(self.instance.recorded_at)
+            when = {
+                "day": formats.date_format(recorded_at, "D j M"),
+                "time": formats.time_format(recorded_at, "H:i"),
+            }
+            self.fields["phantom_pain"].label = (
+                gettext("Phantom limb pain on %(day)s at %(time)s") % when
             )
-            self.fields["phantom_pain"].label = f"Phantom limb pain on {when}"
-            self.fields["residual_pain"].label = f"Residual limb pain on {when}"
-            self.fields[
-                "recorded_at"
-            ].help_text = "When you felt it. You can move it, up to 7 days back."
+            self.fields["residual_pain"].label = (
+                gettext("Residual limb pain on %(day)s at %(time)s") % when
+            )
+            self.fields["recorded_at"].help_text = _(
+                "When you felt it. You can move it, up to 7 days back."
+            )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True

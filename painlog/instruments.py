@@ -7,7 +7,9 @@ is copyrighted), so a clinic with HealthMeasures' permission installs their file
 checked the same way by the command, the migration that installs the built-in ones, and tests.
 """
 
+import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -27,6 +29,8 @@ SCORING_METHODS = ("mean", "sum", "lookup")
 DOMAINS = ("", "pain_intensity", "pain_interference", "pain_behavior")
 LIMB_WORDS = {"phantom": "phantom limb", "residual": "residual limb"}
 LIMB_PLACEHOLDER = "{limb}"
+# A file's own language and the languages it is translated into: "en", "es", "pt-br".
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 # Far above any real instrument, well below what a hostile file could make the app hold.
 MAX_ITEMS = 60
 MAX_OPTIONS = 21
@@ -54,10 +58,15 @@ class Item:
     id: str
     text: str
     options: tuple[Option, ...]
+    # (limb, word) pairs in the item's language; empty: LIMB_WORDS, in English.
+    limb_words: tuple = ()
 
     def text_for(self, limb):
         """The item's wording, for one limb where the instrument is asked per limb."""
-        return self.text.replace(LIMB_PLACEHOLDER, LIMB_WORDS.get(limb, "")) if limb else self.text
+        if not limb:
+            return self.text
+        words = dict(self.limb_words) or LIMB_WORDS
+        return self.text.replace(LIMB_PLACEHOLDER, words.get(limb, ""))
 
     def label_of(self, value):
         return next((option.label for option in self.options if option.value == value), "")
@@ -87,6 +96,39 @@ class Instrument:
     lookup: tuple[LookupRow, ...]
     score_label: str
     domain: str = ""
+    # The language of the text above, and {language: Translation} of the file's translations.
+    language: str = "en"
+    translations: dict = dataclasses.field(default_factory=dict, compare=False)
+
+    def in_language(self, language):
+        """The instrument as shown in `language` ("es", "es-mx": the file's "es" where it has
+        no "es-mx"): its translated text where the file has one, else itself. Items, options
+        and values are the same, so scores are too."""
+        language = (language or "").lower()
+        chosen = next(
+            (code for code in (language, language.split("-")[0]) if code in self.translations),
+            None,
+        )
+        if chosen is None or chosen == self.language:
+            return self
+        translation = self.translations[chosen]
+        items = []
+        for item in self.items:
+            text, labels = translation.items[item.id]
+            options = tuple(
+                Option(option.value, labels.get(option.value, option.label))
+                for option in item.options
+            )
+            items.append(Item(item.id, text, options, translation.limb_words))
+        return dataclasses.replace(
+            self,
+            name=translation.name,
+            short_name=translation.short_name or self.short_name,
+            recall_period=translation.recall_period,
+            intro=translation.intro,
+            items=tuple(items),
+            language=chosen,
+        )
 
     def item(self, item_id):
         return next(item for item in self.items if item.id == item_id)
@@ -113,6 +155,18 @@ class Instrument:
         if row is None:
             return None
         return Score(Fraction(row.t_score), row.se, self.version)
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One language's text of an instrument: items {id: (text, {value: option label})}."""
+
+    name: str
+    short_name: str
+    recall_period: str
+    intro: str
+    items: dict
+    limb_words: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -234,6 +288,98 @@ def _lookup(errors, spec, items):
     return tuple(rows)
 
 
+def _translations(errors, spec, *, language, base, items, per_limb):
+    """{language: Translation} from a file's "translations": every item's text and every
+    option's label in each language, so that nobody sees a questionnaire half translated.
+
+    "translations": {"es": {"name": ..., "intro": ..., "recall_period": ...,
+      "limb_words": {"phantom": ..., "residual": ...} (per-limb instruments),
+      "items": {"<item id>": {"text": ..., "options": {"<value>": label} or, for a range,
+      {"min_label": ..., "max_label": ...}}}}}
+    """
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        errors.append("translations: must be an object of languages")
+        return {}
+    translations = {}
+    for code, text in spec.items():
+        here = f"translations.{code}"
+        if not isinstance(code, str) or not LANGUAGE_CODE.match(code):
+            errors.append(f"{here}: a language code in lower case, as en, es or pt-br")
+            continue
+        if code == language:
+            errors.append(f"{here}: the file's own language needs no translation")
+            continue
+        if not isinstance(text, dict):
+            errors.append(f"{here}: must be an object")
+            continue
+        name = _text(errors, f"{here}.name", text.get("name"), limit=200)
+        short_name = _text(
+            errors, f"{here}.short_name", text.get("short_name"), required=False, limit=20
+        )
+        recall = _text(
+            errors, f"{here}.recall_period", text.get("recall_period"), required=bool(base[0])
+        )
+        intro = _text(errors, f"{here}.intro", text.get("intro"), required=bool(base[1]))
+        limb_words = ()
+        if per_limb is True:
+            words = text.get("limb_words")
+            if not isinstance(words, dict):
+                errors.append(f"{here}.limb_words: a per-limb instrument names both limbs")
+            else:
+                limb_words = tuple(
+                    (limb, _text(errors, f"{here}.limb_words.{limb}", words.get(limb), limit=80))
+                    for limb in LIMB_WORDS
+                )
+        item_specs = text.get("items")
+        if not isinstance(item_specs, dict):
+            errors.append(f"{here}.items: must give every item's text, by item id")
+            item_specs = {}
+        known = set(items)
+        for item_id in item_specs:
+            if item_id not in known:
+                errors.append(f"{here}.items.{item_id}: no item has this id")
+        translated = {}
+        for item, ranged in items.values():
+            where = f"{here}.items.{item.id}"
+            item_spec = item_specs.get(item.id)
+            if not isinstance(item_spec, dict):
+                errors.append(f"{where}: missing (every item needs its text)")
+                continue
+            item_text = _text(errors, f"{where}.text", item_spec.get("text"))
+            if per_limb is True and item_text and LIMB_PLACEHOLDER not in item_text:
+                errors.append(f"{where}.text: a per-limb instrument names the limb with {{limb}}")
+            labels = _translated_labels(
+                errors, f"{where}.options", item_spec.get("options"), item, ranged
+            )
+            translated[item.id] = (item_text, labels)
+        translations[code] = Translation(name, short_name, recall, intro, translated, limb_words)
+    return translations
+
+
+def _translated_labels(errors, where, spec, item, ranged):
+    """{value: label} of one item in another language: both ends of a range, or every option."""
+    if not isinstance(spec, dict):
+        errors.append(f"{where}: must be an object")
+        return {}
+    if ranged:
+        low, high = item.options[0], item.options[-1]
+        wanted = {"min_label": low.value, "max_label": high.value}
+        for key in spec:
+            if key not in wanted:
+                errors.append(f"{where}.{key}: a range has min_label and max_label only")
+        return {
+            value: f"{value} {_text(errors, f'{where}.{key}', spec.get(key))}"
+            for key, value in wanted.items()
+        }
+    values = {str(option.value): option.value for option in item.options}
+    for key in spec:
+        if key not in values:
+            errors.append(f"{where}.{key}: no option has this value")
+    return {value: _text(errors, f"{where}.{key}", spec.get(key)) for key, value in values.items()}
+
+
 def parse(definition):
     """An Instrument from a decoded file, or InstrumentError listing every problem."""
     errors = []
@@ -265,7 +411,11 @@ def parse(definition):
     if events not in (EVENTS_ALL, EVENTS_FOLLOW_UP):
         errors.append(f"events: must be {EVENTS_ALL!r} or {EVENTS_FOLLOW_UP!r}")
 
-    items = []
+    language = definition.get("language", "en")
+    if not isinstance(language, str) or not LANGUAGE_CODE.match(language):
+        errors.append("language: a language code in lower case, as en, es or pt-br")
+        language = "en"
+    items, ranged = [], {}
     spec = definition.get("items")
     if not isinstance(spec, list) or not 1 <= len(spec) <= MAX_ITEMS:
         errors.append(f"items: needs 1 to {MAX_ITEMS} items")
@@ -281,9 +431,19 @@ def parse(definition):
             errors.append(f"{here}.text: a per-limb instrument names the limb with {{limb}}")
         options = _options(errors, f"{here}.options", item.get("options"))
         items.append(Item(item_id, text, options))
+        ranged[item_id] = isinstance(item.get("options"), dict)
     ids = [item.id for item in items]
     if len(set(ids)) != len(ids):
         errors.append("items: two items have the same id")
+
+    translations = _translations(
+        errors,
+        definition.get("translations"),
+        language=language,
+        base=(recall, intro),
+        items={item.id: (item, ranged.get(item.id, False)) for item in items if item.options},
+        per_limb=per_limb,
+    )
 
     scoring = definition.get("scoring")
     method, lookup, score_label = "", (), ""
@@ -300,8 +460,16 @@ def parse(definition):
         key=key, name=name, short_name=short_name or name, version=version, licence=licence,
         recall_period=recall, per_limb=per_limb, events=events, allow_skip=allow_skip, intro=intro,
         items=tuple(items), scoring=method, lookup=lookup, score_label=score_label,
-        domain=domain,
+        domain=domain, language=language, translations=translations,
     )  # fmt: skip
+
+
+def scored_part(definition):
+    """The file without its translations: what a version's answers and scores depend on.
+    Translations may be added to an installed version; anything else needs a new version."""
+    scored = {key: value for key, value in definition.items() if key != "translations"}
+    # "language" left out is English, as parse reads it.
+    return {**scored, "language": definition.get("language", "en")}
 
 
 def load(path):

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from painlog.outcomes import Reading
 from painlog.outcomes.questionnaires import EVENT_LABELS
@@ -24,23 +26,23 @@ EDIT_WINDOW = datetime.timedelta(hours=24)
 
 
 class EpisodeFrequency(models.TextChoices):
-    NONE = "none", "Not at all"
-    ONCE = "once", "Once"
-    FEW = "few", "A few times"
-    MANY = "many", "Many times"
-    CONSTANT = "constant", "All the time"
+    NONE = "none", _("Not at all")
+    ONCE = "once", _("Once")
+    FEW = "few", _("A few times")
+    MANY = "many", _("Many times")
+    CONSTANT = "constant", _("All the time")
 
 
 class EpisodeLength(models.TextChoices):
-    SECONDS = "seconds", "Seconds"
-    MINUTES = "minutes", "Minutes"
-    HOURS = "hours", "Hours"
-    CONSTANT = "constant", "It does not stop"
+    SECONDS = "seconds", _("Seconds")
+    MINUTES = "minutes", _("Minutes")
+    HOURS = "hours", _("Hours")
+    CONSTANT = "constant", _("It does not stop")
 
 
 class Source(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    CLINICIAN = "clinician", "Clinician, on the patient's behalf"
+    PATIENT = "patient", _("Patient")
+    CLINICIAN = "clinician", _("Clinician, on the patient's behalf")
 
 
 class PainEntryQuerySet(models.QuerySet):
@@ -72,32 +74,35 @@ class PainEntry(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="pain_entries")
     recorded_at = models.DateTimeField(
-        "when", default=timezone.now, help_text="When the pain was felt."
+        _("when"), default=timezone.now, help_text=_("When the pain was felt.")
     )
     phantom_pain = models.PositiveSmallIntegerField(validators=PAIN_SCALE)
     residual_pain = models.PositiveSmallIntegerField(validators=PAIN_SCALE)
     phantom_frequency = models.CharField(
-        "how often phantom pain came since the last entry",
+        _("how often phantom pain came since the last entry"),
         max_length=10,
         choices=EpisodeFrequency,
         blank=True,
     )
     episode_length = models.CharField(
-        "how long an episode lasted", max_length=10, choices=EpisodeLength, blank=True
+        _("how long an episode lasted"), max_length=10, choices=EpisodeLength, blank=True
     )
     sensations = models.JSONField(default=list, blank=True)
     sleep_interference = models.PositiveSmallIntegerField(
-        "how much pain got in the way of sleep", null=True, blank=True, validators=PAIN_SCALE
+        _("how much pain got in the way of sleep"), null=True, blank=True, validators=PAIN_SCALE
     )
     activity_interference = models.PositiveSmallIntegerField(
-        "how much pain got in the way of daily activities",
+        _("how much pain got in the way of daily activities"),
         null=True,
         blank=True,
         validators=PAIN_SCALE,
     )
-    medicine_taken = models.CharField("pain medicine taken", max_length=300, blank=True)
+    medicine_taken = models.CharField(_("pain medicine taken"), max_length=300, blank=True)
     prosthesis_hours = models.PositiveSmallIntegerField(
-        "hours the prosthesis was worn", null=True, blank=True, validators=[MaxValueValidator(24)]
+        _("hours the prosthesis was worn"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(24)],
     )
     note = models.TextField(blank=True, max_length=1000)
     source = models.CharField(max_length=10, choices=Source, default=Source.PATIENT)
@@ -114,7 +119,8 @@ class PainEntry(models.Model):
 
     class Meta:
         ordering = ["-recorded_at", "-pk"]
-        verbose_name_plural = "pain entries"
+        verbose_name = _("pain entry")
+        verbose_name_plural = _("pain entries")
         constraints = [
             models.CheckConstraint(
                 condition=Q(phantom_pain__gte=0, phantom_pain__lte=10),
@@ -203,18 +209,20 @@ class PainEntry(models.Model):
             # An edit keeps the window it was created in.
             reference = self.created_at or now
             if self.recorded_at > now + CLOCK_SKEW:
-                errors["recorded_at"] = "This time is in the future. Log pain you have felt."
+                errors["recorded_at"] = _("This time is in the future. Log pain you have felt.")
             elif self.recorded_at < reference - backfill:
                 days = backfill.days
                 errors["recorded_at"] = (
-                    f"Entries can go back {days} days at most. For older pain, "
-                    "tell your clinic at your next visit."
+                    _(
+                        "Entries can go back %(days)d days at most. For older pain, "
+                        "tell your clinic at your next visit."
+                    )
                     if self.source == Source.PATIENT
-                    else f"Entries can go back {days} days at most."
-                )
+                    else _("Entries can go back %(days)d days at most.")
+                ) % {"days": days}
         sensations = self.sensations
         if not isinstance(sensations, list) or any(c not in Sensation.values for c in sensations):
-            errors["sensations"] = "Choose sensations from the list."
+            errors["sensations"] = _("Choose sensations from the list.")
         if errors:
             raise ValidationError(errors)
 
@@ -242,9 +250,9 @@ class PainEntryChangeManager(models.Manager):
 
 
 class EntryChangeAction(models.TextChoices):
-    CREATED = "created", "Created"
-    CORRECTED = "corrected", "Corrected"
-    DELETED = "deleted", "Deleted"
+    CREATED = "created", _("Created")
+    CORRECTED = "corrected", _("Corrected")
+    DELETED = "deleted", _("Deleted")
 
 
 class PainEntryChange(models.Model):
@@ -281,15 +289,15 @@ class LoggingSchedule(models.Model):
     """How often the clinic asks this patient to log pain, and when we last reminded them."""
 
     class Interval(models.IntegerChoices):
-        DAILY = 1, "Every day"
-        EVERY_3_DAYS = 3, "Every 3 days"
-        WEEKLY = 7, "Every week"
+        DAILY = 1, _("Every day")
+        EVERY_3_DAYS = 3, _("Every 3 days")
+        WEEKLY = 7, _("Every week")
 
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="schedule")
     interval_days = models.PositiveSmallIntegerField(
-        "log pain", choices=Interval, default=Interval.DAILY
+        _("log pain"), choices=Interval, default=Interval.DAILY
     )
-    reminders = models.BooleanField("email reminders when an entry is due", default=True)
+    reminders = models.BooleanField(_("email reminders when an entry is due"), default=True)
     last_reminded_on = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -344,6 +352,12 @@ class Instrument(models.Model):
 
         return parse(self.definition)
 
+    @property
+    def shown(self):
+        """The instrument as the active language shows it (the file's text where it has no
+        translation into that language)."""
+        return self.parsed.in_language(get_language())
+
 
 class QuestionnaireSchedule(models.Model):
     """Which questionnaires the clinic asks this patient, at which events: {instrument key:
@@ -361,9 +375,9 @@ class QuestionnaireSchedule(models.Model):
 
 
 class QuestionnaireLimb(models.TextChoices):
-    BOTH = "", "Pain in general"
-    PHANTOM = "phantom", "Phantom limb"
-    RESIDUAL = "residual", "Residual limb"
+    BOTH = "", _("Pain in general")
+    PHANTOM = "phantom", _("Phantom limb")
+    RESIDUAL = "residual", _("Residual limb")
 
 
 class QuestionnaireResponseQuerySet(models.QuerySet):
@@ -392,6 +406,9 @@ class QuestionnaireResponse(models.Model):
     # skipped on an instrument scored by lookup) or one still being answered.
     score = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
     score_se = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    # The language the questions were shown in when last answered ("es"; the file's own
+    # language where it had no translation): research may need to know. Blank before any answer.
+    language = models.CharField(max_length=16, blank=True, default="")
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -432,13 +449,13 @@ class QuestionnaireResponse(models.Model):
 
     def answer_rows(self):
         """(question as asked, answer in words) for every item, in order."""
-        instrument = self.instrument.parsed
+        instrument = self.instrument.shown
         rows = []
         for item in instrument.items:
             if item.id not in self.answers:
-                answer = "Not answered"
+                answer = _("Not answered")
             elif self.answers[item.id] is None:
-                answer = "Preferred not to answer"
+                answer = _("Preferred not to answer")
             else:
                 answer = item.label_of(self.answers[item.id]) or str(self.answers[item.id])
             rows.append((item.text_for(self.limb), answer))

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -17,7 +19,7 @@ from patients.access import get_patient_for_user, own_patient_record
 
 from .access import get_own_response
 from .models import Instrument
-from .outcomes.questionnaires import DUE, EVENTS
+from .outcomes.questionnaires import DUE, EVENTS, event_name
 from .questionnaires import (
     due_for,
     first_unanswered,
@@ -45,13 +47,13 @@ class AnswerForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = [(str(option.value), option.label) for option in item.options]
         if allow_skip:
-            choices.append((SKIP, "I prefer not to answer"))
+            choices.append((SKIP, _("I prefer not to answer")))
         self.fields["answer"] = forms.ChoiceField(
             choices=choices,
             widget=forms.RadioSelect,
             error_messages={
-                "required": "Please choose one answer.",
-                "invalid_choice": "Please choose one of the answers shown.",
+                "required": _("Please choose one answer."),
+                "invalid_choice": _("Please choose one of the answers shown."),
             },
         )
 
@@ -74,7 +76,7 @@ def questionnaire_start(request, instrument_pk, event):
         None,
     )
     if due is None:
-        messages.info(request, "This questionnaire is not open now.")
+        messages.info(request, _("This questionnaire is not open now."))
         return redirect("painlog:home")
     response = next_response(
         patient=patient, instrument=due.instrument, event=event, actor=request.user
@@ -103,9 +105,9 @@ def _open_response(request, pk):
 def questionnaire_question(request, pk, number):
     response = _open_response(request, pk)
     if response is None:
-        messages.info(request, "This questionnaire is closed: your answers are kept.")
+        messages.info(request, _("This questionnaire is closed: your answers are kept."))
         return redirect("painlog:home")
-    instrument = response.instrument.parsed
+    instrument = response.instrument.shown
     if not 1 <= number <= len(instrument.items):
         raise Http404
     item = instrument.items[number - 1]
@@ -115,7 +117,7 @@ def questionnaire_question(request, pk, number):
         request.POST or None, initial=initial, item=item, allow_skip=instrument.allow_skip
     )
     if request.method == "POST" and form.is_valid():
-        save_answer(response=response, item=item, value=form.value())
+        save_answer(response=response, item=item, value=form.value(), language=instrument.language)
         if request.POST.get("next") == "review" or number == len(instrument.items):
             return redirect("painlog:questionnaire_review", pk=response.pk)
         return redirect("painlog:questionnaire_question", pk=response.pk, number=number + 1)
@@ -141,16 +143,16 @@ def questionnaire_question(request, pk, number):
 def questionnaire_review(request, pk):
     response = _open_response(request, pk)
     if response is None:
-        messages.info(request, "This questionnaire is closed: your answers are kept.")
+        messages.info(request, _("This questionnaire is closed: your answers are kept."))
         return redirect("painlog:home")
-    instrument = response.instrument.parsed
+    instrument = response.instrument.shown
     answers = [
         {
             "number": number,
             "text": item.text_for(response.limb),
             "answer": (
-                "Not answered yet" if item.id not in response.answers
-                else "Preferred not to answer" if response.answers[item.id] is None
+                _("Not answered yet") if item.id not in response.answers
+                else _("Preferred not to answer") if response.answers[item.id] is None
                 else item.label_of(response.answers[item.id])
             ),
             "missing": item.id not in response.answers,
@@ -171,10 +173,13 @@ def questionnaire_review(request, pk):
                 actor=request.user,
             )
             if following is not None:
-                limb = following.get_limb_display().lower()
-                messages.success(request, f"Thank you. Now the same questions about your {limb}.")
+                messages.success(
+                    request,
+                    _("Thank you. Now the same questions about your %(limb)s.")
+                    % {"limb": following.get_limb_display().lower()},
+                )
                 return redirect("painlog:questionnaire_question", pk=following.pk, number=1)
-            messages.success(request, "Thank you: your answers are sent to your clinic.")
+            messages.success(request, _("Thank you: your answers are sent to your clinic."))
             return redirect("painlog:home")
     return render(
         request,
@@ -195,12 +200,14 @@ class ScheduleChoiceForm(forms.Form):
                 if instrument.parsed.events != "follow_up" or event != EVENTS[0]
             ]  # fmt: skip
             self.fields[key] = forms.MultipleChoiceField(
-                label=instrument.name,
-                choices=[(event, event.capitalize()) for event in allowed],
+                label=instrument.shown.name,
+                choices=[(event, event_name(event)) for event in allowed],
                 widget=forms.CheckboxSelectMultiple,
                 required=False,
                 initial=[event for event in schedule.get(key, ()) if event in allowed],
-                error_messages={"invalid_choice": "Choose among the time points shown."},
+                error_messages={
+                    "invalid_choice": gettext_lazy("Choose among the time points shown.")
+                },
             )
 
     def events(self):
@@ -219,14 +226,14 @@ def questionnaire_schedule(request, pk):
     form = ScheduleChoiceForm(request.POST, instruments=instruments, schedule={})
     if form.is_valid():
         set_schedule(patient=patient, events=form.events(), actor=request.user)
-        messages.success(request, "Questionnaire schedule saved.")
+        messages.success(request, _("Questionnaire schedule saved."))
     else:
+        problems = "; ".join(
+            f"{form.fields[name].label}: {errors[0]}" for name, errors in form.errors.items()
+        )
         messages.error(
             request,
-            "The questionnaire schedule was not saved: "
-            + "; ".join(
-                f"{form.fields[name].label}: {errors[0]}" for name, errors in form.errors.items()
-            ),
+            _("The questionnaire schedule was not saved: %(problems)s") % {"problems": problems},
         )
     return redirect("reports:patient_pain", pk=patient.pk)
 

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from patients.models import RecordChange, Surgery
 
-from .instruments import built_in_definitions, parse
+from .instruments import built_in_definitions, parse, scored_part
 from .models import Instrument, QuestionnaireResponse, QuestionnaireSchedule
 from .outcomes import day_zero, shown_change
 from .outcomes.questionnaires import (
@@ -22,6 +23,7 @@ from .outcomes.questionnaires import (
     EVENTS,
     MISSED,
     Overdue,
+    event_name,
     event_status,
     event_window,
     overdue_questionnaires,
@@ -43,7 +45,7 @@ class Scheduled:
 
     @property
     def event_label(self):
-        return EVENT_LABELS[self.event]
+        return event_name(self.event)
 
     @property
     def started(self):
@@ -165,13 +167,15 @@ def first_unanswered(response):
     return None
 
 
-def save_answer(*, response, item, value):
-    """Keep one answer (None: skipped, where the instrument allows it). Answers are saved one
-    question at a time so that a patient who stops halfway comes back to where they were."""
+def save_answer(*, response, item, value, language=""):
+    """Keep one answer (None: skipped, where the instrument allows it), and the language the
+    question was shown in. Answers are saved one question at a time so that a patient who
+    stops halfway comes back to where they were."""
     if response.completed_at is not None:
-        raise ValidationError("These answers are already sent.")
+        raise ValidationError(_("These answers are already sent."))
     response.answers = {**response.answers, item.id: value}
-    response.save(update_fields=["answers"])
+    response.language = language or response.language
+    response.save(update_fields=["answers", "language"])
 
 
 @transaction.atomic
@@ -180,7 +184,7 @@ def send_response(*, response, actor):
     instrument = response.instrument.parsed
     missing = [item.id for item in instrument.items if item.id not in response.answers]
     if missing:
-        raise ValidationError("Please answer every question first.")
+        raise ValidationError(_("Please answer every question first."))
     score = instrument.score(response.answers)
     response.completed_at = timezone.now()
     response.score = score.value if score else None
@@ -219,17 +223,28 @@ def set_schedule(*, patient, events, actor):
 
 def install_instrument(definition):
     """Install one version of an instrument from its decoded file. Returns (instrument,
-    created); a version already installed is left exactly as it was, and a different file
-    under an installed key and version is refused: versions are never rewritten."""
+    created); a version already installed is left as it was, and a different file under an
+    installed key and version is refused: versions are never rewritten. Only a file that adds
+    or changes translations of an installed version updates it (instruments.scored_part)."""
     parsed = parse(definition)
     existing = Instrument.objects.filter(key=parsed.key, version=parsed.version).first()
     if existing is not None:
-        if existing.definition != definition:
-            raise ValidationError(
-                f"{parsed.key} version {parsed.version} is installed with other content: "
-                "give the new file its own version."
+        if existing.definition == definition:
+            return existing, False
+        if scored_part(existing.definition) == scored_part(definition):
+            # Only its translations differ: what is asked in the file's language, the options
+            # and the scoring are the same, so the version's scores are too. Each answer set
+            # keeps the language it was shown in.
+            existing.definition = definition
+            existing.save(update_fields=["definition"])
+            return existing, False
+        raise ValidationError(
+            _(
+                "%(key)s version %(version)s is installed with other content: give the new "
+                "file its own version."
             )
-        return existing, False
+            % {"key": parsed.key, "version": parsed.version}
+        )
     return Instrument.objects.create(
         key=parsed.key, version=parsed.version, name=parsed.name, definition=definition
     ), True

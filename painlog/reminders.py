@@ -7,12 +7,14 @@ in the app, because email is not a safe place for health information.
 import datetime
 import logging
 
+from django.conf import settings
 from django.core import mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Patient
 
@@ -21,24 +23,45 @@ from .questionnaires import due_for
 
 logger = logging.getLogger(__name__)
 
-SUBJECT = "Time to log your pain"
-# Added when a questionnaire is open for the patient: what it asks stays in the app, too.
-QUESTIONS = """
-Your clinic also has a few questions for you. You will find them at the top of your pain log:
-
-{link}
-"""
-BODY = """Hello,
+SUBJECT = _("Time to log your pain")
+BODY = _("""Hello,
 
 It is time to log your pain. It takes about a minute:
 
-{link}
-{questions}
+%(link)s
+
 If you have logged it already, you can ignore this email. To change how often we remind you,
 or to stop these emails, ask your clinic.
 
 Your clinic care team
-"""
+""")
+# When a questionnaire is open for the patient: what it asks stays in the app, too.
+BODY_WITH_QUESTIONS = _("""Hello,
+
+It is time to log your pain. It takes about a minute:
+
+%(link)s
+
+Your clinic also has a few questions for you. You will find them at the top of your pain log:
+
+%(questions_link)s
+
+If you have logged it already, you can ignore this email. To change how often we remind you,
+or to stop these emails, ask your clinic.
+
+Your clinic care team
+""")
+
+
+def reminder_email(patient, *, link, questions_link=None):
+    """(subject, body) of one reminder in the patient's language: the one on their record,
+    else the clinic's (a property of the row: no query)."""
+    with translation.override(patient.interface_language or settings.LANGUAGE_CODE):
+        if questions_link:
+            body = BODY_WITH_QUESTIONS % {"link": link, "questions_link": questions_link}
+        else:
+            body = BODY % {"link": link}
+        return str(SUBJECT), body
 
 
 def patients_due(today):
@@ -113,7 +136,7 @@ def send_reminders(today, *, build_link):
     if not due:
         return 0
     link = build_link(reverse("painlog:new"))
-    questions = QUESTIONS.format(link=build_link(reverse("painlog:home")))
+    questions_link = build_link(reverse("painlog:home"))
     sent = 0
     # One connection to the mail server for the whole run.
     with mail.get_connection() as connection:
@@ -123,10 +146,12 @@ def send_reminders(today, *, build_link):
             if not _claim_reminder(patient, today):
                 continue
             try:
-                body = BODY.format(
-                    link=link, questions=questions if due_for(patient, today=today) else ""
+                subject, body = reminder_email(
+                    patient,
+                    link=link,
+                    questions_link=questions_link if due_for(patient, today=today) else None,
                 )
-                mail.send_mail(SUBJECT, body, None, [patient.email], connection=connection)
+                mail.send_mail(subject, body, None, [patient.email], connection=connection)
             except Exception:
                 _release_reminder(patient, today, previous)
                 logger.exception("Pain reminder to patient %s failed", patient.pk)

@@ -8,7 +8,8 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -160,13 +161,16 @@ def _entry_form(request, patient, entry, action=""):
 def _saved(request, patient, entry):
     """Store a valid new entry (once, however often it is sent) and say so."""
     saved, created = record_entry(entry=entry, actor=request.user)
-    when = timezone.localtime(saved.recorded_at).strftime("%-d %b, %H:%M")
+    when = formats.date_format(timezone.localtime(saved.recorded_at), "j M, H:i")
     messages.success(
         request,
-        f"Saved: phantom limb pain {saved.phantom_pain}, residual limb pain "
-        f"{saved.residual_pain}, {when}. Thank you."
+        _(
+            "Saved: phantom limb pain %(phantom)s, residual limb pain %(residual)s, %(when)s. "
+            "Thank you."
+        )
+        % {"phantom": saved.phantom_pain, "residual": saved.residual_pain, "when": when}
         if created
-        else "This entry was already saved.",
+        else _("This entry was already saved."),
     )
     if saved.source == Source.CLINICIAN:
         return redirect("reports:patient_pain", pk=patient.pk)
@@ -179,7 +183,7 @@ def _own_changeable_entry(request, pk):
     if not entry.patient_may_change():
         messages.info(
             request,
-            "Entries can be corrected or deleted for 24 hours. This one is now kept as it is.",
+            _("Entries can be corrected or deleted for 24 hours. This one is now kept as it is."),
         )
         return None
     return entry
@@ -193,7 +197,7 @@ def entry_edit(request, pk):
     form = PainEntryForm(request.POST or None, instance=entry)
     if request.method == "POST" and form.is_valid():
         correct_entry(entry=form.instance, actor=request.user)
-        messages.success(request, "Your correction is saved.")
+        messages.success(request, _("Your correction is saved."))
         return redirect("painlog:home")
     return render(
         request,
@@ -209,7 +213,7 @@ def entry_delete(request, pk):
         return redirect("painlog:home")
     if request.method == "POST":
         delete_entry(entry=entry, actor=request.user)
-        messages.success(request, "The entry is deleted.")
+        messages.success(request, _("The entry is deleted."))
         return redirect("painlog:home")
     return render(request, "painlog/entry_delete.html", {"entry": entry})
 
@@ -232,10 +236,12 @@ def schedule_update(request, pk):
     if form.is_valid():
         save_record(instance=form.instance, actor=request.user)
         messages.success(
-            request, f"Schedule saved: {schedule.get_interval_days_display().lower()}."
+            request,
+            _("Schedule saved: %(interval)s.")
+            % {"interval": schedule.get_interval_days_display().lower()},
         )
     else:
-        messages.error(request, "Choose how often the patient should log pain.")
+        messages.error(request, _("Choose how often the patient should log pain."))
     return redirect("reports:patient_pain", pk=patient.pk)
 
 

@@ -244,7 +244,8 @@ def test_hostile_input_to_the_queue_stores_nothing(client, patient, hostile):
 def test_the_page_script_shows_the_servers_messages_as_text_never_as_markup():
     with open(finders.find("js/offline-diary.js"), encoding="utf-8") as script:
         source = script.read()
-    assert "textContent = `Not saved: ${entry.refused}`" in source
+    # The refusal is filled into the page's translated words, and set as text.
+    assert "textContent = fill(text.notSaved, { reason: entry.refused })" in source
     assert "innerHTML" not in source and "insertAdjacentHTML" not in source
 
 

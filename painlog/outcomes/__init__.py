@@ -11,10 +11,13 @@ Pure functions over what the caller has fetched: no database access in this pack
 """
 
 from .cohort import CohortCell, cohort_cells, mean_ci, t_critical_95
+from .flag_reasons import flag_reasons
 from .medicines import (
     AS_NEEDED_NOTE,
+    AS_NEEDED_NOTE_SHOWN,
     FACTOR_TABLE_VERSION,
     MME_CAVEAT,
+    MME_CAVEAT_SHOWN,
     MME_FACTORS,
     TRANSDERMAL_FENTANYL_FACTOR,
     DailyMME,
@@ -36,10 +39,13 @@ from .rules import (
     MIN_POINTS_REDUCTION,
     MODERATE_REDUCTION,
     PAIN_TYPE_ABBREVIATIONS,
+    PAIN_TYPE_NAMES,
+    PAIN_TYPE_SHORT_NAMES,
     PAIN_TYPES,
     RESPONDER_LABELS,
     RESPONDER_STATUSES,
     SUBSTANTIAL_REDUCTION,
+    TIME_POINT_NAMES,
     TIME_POINTS,
     TOO_LOW_TO_JUDGE,
     Baseline,
@@ -57,7 +63,9 @@ from .rules import (
     outcome_from_scores,
     patient_outcome,
     readings_from,
+    responder_label,
     shown_change,
+    time_point_name,
     window_status,
 )
 from .triage import (
@@ -84,7 +92,6 @@ from .triage import (
     earliest_day_on_schedule,
     facts_for_patient,
     facts_from_readings,
-    flag_reasons,
     getting_worse,
     last_month_span,
     mme_before_day,
@@ -101,6 +108,7 @@ from .triage import (
 
 __all__ = [
     "AS_NEEDED_NOTE",
+    "AS_NEEDED_NOTE_SHOWN",
     "ATTENTION_ORDER",
     "BASELINE_FIRST_DAY",
     "BASELINE_LAST_DAY",
@@ -120,6 +128,7 @@ __all__ = [
     "MIN_JUDGED_BASELINE",
     "MIN_POINTS_REDUCTION",
     "MME_CAVEAT",
+    "MME_CAVEAT_SHOWN",
     "MME_FACTORS",
     "MME_RISE_DAYS",
     "MME_RISE_PERCENT",
@@ -129,6 +138,8 @@ __all__ = [
     "OpioidStop",
     "PAIN_TYPES",
     "PAIN_TYPE_ABBREVIATIONS",
+    "PAIN_TYPE_NAMES",
+    "PAIN_TYPE_SHORT_NAMES",
     "PainOutcome",
     "PatientOutcome",
     "RECENT_DAYS",
@@ -140,6 +151,7 @@ __all__ = [
     "Scores",
     "Span",
     "TIME_POINTS",
+    "TIME_POINT_NAMES",
     "TOO_LOW_TO_JUDGE",
     "TRANSDERMAL_FENTANYL_FACTOR",
     "TimePoint",
@@ -177,9 +189,11 @@ __all__ = [
     "recent_span",
     "regimen_mme",
     "review_stands",
+    "responder_label",
     "shown_change",
     "stopped_logging",
     "t_critical_95",
+    "time_point_name",
     "trends_from",
     "triage_flags",
     "window_status",

@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from patients.medicine_catalogue import GABAPENTINOIDS, OPIOIDS
 
-from .rules import BASELINE_LAST_DAY, TIME_POINTS
+from .rules import BASELINE_LAST_DAY, TIME_POINTS, time_point_name
 
 # CDC Clinical Practice Guideline for Prescribing Opioids for Pain, MMWR Recomm Rep
 # 2022;71(3). Stored with every figure: the 2016 table differs (hydromorphone 4, methadone
@@ -42,6 +46,12 @@ MME_CAVEAT = (
     "never a way to convert one opioid into another."
 )
 AS_NEEDED_NOTE = "includes as-needed medicines counted at their maximum"
+# The two above as pages print them, in the reader's language (FHIR keeps the English).
+MME_CAVEAT_SHOWN = gettext_lazy(
+    "MME (morphine milligram equivalents) is a population estimate of opioid load, "
+    "never a way to convert one opioid into another."
+)
+AS_NEEDED_NOTE_SHOWN = gettext_lazy("includes as-needed medicines counted at their maximum")
 
 
 class Dose(NamedTuple):
@@ -137,6 +147,22 @@ class DailyMME:
         text = "; ".join(parts)
         return f"{text}; {AS_NEEDED_NOTE}" if self.as_needed else text
 
+    @property
+    def label_shown(self):
+        """`label` in the reader's language."""
+        if not self.on_opioid:
+            return _("No opioid")
+        parts = []
+        if self.mme or not self.without_mme:
+            shown = self.shown.replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+            parts.append(
+                _("%(mme)s MME/day (%(table)s)") % {"mme": shown, "table": self.factor_table}
+            )
+        parts.extend(_("%(medicine)s, no MME") % {"medicine": text} for text in self.without_mme)
+        if self.as_needed:
+            parts.append(str(AS_NEEDED_NOTE_SHOWN))
+        return "; ".join(parts)
+
 
 def _no_factor_text(dose):
     unit = "mcg/hour" if dose.is_patch else "mg/day"
@@ -176,6 +202,10 @@ class MedicinePoint(NamedTuple):
     day: datetime.date
     figure: DailyMME | None  # None while the day is still to come
 
+    @property
+    def label_shown(self):
+        return _("Baseline") if self.label == "Baseline" else time_point_name(self.label)
+
 
 def medicine_points(doses, day_zero, today):
     """Baseline (day -1) and each time point's middle day (30, 91, 182, 365, 730)."""
@@ -193,6 +223,18 @@ def medicine_points(doses, day_zero, today):
 class OpioidStop(NamedTuple):
     days: int | None  # days from day 0 to the first day without any opioid, for good
     status: str  # why there is no figure, or "" with one
+
+    @property
+    def status_shown(self):
+        """`status` in the reader's language."""
+        return str(OPIOID_STOP_STATUSES.get(self.status, self.status))
+
+
+OPIOID_STOP_STATUSES = {
+    "no TMR surgery": gettext_lazy("no TMR surgery"),
+    "still on opioids": gettext_lazy("still on opioids"),
+    "no opioid at surgery": gettext_lazy("no opioid at surgery"),
+}
 
 
 def days_to_stopping_opioids(doses, day_zero, today):
@@ -222,11 +264,15 @@ def medicine_events(doses):
         key = (dose.medicine, dose.name, dose.started_on)
         name = dose.name or dose.medicine.capitalize()
         if key in stops:
-            events.append((dose.started_on, "change", f"{name}: dose changed"))
+            events.append(
+                (dose.started_on, "change", _("%(medicine)s: dose changed") % {"medicine": name})
+            )
         else:
-            events.append((dose.started_on, "start", f"{name} started"))
+            events.append(
+                (dose.started_on, "start", _("%(medicine)s started") % {"medicine": name})
+            )
         if dose.stopped_on and (dose.medicine, dose.name, dose.stopped_on) not in starts:
-            events.append((dose.stopped_on, "stop", f"{name} stopped"))
+            events.append((dose.stopped_on, "stop", _("%(medicine)s stopped") % {"medicine": name}))
     return sorted(events)
 
 

@@ -8,12 +8,36 @@ import datetime
 import statistics
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from .cohort import mean_ci
-from .rules import BASELINE_LAST_DAY, TIME_POINTS
+from .rules import BASELINE_LAST_DAY, TIME_POINT_NAMES, TIME_POINTS, time_point_name
 
 BASELINE = "baseline"
 EVENT_LABELS = {BASELINE: "Baseline", **{tp.label: tp.label for tp in TIME_POINTS}}
 EVENTS = tuple(EVENT_LABELS)
+# The events as people read them, in their language (EVENT_LABELS stays as it is: history
+# lines and FHIR keep English).
+EVENT_NAMES = {BASELINE: _("Baseline"), **TIME_POINT_NAMES}
+
+
+def event_name(event):
+    return EVENT_NAMES.get(event, event)
+
+
+def detail_shown(detail):
+    """A time point ("3 months") or an overdue questionnaire ("PEG at 3 months") of a flag, in
+    the reader's language."""
+    questionnaire, at, event = detail.rpartition(" at ")
+    if not at:
+        return time_point_name(detail)
+    return gettext("%(questionnaire)s at %(time_point)s") % {
+        "questionnaire": questionnaire,
+        "time_point": str(event_name(event)).lower(),
+    }
+
+
 FOLLOW_UP_EVENTS = EVENTS[1:]
 # The clinic's default when it has chosen nothing for a patient: the PEG at baseline and every
 # time point, the PGIC (which asks about change, so never at baseline) at every time point.

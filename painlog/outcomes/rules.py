@@ -19,11 +19,31 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
 
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from patients.models import TMR_PROCEDURES
 
+# The labels here stay English: exports, FHIR and history lines use them. Pages print the
+# *_shown properties and the names below, in the reader's language.
 PAIN_TYPES = (("phantom", "Phantom limb pain"), ("residual", "Residual limb pain"))
+PAIN_TYPE_NAMES = {
+    "phantom": gettext_lazy("Phantom limb pain"),
+    "residual": gettext_lazy("Residual limb pain"),
+}
+TIME_POINT_NAMES = {
+    "1 month": gettext_lazy("1 month"),
+    "3 months": gettext_lazy("3 months"),
+    "6 months": gettext_lazy("6 months"),
+    "12 months": gettext_lazy("12 months"),
+    "24 months": gettext_lazy("24 months"),
+}
+
+
+def time_point_name(label):
+    """A time point ("3 months") as a reader's language names it."""
+    return str(TIME_POINT_NAMES.get(label, label))
 
 
 class TimePoint(NamedTuple):
@@ -68,6 +88,24 @@ RESPONDER_LABELS = {
 }
 
 PAIN_TYPE_ABBREVIATIONS = {"phantom": "PLP", "residual": "RLP"}
+# The abbreviations as staff pages print them ("DMF" in Spanish).
+PAIN_TYPE_SHORT_NAMES = {
+    "phantom": pgettext_lazy("phantom limb pain, short", "PLP"),
+    "residual": pgettext_lazy("residual limb pain, short", "RLP"),
+}
+
+
+def responder_label(responder):
+    """A verdict as pages print it, in the reader's language ("Moderate (≥ 30%)")."""
+    if responder == "substantial":
+        return _("Substantial (≥ %(percent)s%%)") % {"percent": SUBSTANTIAL_REDUCTION}
+    if responder == "moderate":
+        return _("Moderate (≥ %(percent)s%%)") % {"percent": MODERATE_REDUCTION}
+    if responder == "no":
+        return _("No")
+    if responder == TOO_LOW_TO_JUDGE:
+        return _("Baseline too low to judge")
+    return ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +165,32 @@ class Baseline:
     source: str | None  # "diary", "intake", or None when missing
     label: str
     exact: Fraction | None = None  # the value for arithmetic; `value` is for display
+    # Why it is missing: (diary entries in days -30 to -1, what the intake says), for label_shown.
+    missing: tuple | None = None
+
+    @property
+    def label_shown(self):
+        """The label in the reader's language."""
+        if self.source == "diary":
+            return ngettext(
+                "baseline from diary (%(n)s entry)", "baseline from diary (%(n)s entries)", self.n
+            ) % {"n": self.n}
+        if self.source == "intake":
+            return _("baseline from intake")
+        if self.missing is None:
+            return self.label
+        entries, told = self.missing
+        days = {"count": entries, "first": BASELINE_FIRST_DAY, "last": BASELINE_LAST_DAY}
+        diary = (
+            ngettext(
+                "%(count)s diary entry in days %(first)s to %(last)s",
+                "%(count)s diary entries in days %(first)s to %(last)s",
+                entries,
+            )
+            if entries
+            else _("no diary entries in days %(first)s to %(last)s")
+        ) % days
+        return _("missing: %(diary)s; %(intake)s") % {"diary": diary, "intake": INTAKE_TOLD[told]}
 
 
 @dataclass(frozen=True)
@@ -144,11 +208,34 @@ class FollowUp:
     # As pages print them: truncated toward zero at one decimal, signed ("" when none).
     change_shown: str = ""
     percent_change_shown: str = ""
+    # The window's days, for status_shown.
+    opens: datetime.date | None = None
+    closes: datetime.date | None = None
 
     @property
     def responder_label(self):
-        """The verdict as pages print it ("Moderate (≥ 30%)"); "" when there is none."""
-        return RESPONDER_LABELS.get(self.responder, "")
+        """The verdict as pages print it ("Moderate (≥ 30%)"), in the reader's language; ""
+        when there is none."""
+        return responder_label(self.responder)
+
+    @property
+    def label_shown(self):
+        return time_point_name(self.label)
+
+    @property
+    def status_shown(self):
+        """`status` in the reader's language."""
+        if not self.status or self.opens is None:
+            return self.status
+        if self.status.startswith("due from"):
+            return _("due from %(day)s") % {"day": formats.date_format(self.opens, "j M Y")}
+        if self.status.startswith("open until"):
+            return ngettext(
+                "open until %(day)s, %(n)s so far", "open until %(day)s, %(n)s so far", self.n
+            ) % {"day": formats.date_format(self.closes, "j M Y"), "n": self.n}
+        return ngettext("too few entries (%(n)s)", "too few entries (%(n)s)", self.n) % {
+            "n": self.n
+        }
 
 
 @dataclass(frozen=True)
@@ -157,6 +244,10 @@ class PainOutcome:
     label: str
     baseline: Baseline
     follow_ups: tuple[FollowUp, ...]  # one per TIME_POINTS, in order
+
+    @property
+    def label_shown(self):
+        return str(PAIN_TYPE_NAMES[self.pain_type])
 
 
 @dataclass(frozen=True)
@@ -223,7 +314,13 @@ def baseline_from(diary, pain_type, start, intake):
         return Fraction(score), Baseline(
             float(score), 0, "intake", "baseline from intake", Fraction(score)
         )
-    return None, Baseline(None, 0, None, _missing_reason(diary.count, intake, completed_on, start))
+    return None, Baseline(
+        None,
+        0,
+        None,
+        _missing_reason(diary.count, intake, completed_on, start),
+        missing=(diary.count, _intake_told(intake, completed_on, start)),
+    )
 
 
 def _missing_reason(diary_entries, intake, completed_on, start):
@@ -232,17 +329,35 @@ def _missing_reason(diary_entries, intake, completed_on, start):
     entries = "entry" if diary_entries == 1 else "entries"
     days = f"days {BASELINE_FIRST_DAY} to {BASELINE_LAST_DAY}"
     diary = f"{diary_entries or 'no'} diary {entries} in {days}"
+    return f"missing: {diary}; {INTAKE_TOLD_ENGLISH[_intake_told(intake, completed_on, start)]}"
+
+
+def _intake_told(intake, completed_on, start):
     if intake is None:
-        told = "no intake"
-    elif completed_on is None:
-        told = "intake not completed"
-    elif completed_on > start:
-        told = "intake completed after surgery"
-    elif completed_on == start:
-        told = "intake completed on the day of surgery"
-    else:
-        told = "intake has no score for this pain"
-    return f"missing: {diary}; {told}"
+        return "none"
+    if completed_on is None:
+        return "not_completed"
+    if completed_on > start:
+        return "after_surgery"
+    if completed_on == start:
+        return "day_of_surgery"
+    return "no_score"
+
+
+INTAKE_TOLD_ENGLISH = {
+    "none": "no intake",
+    "not_completed": "intake not completed",
+    "after_surgery": "intake completed after surgery",
+    "day_of_surgery": "intake completed on the day of surgery",
+    "no_score": "intake has no score for this pain",
+}
+INTAKE_TOLD = {
+    "none": gettext_lazy("no intake"),
+    "not_completed": gettext_lazy("intake not completed"),
+    "after_surgery": gettext_lazy("intake completed after surgery"),
+    "day_of_surgery": gettext_lazy("intake completed on the day of surgery"),
+    "no_score": gettext_lazy("intake has no score for this pain"),
+}
 
 
 def _responder(change, baseline):
@@ -283,6 +398,8 @@ def _follow_up(scores, start, time_point, baseline, today):
         "percent_change": None,
         "responder": None,
         "at_least_2_points": None,
+        "opens": opens,
+        "closes": closes,
     }
     if n < MIN_ENTRIES:
         return FollowUp(**fields)

@@ -4,7 +4,7 @@ Every flag is judged here, from sums and counts of scores (Scores) and dates, ne
 entries or floats: the dashboard gets the sums and counts of all its patients from one SQL
 query, the patient's page from the patient's readings (facts_from_readings), and both hand
 them to triage_flags(). So a flag has one rule and one arithmetic wherever it is shown, and
-its reasons (flag_reasons) quote the same numbers.
+its reasons (painlog/outcomes/flag_reasons.py) quote the same numbers.
 
 "Last 7 days" is today and the 6 days before; "the last 28 days" is today and the 27 days
 before; both in the clinic's calendar days.
@@ -15,18 +15,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from .medicines import daily_mme
-from .questionnaires import OVERDUE_DAYS
+from .questionnaires import detail_shown
 from .rules import (
     MIN_ENTRIES,
     MIN_JUDGED_BASELINE,
     MODERATE_REDUCTION,
     PAIN_TYPE_ABBREVIATIONS,
+    PAIN_TYPE_SHORT_NAMES,
     PAIN_TYPES,
     TIME_POINTS,
     Scores,
     _scores,
-    shown_change,
 )
 
 # Getting worse: the last RECENT_DAYS days against the EARLIER_DAYS days before them.
@@ -54,16 +58,16 @@ REVIEW_DAYS = 7
 # What each flag is called, in DOMAIN's order of attention; missed follow-up is shown and can
 # be filtered by, but does not rank a patient.
 FLAG_LABELS = {
-    "getting_worse": "Getting worse",
-    "worse_than_before": "Worse than before surgery",
-    "high_pain": "High pain",
-    "window_closing": "Follow-up window closing",
-    "stopped_logging": "Stopped logging",
-    "not_improving": "Not improving",
-    "never_logged": "Never logged",
-    "missed_follow_up": "Missed follow-up",
-    "mme_rising": "Opioid dose rising",
-    "questionnaire_overdue": "Questionnaire overdue",
+    "getting_worse": gettext_lazy("Getting worse"),
+    "worse_than_before": gettext_lazy("Worse than before surgery"),
+    "high_pain": gettext_lazy("High pain"),
+    "window_closing": gettext_lazy("Follow-up window closing"),
+    "stopped_logging": gettext_lazy("Stopped logging"),
+    "not_improving": gettext_lazy("Not improving"),
+    "never_logged": gettext_lazy("Never logged"),
+    "missed_follow_up": gettext_lazy("Missed follow-up"),
+    "mme_rising": gettext_lazy("Opioid dose rising"),
+    "questionnaire_overdue": gettext_lazy("Questionnaire overdue"),
 }
 # DOMAIN's order of attention names pain and logging flags only: the flags outside it are shown
 # and can be filtered by, but do not rank a patient.
@@ -290,17 +294,30 @@ class TriageFlags:
         return self.attention_group < len(ATTENTION_ORDER)
 
     def badges(self):
-        """(code, text) per flag as a badge names it: "Getting worse (PLP and RLP)"."""
+        """(code, text) per flag as a badge names it: "Getting worse (PLP and RLP)". In
+        English whatever the language shown: a review's history line keeps them
+        (badges_shown is for pages)."""
+        with translation.override("en"):
+            return self.badges_shown()
+
+    def badges_shown(self):
+        """badges() in the reader's language."""
         result = []
         for code, label in FLAG_LABELS.items():
             value = getattr(self, code)
             if value is True:
-                result.append((code, label))
+                result.append((code, str(label)))
             elif value and code in PAIN_FLAGS:
-                names = " and ".join(PAIN_TYPE_ABBREVIATIONS[pain_type] for pain_type in value)
-                result.append((code, f"{label} ({names})"))
+                names = [str(PAIN_TYPE_SHORT_NAMES[pain_type]) for pain_type in value]
+                which = (
+                    _("%(first)s and %(second)s") % {"first": names[0], "second": names[1]}
+                    if len(names) == 2
+                    else names[0]
+                )
+                result.append((code, _("%(flag)s (%(which)s)") % {"flag": label, "which": which}))
             elif value:
-                result.append((code, f"{label} ({', '.join(value)})"))
+                which = ", ".join(detail_shown(detail) for detail in value)
+                result.append((code, _("%(flag)s (%(which)s)") % {"flag": label, "which": which}))
         return result
 
     @property
@@ -366,92 +383,6 @@ def attention_key(flags, recent, reviewed=False):
     if not means:
         return (tier, group, True, 0.0)
     return (tier, group, False, -max(means))
-
-
-def _mean(scores):
-    return f"{float(scores.mean):.1f}"
-
-
-def flag_reasons(flags, facts):
-    """Why each flag is raised, in words with its numbers, e.g. "Getting worse (PLP): 7-day mean
-    6.3 vs 4.1 in the 28 days before: +2.2". Means are rounded as usual; differences are
-    truncated like every printed change, so they never read as more than they are."""
-    reasons = []
-    for pain_type in flags.getting_worse:
-        recent, earlier = facts.recent[pain_type], facts.earlier[pain_type]
-        reasons.append(
-            f"Getting worse ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): {RECENT_DAYS}-day mean "
-            f"{_mean(recent)} vs {_mean(earlier)} in the {EARLIER_DAYS} days before: "
-            f"{shown_change(recent.mean - earlier.mean)}"
-        )
-    for pain_type in flags.worse_than_before:
-        month, baseline = facts.last_month[pain_type], facts.baselines[pain_type]
-        reasons.append(
-            f"Worse than before surgery ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): "
-            f"{LAST_MONTH_DAYS}-day mean {_mean(month)} vs baseline {float(baseline):.1f}: "
-            f"{shown_change(month.mean - baseline)}"
-        )
-    for pain_type in flags.high_pain:
-        reasons.append(
-            f"High pain ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): {RECENT_DAYS}-day mean "
-            f"{_mean(facts.recent[pain_type])}, severe is {HIGH_PAIN} or more"
-        )
-    for label in flags.window_closing:
-        time_point = next(t for t in TIME_POINTS if t.label == label)
-        closes = facts.window(time_point)[1]
-        n = facts.window_counts[TIME_POINTS.index(time_point)]
-        days = (closes - facts.today).days
-        when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
-        reasons.append(
-            f"Follow-up window closing ({label}): closes {closes:%-d %b %Y}, {when}, with "
-            f"{n} of the {MIN_ENTRIES} entries needed"
-        )
-    if flags.stopped_logging:
-        days = (facts.today - facts.last_day).days
-        every = "every day" if facts.interval_days == 1 else f"every {facts.interval_days} days"
-        reasons.append(
-            f"Stopped logging: last entry {facts.last_day:%-d %b %Y}, {days} days ago; asked to "
-            f"log {every}, with {LOGGING_GRACE_DAYS} days' grace"
-        )
-    for pain_type in flags.not_improving:
-        month, baseline = facts.last_month[pain_type], facts.baselines[pain_type]
-        reasons.append(
-            f"Not improving ({PAIN_TYPE_ABBREVIATIONS[pain_type]}): {LAST_MONTH_DAYS}-day mean "
-            f"{_mean(month)} vs baseline {float(baseline):.1f}: "
-            f"{shown_change((month.mean - baseline) / baseline * 100)}%, less than "
-            f"{MODERATE_REDUCTION}% lower, {facts.days_since_surgery} days after surgery"
-        )
-    if flags.never_logged:
-        reasons.append("Never logged: no entry yet")
-    for label in flags.missed_follow_up:
-        time_point = next(t for t in TIME_POINTS if t.label == label)
-        opens, closes = facts.window(time_point)
-        n = facts.window_counts[TIME_POINTS.index(time_point)]
-        reasons.append(
-            f"Missed follow-up ({label}): the window {opens:%-d %b} to {closes:%-d %b %Y} "
-            f"closed with {n} of the {MIN_ENTRIES} entries needed"
-        )
-    if flags.mme_rising:
-        before = _mme_text(facts.mme_before)
-        rise = (
-            f"{shown_change((facts.mme_now - facts.mme_before) / facts.mme_before * 100)}%"
-            if facts.mme_before
-            else "opioids started again"
-        )
-        reasons.append(
-            f"Opioid dose rising: {_mme_text(facts.mme_now)} MME/day today vs {before} "
-            f"{MME_RISE_DAYS} days ago ({rise}; {MME_RISE_PERCENT}% or more flags)"
-        )
-    for overdue in facts.questionnaires_overdue:
-        reasons.append(
-            f"Questionnaire overdue ({overdue.label}): its window closed "
-            f"{overdue.closed_on:%-d %b %Y} without an answer (flagged for {OVERDUE_DAYS} days)"
-        )
-    return reasons
-
-
-def _mme_text(mme):
-    return f"{Decimal(mme).quantize(Decimal('0.1')).normalize():f}"
 
 
 def facts_from_readings(

@@ -91,6 +91,13 @@ const status = panel && panel.querySelector("[data-offline-status]");
 const waiting = panel && panel.querySelector("[data-offline-waiting]");
 const sendButton = panel && panel.querySelector("[data-offline-send]");
 const banner = document.querySelector("[data-offline-banner]");
+// The words come with the page, in the patient's language (templates/painlog/_offline_queue.html).
+const textElement = document.getElementById("offline-diary-text");
+const text = textElement ? JSON.parse(textElement.textContent) : {};
+
+function fill(template, values) {
+  return (template || "").replace(/\{(\w+)\}/g, (whole, name) => (name in values ? values[name] : whole));
+}
 
 function say(text) {
   if (!status) return;
@@ -99,7 +106,7 @@ function say(text) {
 }
 
 function tapTime(entry) {
-  return new Date(entry.tapped_at).toLocaleString(undefined, {
+  return new Date(entry.tapped_at).toLocaleString(document.documentElement.lang || undefined, {
     weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
   });
 }
@@ -114,17 +121,20 @@ async function showQueue() {
     const item = document.createElement("li");
     item.className = "list-group-item py-3";
     const what = document.createElement("div");
-    what.textContent = `${tapTime(entry)}: phantom limb pain ${entry.fields.phantom_pain}, ` +
-      `residual limb pain ${entry.fields.residual_pain}`;
+    what.textContent = fill(text.entry, {
+      when: tapTime(entry),
+      phantom: entry.fields.phantom_pain,
+      residual: entry.fields.residual_pain,
+    });
     const state = document.createElement("div");
     item.append(what, state);
     if (entry.refused) {
       state.className = "text-danger fw-semibold";
-      state.textContent = `Not saved: ${entry.refused}`;
+      state.textContent = fill(text.notSaved, { reason: entry.refused });
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "btn btn-outline-secondary mt-2";
-      remove.textContent = "Remove from this phone";
+      remove.textContent = text.remove;
       remove.addEventListener("click", async () => {
         await removeQueued(entry.submission_id);
         showQueue();
@@ -132,7 +142,7 @@ async function showQueue() {
       item.append(remove);
     } else {
       state.className = "fw-semibold";
-      state.textContent = "Waiting to send";
+      state.textContent = text.waiting;
     }
     list.append(item);
   }
@@ -171,11 +181,11 @@ async function sendQueued() {
           headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
         });
       } catch (error) {
-        say("No connection yet. Your entries are kept on this phone and sent when it is back.");
+        say(text.noConnection);
         return;
       }
       if (response.type === "opaqueredirect" || response.status === 403) {
-        say("Log in again to send your entries: they are kept on this phone until then.");
+        say(text.logInAgain);
         return;
       }
       const answer = await response.json().catch(() => ({}));
@@ -183,17 +193,17 @@ async function sendQueued() {
         await removeQueued(entry.submission_id);
         sent += 1;
       } else if (response.status === 400) {
-        entry.refused = answer.message || "the entry was refused.";
+        entry.refused = answer.message || text.refused;
         await putQueued(entry);
       } else {
-        say("The clinic's server did not answer. Your entries are kept; try again later.");
+        say(text.noAnswer);
         return;
       }
     }
     if (sent) {
       // The connection is back: the kept copy's notice would now say the opposite.
       if (banner) banner.hidden = true;
-      say(`Sent ${sent} ${sent === 1 ? "entry" : "entries"} to your clinic.`);
+      say(fill(sent === 1 ? text.sentOne : text.sentMany, { count: sent }));
       const reload = panel.querySelector("[data-offline-reload]");
       if (reload) reload.hidden = false;
     }
@@ -218,7 +228,7 @@ function keepOffline(form) {
     const data = new FormData(form);
     event.preventDefault();
     if (!data.get("phantom_pain") || !data.get("residual_pain")) {
-      say("Choose both scores, phantom and residual limb pain, then tap Save.");
+      say(text.chooseBoth);
       if (panel) panel.focus();
       return;
     }
@@ -242,7 +252,7 @@ function keepOffline(form) {
     await putQueued(entry);
     form.reset();
     newSubmissionId(form);
-    say("Saved on this phone: it will be sent when you are back online.");
+    say(text.savedHere);
     await showQueue();
     if (navigator.onLine) sendQueued();
     if (panel) panel.focus();

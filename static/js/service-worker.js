@@ -58,16 +58,46 @@ async function keptPage(request) {
   // Marks the copy for the page script, which says it is not live and hides its old messages.
   const keptAt = kept.headers.get("X-Kept-At") || "";
   const body = (await kept.text()).replace(
-    '<html lang="en"',
-    `<html lang="en" data-offline-copy="${keptAt.replace(/[^0-9TZ:.-]/g, "")}"`,
+    /<html lang="([^"]*)"/,
+    (tag) => `${tag} data-offline-copy="${keptAt.replace(/[^0-9TZ:.-]/g, "")}"`,
   );
   return new Response(body, { headers: { "Content-Type": kept.headers.get("Content-Type") } });
 }
 
-const NOT_KEPT = `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>No connection · TMR Clinic</title></head>
-<body><main><h1>No connection</h1><p>This page was not kept on this phone. Open your pain log
-once with a connection, and it will open without one next time.</p></main></body></html>`;
+// In English unless a kept page gives the words in the patient's language (notKept).
+const NOT_KEPT_TEXT = {
+  lang: "en",
+  notKeptTitle: "No connection",
+  notKept: "This page was not kept on this phone. Open your pain log once with a connection, " +
+    "and it will open without one next time.",
+};
+
+function escapeHtml(value) {
+  return String(value).replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+async function notKept() {
+  // The kept home page carries the offline diary's words as JSON (templates/painlog/
+  // _offline_queue.html), escaped by json_script so that no tag can end it early.
+  const text = { ...NOT_KEPT_TEXT };
+  const names = await pageCaches();
+  if (names.length === 1) {
+    const home = await (await caches.open(names[0])).match(OFFLINE_PAGES[0]);
+    const body = home ? await home.text() : "";
+    const words = body.match(/<script id="offline-diary-text" type="application\/json">([^<]*)<\/script>/);
+    const lang = body.match(/<html lang="([\w-]+)"/);
+    try {
+      if (words) Object.assign(text, JSON.parse(words[1]));
+      if (lang) text.lang = lang[1];
+    } catch (error) {
+      // A damaged copy: the English words stay.
+    }
+  }
+  const title = escapeHtml(text.notKeptTitle);
+  return `<!doctype html><html lang="${escapeHtml(text.lang)}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · TMR Clinic</title></head>
+<body><main><h1>${title}</h1><p>${escapeHtml(text.notKept)}</p></main></body></html>`;
+}
 
 async function openPage(request) {
   let response;
@@ -76,7 +106,7 @@ async function openPage(request) {
   } catch (error) {
     const kept = await keptPage(request);
     if (kept) return kept;
-    return new Response(NOT_KEPT, {
+    return new Response(await notKept(), {
       status: 503,
       headers: { "Content-Type": "text/html; charset=utf-8" },
     });
