@@ -424,7 +424,7 @@ def add_outcomes(rows, today):
         )
         row.verdicts = past_verdicts(row.outcome)
         row.change_list = [
-            (outcomes.PAIN_TYPE_ABBREVIATIONS[pain_type], row.changes[pain_type])
+            (outcomes.PAIN_TYPE_SHORT_NAMES[pain_type], row.changes[pain_type])
             for pain_type in PAIN_TYPE_NAMES
             if pain_type in row.changes
         ]
@@ -434,7 +434,7 @@ def add_outcomes(rows, today):
         row.first_tmr_label = (
             Surgery.Procedure(row.first_tmr_procedure).label if row.first_tmr_procedure else ""
         )
-        row.badges = [(code, text, FLAG_STYLES[code]) for code, text in row.flags.badges()]
+        row.badges = [(code, text, FLAG_STYLES[code]) for code, text in row.flags.badges_shown()]
         recent = row.recent
         if recent["phantom"].count:
             row.recent_shown = (
@@ -450,5 +450,5 @@ def past_verdicts(outcome):
     for pain_type in PAIN_TYPE_NAMES:
         latest = outcome.latest_judged(pain_type)
         if latest is not None and latest.responder is not None:
-            verdicts.append((outcomes.PAIN_TYPE_ABBREVIATIONS[pain_type], latest))
+            verdicts.append((outcomes.PAIN_TYPE_SHORT_NAMES[pain_type], latest))
     return verdicts

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 
 from painlog.models import QuestionnaireResponse
 from painlog.outcomes.questionnaires import (
-    EVENT_LABELS,
     REFERENCE_MEDIANS,
     REFERENCE_SOURCE,
     QuestionnaireCell,
+    event_name,
     questionnaire_cells,
 )
 
@@ -37,7 +37,7 @@ class QuestionnaireTable:
 
     @property
     def rows(self):
-        return [(EVENT_LABELS[cell.event], cell) for cell in self.cells if cell.n]
+        return [(event_name(cell.event), cell) for cell in self.cells if cell.n]
 
 
 def questionnaire_tables(patients):

@@ -222,7 +222,7 @@ def patient_pain(request, pk):
             "review_days": outcomes.REVIEW_DAYS,
             "regimens": regimens,
             "today_mme": outcomes.daily_mme(doses, today),
-            "mme_caveat": outcomes.MME_CAVEAT,
+            "mme_caveat": outcomes.MME_CAVEAT_SHOWN,
             "medicine_points": outcomes.medicine_points(doses, outcome.day_zero, today),
             "opioid_stop": outcomes.days_to_stopping_opioids(doses, outcome.day_zero, today),
         },

@@ -57,6 +57,8 @@ def _literal_arguments(token):
         literal = (match.group(1) or match.group(2))[1:-1]
         if "|yesno:" in match.group(0) and not re.search(r"\b[A-Z]", literal):
             continue  # yesno:'yes,no' and the like: values for code, not for people
+        if re.fullmatch(r"[a-z0-9_-]+", literal) and ("-" in literal or "_" in literal):
+            continue  # an id or a class name: chart_id="summary-chart"
         found.append(literal)
     return " ".join(found)
 
