@@ -17,7 +17,10 @@ The file is byte for byte the Python writer's (tests/test_entries_copy.py holds 
   empty string as ""); COPY quotes a cell for the same characters csv does (comma, quote, CR,
   LF) and doubles quotes the same way;
 - times as datetime.isoformat() writes them in the clinic's zone (microseconds only when there
-  are any, the offset as +HH:MM, seconds only when there are any), the zone's rules PostgreSQL's;
+  are any, the offset as +HH:MM, seconds only when there are any). The zone's rules come from
+  PostgreSQL's time-zone data, Python's from its own: the same where both read the system's (as
+  Debian's packages do); a server whose data is older than the app's could write other offsets
+  for a zone whose rules changed since;
 - COPY ends a row with \\n and csv with \\r\\n: each row's end is rewritten as it arrives.
 
 The patients go in batches of about ENTRIES_PER_COPY entries, each batch a COPY of its own: each
@@ -39,8 +42,9 @@ from patients.models import Sensation
 from .exports import ENTRY_HEADER, csv_lines, safe_cell
 from .research import for_research
 
-# About 0.5 s of COPY on the benchmark machine: progress moves every second or so and each
-# statement is far inside the statement timeout even for a patient with ten times the average.
+# 0.5 to 0.9 s of COPY a batch on the benchmark machine at 5M entries: progress moves about
+# every second, and a batch stays far inside the statement timeout (25 s) even when one of its
+# patients has twenty times the usual diary.
 ENTRIES_PER_COPY = 50_000
 
 # The instant in the clinic's zone (a timestamp without zone) and its offset from UTC.
