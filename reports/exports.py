@@ -1,7 +1,8 @@
 """
 CSV exports for clinicians and admins, written row by row (by an export job, reports.jobs) so
 that memory stays flat however many rows, and the limit and access-log line that every export
-(CSV or FHIR) passes when it is asked for.
+(CSV or FHIR) passes when it is asked for. On PostgreSQL, PostgreSQL writes entries.csv itself
+(reports.entries_copy), to the byte what entry_rows makes here.
 
 /dashboard/export/entries.csv: one row per live (not deleted) pain entry of the patients of the
 clinician's clinics, oldest first per patient: patient_id (the database id), MRN, last name,
@@ -77,7 +78,8 @@ def safe_cell(value):
         return "true" if value else "false"
     # Spreadsheets read formulas after = + - @, and after ; | or a full-width ＝＋－＠ in some
     # locales and versions: rather than list them, any text that does not start with a letter
-    # or a digit is defused.
+    # or a digit is defused. entries_copy does the same in SQL, with str.isalnum's letters and
+    # digits; tests/test_entries_copy.py fails if the two part.
     if isinstance(value, str) and value and not value[0].isalnum():
         return "'" + value
     return value

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from painlog.models import PainEntry
 from patients.models import AccessEvent
-from reports import exports, jobs, tasks
+from reports import entries_copy, exports, jobs, tasks
 from reports.models import ExportJob
 from tests.conftest import make_clinician, make_patient, make_user
 
@@ -163,10 +163,12 @@ def test_a_failed_job_says_why_and_can_be_retried(client, clinician, diary, monk
     client.force_login(clinician)
     job = ask(client, ENTRIES)
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise OSError("disk full")
 
+    # Whichever writes the file: Python's rows (SQLite) or PostgreSQL's COPY.
     monkeypatch.setitem(jobs.ROW_BUILDERS, ExportJob.Kind.ENTRIES, broken)
+    monkeypatch.setattr(entries_copy, "write_entries_csv", broken)
     with pytest.raises(OSError):
         jobs.run(job.pk, job.attempt)
     job.refresh_from_db()
