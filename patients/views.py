@@ -317,7 +317,8 @@ def my_contact_edit(request):
             label=CONTACT_DETAILS_LABEL,
         )
         response = redirect("patients:my_record")
-        if "app_language" in form.changed_data:
+        # As at sign-in: the language chosen for the app, else the one the record names.
+        if {"app_language", "preferred_language"} & set(form.changed_data):
             _follow_app_language(request, response, patient.interface_language)
         messages.success(request, _("Your contact details are saved."))
         return response
