@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .models import Sensation
 
@@ -125,7 +126,7 @@ def _text(value):
         day = datetime.date.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return date_format(day, "j M Y")
+    return date_format(day, pgettext("date format", "j M Y"))
 
 
 def _shown(field, value):
@@ -144,9 +145,10 @@ def _moments(old, new):
     old_time, new_time = _parse(old), _parse(new)
     if old_time is None or new_time is None:
         return _text(old), _text(new)
-    shape = "j M Y, H:i"
     if old_time.replace(second=0) == new_time.replace(second=0):
-        shape += ":s"
+        shape = pgettext("date format", "j M Y, H:i:s")
+    else:
+        shape = pgettext("date format", "j M Y, H:i")
     return date_format(old_time, shape), date_format(new_time, shape)
 
 

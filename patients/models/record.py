@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language_info, ngettext, pgettext_lazy
+from django.utils.translation import get_language_info, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 # No clinical date (birth, amputation, surgery) is earlier than this.
@@ -254,8 +254,9 @@ def _in_future(value):
 
 
 def shown_date(day):
-    """A date in a message, in the active language: 03 Mar 2025, 03 mar 2025."""
-    return date_format(day, "d M Y")
+    """A date in a message, in the active language: 03 Mar 2025, 03 mar 2025 (Spanish writes
+    the month in lower case: the format itself is translated)."""
+    return date_format(day, pgettext("date format", "d M Y"))
 
 
 class Limb(models.TextChoices):
