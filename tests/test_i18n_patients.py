@@ -109,6 +109,7 @@ def test_a_spanish_patients_record_reads_in_spanish(spanish_client, spanish_pati
         "templates/patients/_clinical_record.html",
         "templates/patients/_intake_summary.html",
         "patients/models/record.py",
+        "patients/models/codes.py",
         "patients/models/intake.py",
     )
 

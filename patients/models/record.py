@@ -9,8 +9,25 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language_info, ngettext, pgettext, pgettext_lazy
+from django.utils.translation import get_language_info, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
+
+from .codes import (  # noqa: F401 - the record's codes are imported from here too
+    LIMB_LABELS,
+    LOWER_LEVELS,
+    LOWER_NERVES,
+    TMR_PROCEDURES,
+    UPPER_LEVELS,
+    UPPER_NERVES,
+    Etiology,
+    Level,
+    Limb,
+    Nerve,
+    Procedure,
+    ProsthesisUse,
+    Sex,
+    Side,
+)
 
 # No clinical date (birth, amputation, surgery) is earlier than this.
 EARLIEST_DATE = datetime.date(1900, 1, 1)
@@ -48,11 +65,9 @@ class Clinic(models.Model):
     )
     email = models.EmailField(_("email"), blank=True, help_text=_("Shown to patients."))
     address = models.CharField(
-        _("address"),
-        max_length=300,
-        blank=True,
+        _("address"), max_length=300, blank=True,
         help_text=_("Shown to patients, e.g. street, city, postcode."),
-    )
+    )  # fmt: skip
     clinicians = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("clinicians"),
@@ -104,14 +119,6 @@ class PatientQuerySet(models.QuerySet):
         )
 
 
-class Sex(models.TextChoices):
-    # The FHIR administrative-gender codes, so exports need no mapping.
-    FEMALE = "female", _("Female")
-    MALE = "male", _("Male")
-    OTHER = "other", pgettext_lazy("sex", "Other")
-    UNKNOWN = "unknown", _("Not recorded")
-
-
 class Patient(models.Model):
     """A person treated by a clinic. Archived, never deleted: pain history hangs off it."""
 
@@ -140,21 +147,18 @@ class Patient(models.Model):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     # What the patient speaks, in any words (for interpreters); app_language is the app's.
     preferred_language = models.CharField(
-        _("preferred language"),
-        max_length=40,
-        default="English",
+        _("preferred language"), max_length=40, default="English",
         help_text=_("The language the patient speaks, e.g. for an interpreter."),
-    )
+    )  # fmt: skip
     # The language of the app's pages and emails for this patient, chosen by the patient from the
     # menu; empty until they choose (interface_language then reads preferred_language).
     app_language = models.CharField(
         _("language of the app"), max_length=8, choices=settings.LANGUAGES, blank=True
     )
     research_consent = models.BooleanField(
-        _("research consent"),
-        default=False,
+        _("research consent"), default=False,
         help_text=_("Agreed that their data may be used for research."),
-    )
+    )  # fmt: skip
     research_consent_date = models.DateField(_("research consent date"), null=True, blank=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -257,78 +261,6 @@ def shown_date(day):
     """A date in a message, in the active language: 03 Mar 2025, 03 mar 2025 (Spanish writes
     the month in lower case: the format itself is translated)."""
     return date_format(day, pgettext("date format", "d M Y"))
-
-
-class Limb(models.TextChoices):
-    UPPER = "upper", _("Upper limb (arm)")
-    LOWER = "lower", _("Lower limb (leg)")
-
-
-class Side(models.TextChoices):
-    LEFT = "left", _("Left")
-    RIGHT = "right", _("Right")
-
-
-# "left leg", "right arm": each a whole phrase, since languages put side and limb in their own
-# order and agreement.
-LIMB_LABELS = {
-    ("left", "upper"): _("left arm"),
-    ("right", "upper"): _("right arm"),
-    ("left", "lower"): _("left leg"),
-    ("right", "lower"): _("right leg"),
-}
-
-
-class Level(models.TextChoices):
-    # Lower limb, from the toes up.
-    TOE_RAY = "toe_ray", _("Toe / ray")
-    TRANSMETATARSAL = "transmetatarsal", _("Partial foot: transmetatarsal")
-    LISFRANC = "lisfranc", _("Partial foot: Lisfranc")
-    CHOPART = "chopart", _("Partial foot: Chopart")
-    SYME = "syme", _("Syme (ankle disarticulation)")
-    TRANSTIBIAL = "transtibial", _("Transtibial (below knee)")
-    KNEE_DISARTICULATION = "knee_disarticulation", _("Knee disarticulation")
-    TRANSFEMORAL = "transfemoral", _("Transfemoral (above knee)")
-    HIP_DISARTICULATION = "hip_disarticulation", _("Hip disarticulation")
-    HEMIPELVECTOMY = "hemipelvectomy", _("Hemipelvectomy")
-    ROTATIONPLASTY = "rotationplasty", _("Rotationplasty")
-    # Upper limb, from the fingers up.
-    DIGIT_PARTIAL_HAND = "digit_partial_hand", _("Digit / partial hand")
-    WRIST_DISARTICULATION = "wrist_disarticulation", _("Wrist disarticulation")
-    TRANSRADIAL = "transradial", _("Transradial (below elbow)")
-    ELBOW_DISARTICULATION = "elbow_disarticulation", _("Elbow disarticulation")
-    TRANSHUMERAL = "transhumeral", _("Transhumeral (above elbow)")
-    SHOULDER_DISARTICULATION = "shoulder_disarticulation", _("Shoulder disarticulation")
-    FOREQUARTER = "forequarter", _("Forequarter")
-
-
-LOWER_LEVELS = [
-    Level.TOE_RAY, Level.TRANSMETATARSAL, Level.LISFRANC, Level.CHOPART, Level.SYME,
-    Level.TRANSTIBIAL, Level.KNEE_DISARTICULATION, Level.TRANSFEMORAL,
-    Level.HIP_DISARTICULATION, Level.HEMIPELVECTOMY, Level.ROTATIONPLASTY,
-]  # fmt: skip
-
-
-UPPER_LEVELS = [
-    Level.DIGIT_PARTIAL_HAND, Level.WRIST_DISARTICULATION, Level.TRANSRADIAL,
-    Level.ELBOW_DISARTICULATION, Level.TRANSHUMERAL, Level.SHOULDER_DISARTICULATION,
-    Level.FOREQUARTER,
-]  # fmt: skip
-
-
-class Etiology(models.TextChoices):
-    VASCULAR = "vascular", _("Vascular disease / diabetes")
-    TRAUMA = "trauma", _("Trauma")
-    INFECTION = "infection", _("Infection")
-    MALIGNANCY = "malignancy", _("Malignancy")
-    CONGENITAL = "congenital", _("Congenital limb difference")
-    OTHER = "other", pgettext_lazy("cause", "Other")
-
-
-class ProsthesisUse(models.TextChoices):
-    NONE = "none", _("No prosthesis")
-    OCCASIONAL = "occasional", _("Occasionally")
-    DAILY = "daily", _("Daily")
 
 
 class Amputation(models.Model):
@@ -467,20 +399,6 @@ class Amputation(models.Model):
             raise ValidationError(errors)
 
 
-class Procedure(models.TextChoices):
-    PRIMARY_TMR = "primary_tmr", _("Primary TMR (at the amputation)")
-    SECONDARY_TMR = "secondary_tmr", _("Secondary (delayed) TMR")
-    RPNI = "rpni", _("RPNI")
-    TMR_RPNI = "tmr_rpni", _("TMR with RPNI")
-    NEUROMA_EXCISION = "neuroma_excision", _("Neuroma excision (buried in muscle or bone)")
-    REVISION = "revision", _("Revision amputation")
-    OTHER = "other", pgettext_lazy("procedure", "Other")
-
-
-# TMR in any form. The first of these surgeries is day 0 of every outcome.
-TMR_PROCEDURES = frozenset({Procedure.PRIMARY_TMR, Procedure.SECONDARY_TMR, Procedure.TMR_RPNI})
-
-
 class Surgery(models.Model):
     """A nerve operation on one residual limb: TMR, RPNI, neuroma excision, revision..."""
 
@@ -580,48 +498,6 @@ class Surgery(models.Model):
                     )
         if errors:
             raise ValidationError(errors)
-
-
-class Nerve(models.TextChoices):
-    # Upper limb
-    MEDIAN = "median", _("Median")
-    ULNAR = "ulnar", _("Ulnar")
-    RADIAL = "radial", _("Radial")
-    SUPERFICIAL_RADIAL = "superficial_radial", _("Superficial radial")
-    MUSCULOCUTANEOUS = "musculocutaneous", _("Musculocutaneous / lateral antebrachial cutaneous")
-    MEDIAL_ANTEBRACHIAL_CUTANEOUS = (
-        "medial_antebrachial_cutaneous",
-        _("Medial antebrachial cutaneous"),
-    )
-    MEDIAL_BRACHIAL_CUTANEOUS = "medial_brachial_cutaneous", _("Medial brachial cutaneous")
-    AXILLARY = "axillary", _("Axillary")
-    DIGITAL = "digital", _("Digital nerve")
-    # Lower limb
-    SCIATIC = "sciatic", _("Sciatic")
-    TIBIAL = "tibial", _("Tibial")
-    COMMON_PERONEAL = "common_peroneal", _("Common peroneal (fibular)")
-    SUPERFICIAL_PERONEAL = "superficial_peroneal", _("Superficial peroneal")
-    DEEP_PERONEAL = "deep_peroneal", _("Deep peroneal")
-    SURAL = "sural", _("Sural")
-    SAPHENOUS = "saphenous", _("Saphenous")
-    FEMORAL = "femoral", _("Femoral")
-    POSTERIOR_FEMORAL_CUTANEOUS = "posterior_femoral_cutaneous", _("Posterior femoral cutaneous")
-    LATERAL_FEMORAL_CUTANEOUS = "lateral_femoral_cutaneous", _("Lateral femoral cutaneous")
-    OBTURATOR = "obturator", _("Obturator")
-
-
-UPPER_NERVES = [
-    Nerve.MEDIAN, Nerve.ULNAR, Nerve.RADIAL, Nerve.SUPERFICIAL_RADIAL, Nerve.MUSCULOCUTANEOUS,
-    Nerve.MEDIAL_ANTEBRACHIAL_CUTANEOUS, Nerve.MEDIAL_BRACHIAL_CUTANEOUS, Nerve.AXILLARY,
-    Nerve.DIGITAL,
-]  # fmt: skip
-
-
-LOWER_NERVES = [
-    Nerve.SCIATIC, Nerve.TIBIAL, Nerve.COMMON_PERONEAL, Nerve.SUPERFICIAL_PERONEAL,
-    Nerve.DEEP_PERONEAL, Nerve.SURAL, Nerve.SAPHENOUS, Nerve.FEMORAL,
-    Nerve.POSTERIOR_FEMORAL_CUTANEOUS, Nerve.LATERAL_FEMORAL_CUTANEOUS, Nerve.OBTURATOR,
-]  # fmt: skip
 
 
 class NerveTransfer(models.Model):
