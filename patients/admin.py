@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .audit import record_access
 from .models import (
@@ -45,7 +47,7 @@ class RecordChangeHistoryMixin:
             changes = self.history_changes(obj).select_related("actor")[:HISTORY_ROWS]
             response.context_data.update(
                 {
-                    "title": f"History: {obj}",
+                    "title": gettext("History: %(record)s") % {"record": obj},
                     "record_changes": [(change, change.differences()) for change in changes],
                     "history_patient": patient,
                 }
@@ -114,11 +116,11 @@ class SurgeryInline(NoDeleteMixin, admin.TabularInline):
 
 
 class ActiveFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [("active", "Active"), ("archived", "Archived")]
+        return [("active", _("Active")), ("archived", _("Archived"))]
 
     def queryset(self, request, queryset):
         if self.value() == "active":
@@ -195,7 +197,7 @@ class RecordChangeAdmin(admin.ModelAdmin):
     fields = ["at", "patient", "actor", "action", "record", "what_changed", "reason"]
     readonly_fields = fields
 
-    @admin.display(description="What changed")
+    @admin.display(description=_("What changed"))
     def what_changed(self, change):
         return (
             format_html_join("", "<div>{}</div>", ((str(d),) for d in change.differences())) or "—"

@@ -143,6 +143,10 @@ _LAST_NAMES = [
 ]
 
 
+# Demo patients who speak Spanish: their record says so, and the app speaks Spanish to them.
+SPANISH_SPEAKING_LAST_NAMES = {"Castillo", "Garcia", "Lopez", "Valdez"}
+
+
 def _extra_patient_rows():
     """The same ~20 made-up patients on every run (fixed seed), spread over both clinics."""
     rng = random.Random(20261125)  # noqa: S311 - made-up names, not security
@@ -156,6 +160,7 @@ def _extra_patient_rows():
             "first_name": first,
             "last_name": last,
             "date_of_birth": born,
+            "preferred_language": ("Spanish" if last in SPANISH_SPEAKING_LAST_NAMES else "English"),
             # Most agreed that their data may be used for research, as clinics usually see.
             "research_consent": number % 4 != 0,
             "research_consent_date": datetime.date(2025, 1, 6) if number % 4 else None,

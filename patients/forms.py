@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.forms import inlineformset_factory
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.text_checks import PlainTextMixin
 
@@ -20,16 +21,27 @@ from .models import (
     StopReason,
     Surgery,
 )
+from .models.record import shown_date
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 mrn_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9./ -]*$",
-    "Use letters, digits, spaces, dots, slashes or dashes, starting with a letter or digit.",
+    _("Use letters, digits, spaces, dots, slashes or dashes, starting with a letter or digit."),
 )
 phone_validator = RegexValidator(
-    r"^\+?[0-9 ().-]{6,30}$", "Enter a phone number of digits, spaces and + ( ) - only."
+    r"^\+?[0-9 ().-]{6,30}$", _("Enter a phone number of digits, spaces and + ( ) - only.")
 )
+# The empty choice of the app's language: the record's preferred language decides, else the
+# browser's.
+APP_LANGUAGE_NOT_CHOSEN = _("Not chosen (the preferred language, else the browser's)")
+
+
+def offer_app_language(form):
+    field = form.fields["app_language"]
+    field.choices = [("", APP_LANGUAGE_NOT_CHOSEN), *list(field.choices)[1:]]
+    field.label = _("Language of the app")
+    field.help_text = _("The language of the app's pages and emails.")
 
 
 def name_the_empty_choice(form, **prompts):
@@ -55,9 +67,9 @@ class ReasonMixin:
 
     def add_reason_field(self):
         self.fields["reason"] = forms.CharField(
-            label="Reason for this change",
+            label=_("Reason for this change"),
             max_length=500,
-            help_text="Kept in the record's history, e.g. 'date corrected from operative note'.",
+            help_text=_("Kept in the record's history, e.g. 'date corrected from operative note'."),
         )
 
 
@@ -66,7 +78,8 @@ class PatientForm(PlainTextMixin, ReasonMixin, forms.ModelForm):
         model = Patient
         fields = [
             "clinic", "mrn", "first_name", "last_name", "date_of_birth", "sex", "email",
-            "phone", "preferred_language", "research_consent", "research_consent_date",
+            "phone", "preferred_language", "app_language", "research_consent",
+            "research_consent_date",
         ]  # fmt: skip
         widgets = {"date_of_birth": DATE_INPUT, "research_consent_date": DATE_INPUT}
 
@@ -76,6 +89,7 @@ class PatientForm(PlainTextMixin, ReasonMixin, forms.ModelForm):
         self.fields["clinic"].empty_label = None
         self.fields["mrn"].validators.append(mrn_validator)
         self.fields["phone"].validators.append(phone_validator)
+        offer_app_language(self)
         if self.instance.pk:
             self.add_reason_field()
         self.helper = FormHelper()
@@ -85,11 +99,11 @@ class PatientForm(PlainTextMixin, ReasonMixin, forms.ModelForm):
             row("first_name", "last_name"),
             row("date_of_birth", "sex"),
             Fieldset(
-                "Contact",
+                _("Contact"),
                 row("email", "phone"),
-                "preferred_language",
+                row("preferred_language", "app_language"),
             ),
-            Fieldset("Research", "research_consent", "research_consent_date"),
+            Fieldset(_("Research"), "research_consent", "research_consent_date"),
             *(["reason"] if "reason" in self.fields else []),
         )
 
@@ -102,7 +116,11 @@ class PatientForm(PlainTextMixin, ReasonMixin, forms.ModelForm):
         if clinic and mrn:
             taken = Patient.objects.filter(clinic=clinic, mrn=mrn).exclude(pk=self.instance.pk)
             if taken.exists():
-                self.add_error("mrn", f"Another patient of {clinic} already has MRN {mrn}.")
+                self.add_error(
+                    "mrn",
+                    _("Another patient of %(clinic)s already has MRN %(mrn)s.")
+                    % {"clinic": clinic, "mrn": mrn},
+                )
         return cleaned
 
 
@@ -113,13 +131,15 @@ def name_key(name):
 
 
 class NewPatientForm(PatientForm):
-    invite = forms.BooleanField(label="Create an invitation link now", required=False, initial=True)
+    invite = forms.BooleanField(
+        label=_("Create an invitation link now"), required=False, initial=True
+    )
     email_invitation = forms.BooleanField(
-        label="Also email the link to the patient's address", required=False
+        label=_("Also email the link to the patient's address"), required=False
     )
     # Shown only after the warning about a near-duplicate (issue 21).
     different_patient = forms.BooleanField(
-        label="This is a different person from the patient named above", required=False
+        label=_("This is a different person from the patient named above"), required=False
     )
 
     def near_duplicate(self, cleaned):
@@ -137,57 +157,75 @@ class NewPatientForm(PatientForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.helper.layout.append(Fieldset("Invitation", "invite", "email_invitation"))
+        self.helper.layout.append(Fieldset(_("Invitation"), "invite", "email_invitation"))
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("email_invitation") and not cleaned.get("email"):
             self.add_error(
-                "email_invitation", "Enter the patient's email address to email the link."
+                "email_invitation", _("Enter the patient's email address to email the link.")
             )
         if cleaned.get("email_invitation") and not cleaned.get("invite"):
-            self.add_error("email_invitation", "Tick 'Create an invitation link now' as well.")
+            self.add_error("email_invitation", _("Tick 'Create an invitation link now' as well."))
         if not cleaned.get("different_patient") and (other := self.near_duplicate(cleaned)):
             self.add_error(
                 "last_name",
-                f"{other.full_name}, born {other.date_of_birth:%Y-%m-%d}, is already registered "
-                f"at {other.clinic} (MRN {other.mrn}). If this is someone else, tick the box at "
-                "the end of the form and save again.",
+                _(
+                    "%(name)s, born %(born)s, is already registered at %(clinic)s (MRN %(mrn)s). "
+                    "If this is someone else, tick the box at the end of the form and save again."
+                )
+                % {
+                    "name": other.full_name,
+                    "born": shown_date(other.date_of_birth),
+                    "clinic": other.clinic,
+                    "mrn": other.mrn,
+                },
             )
-            self.helper.layout.append(Fieldset("Same name and date of birth", "different_patient"))
+            self.helper.layout.append(
+                Fieldset(_("Same name and date of birth"), "different_patient")
+            )
         return cleaned
 
 
 class ArchiveForm(PlainTextMixin, forms.Form):
-    reason = forms.CharField(label="Reason", max_length=500)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
 class InvitationForm(forms.Form):
-    email_invitation = forms.BooleanField(label="Email the link to the patient", required=False)
+    email_invitation = forms.BooleanField(label=_("Email the link to the patient"), required=False)
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.patient = patient
         if patient.email:
-            self.fields["email_invitation"].label = f"Email the link to {patient.email}"
+            self.fields["email_invitation"].label = _("Email the link to %(email)s") % {
+                "email": patient.email
+            }
 
     def clean_email_invitation(self):
         wanted = self.cleaned_data["email_invitation"]
         if wanted and not self.patient.email:
-            raise forms.ValidationError("This patient has no email address on record.")
+            raise forms.ValidationError(_("This patient has no email address on record."))
         return wanted
 
 
 class ContactForm(PlainTextMixin, forms.ModelForm):
-    """What a patient may change themselves."""
+    """What a patient may change themselves, the language of the app included (the menu
+    changes it too)."""
 
     class Meta:
         model = Patient
-        fields = ["email", "phone", "preferred_language"]
+        fields = ["email", "phone", "preferred_language", "app_language"]
+        labels = {"preferred_language": _("Language you speak")}
+        help_texts = {
+            "preferred_language": _("For example, so your clinic can book an interpreter.")
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["phone"].validators.append(phone_validator)
+        offer_app_language(self)
+        self.fields["app_language"].help_text = _("The language of these pages and our emails.")
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -195,8 +233,8 @@ class ContactForm(PlainTextMixin, forms.ModelForm):
 def _grouped(choices_by_limb, all_choices):
     labels = dict(all_choices)
     return [
-        ("Upper limb (arm)", [(v, labels[v]) for v in choices_by_limb["upper"]]),
-        ("Lower limb (leg)", [(v, labels[v]) for v in choices_by_limb["lower"]]),
+        (_("Upper limb (arm)"), [(v, labels[v]) for v in choices_by_limb["upper"]]),
+        (_("Lower limb (leg)"), [(v, labels[v]) for v in choices_by_limb["lower"]]),
     ]
 
 
@@ -216,11 +254,11 @@ class AmputationForm(PlainTextMixin, ReasonMixin, forms.ModelForm):
         )
         name_the_empty_choice(
             self,
-            limb="Choose the limb",
-            side="Choose the side",
-            level="Choose the level",
-            etiology="Choose the cause",
-            prosthesis_use="Not recorded",
+            limb=_("Choose the limb"),
+            side=_("Choose the side"),
+            level=_("Choose the level"),
+            etiology=_("Choose the cause"),
+            prosthesis_use=_("Not recorded"),
         )
         if self.instance.pk:
             self.add_reason_field()
@@ -247,10 +285,15 @@ class SurgeryForm(PlainTextMixin, ReasonMixin, forms.ModelForm):
         # Only this patient's limbs: another patient's amputation id is "not a valid choice".
         self.fields["amputation"].queryset = patient.amputations.all()
         self.fields["amputation"].label_from_instance = lambda a: (
-            f"{a.limb_label.capitalize()}: {a.get_level_display()}, {a.date:%d %b %Y}"
+            _("%(limb)s: %(level)s, %(date)s")
+            % {
+                "limb": a.limb_label.capitalize(),
+                "level": a.get_level_display(),
+                "date": shown_date(a.date),
+            }
         )
         self.fields["amputation"].empty_label = None
-        name_the_empty_choice(self, procedure="Choose the procedure")
+        name_the_empty_choice(self, procedure=_("Choose the procedure"))
         if self.instance.pk:
             self.add_reason_field()
         self.helper = FormHelper()
@@ -271,12 +314,12 @@ class NerveTransferForm(PlainTextMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["nerve"].choices = [("", "Choose the cut nerve")] + _grouped(
+        self.fields["nerve"].choices = [("", _("Choose the cut nerve"))] + _grouped(
             {"upper": NerveTransfer.UPPER_NERVES, "lower": NerveTransfer.LOWER_NERVES},
             NerveTransfer.Nerve.choices,
         )
-        self.fields["target"].label = "Motor target (the muscle branch it was joined to)"
-        self.fields["target"].help_text = "Suggestions for the limb appear as you type."
+        self.fields["target"].label = _("Motor target (the muscle branch it was joined to)")
+        self.fields["target"].help_text = _("Suggestions for the limb appear as you type.")
         if not self.instance.pk:
             # An empty row means "no transfer": its fields are not marked required, and a row
             # with anything in it needs both nerve and target (clean below).
@@ -287,9 +330,9 @@ class NerveTransferForm(PlainTextMixin, forms.ModelForm):
         if self.instance.pk or not any(cleaned.get(name) for name in ("nerve", "target", "note")):
             return cleaned
         if not cleaned.get("nerve") and "nerve" not in self.errors:
-            self.add_error("nerve", "Choose the cut nerve, or leave the whole row empty.")
+            self.add_error("nerve", _("Choose the cut nerve, or leave the whole row empty."))
         if not cleaned.get("target") and "target" not in self.errors:
-            self.add_error("target", "Name the motor target, or leave the whole row empty.")
+            self.add_error("target", _("Name the motor target, or leave the whole row empty."))
         return cleaned
 
 
@@ -309,12 +352,15 @@ class BaseNerveTransferFormSet(forms.BaseInlineFormSet):
         if self.limb is None:
             return
         allowed = NerveTransfer.nerves_for(self.limb)
-        limb_label = "arm" if self.limb == "upper" else "leg"
+        if self.limb == "upper":
+            message = _("The %(nerve)s nerve is not a nerve of the arm.")
+        else:
+            message = _("The %(nerve)s nerve is not a nerve of the leg.")
         for form in self.forms:
             nerve = getattr(form, "cleaned_data", {}).get("nerve")
             if nerve and not self._should_delete_form(form) and nerve not in allowed:
                 label = NerveTransfer.Nerve(nerve).label
-                form.add_error("nerve", f"The {label} nerve is not a nerve of the {limb_label}.")
+                form.add_error("nerve", message % {"nerve": label})
 
 
 NerveTransferFormSet = inlineformset_factory(
@@ -351,10 +397,8 @@ class MedicineForm(PlainTextMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["medicine"].choices = [("", "Choose…"), *catalogue.CHOICES]
-        self.fields[
-            "strength"
-        ].help_text = (
+        self.fields["medicine"].choices = [("", _("Choose…")), *catalogue.CHOICES]
+        self.fields["strength"].help_text = _(
             "Of one tablet, capsule or patch, as on the box, e.g. 10 (mg) or 25 (mcg/hour)."
         )
         self.helper = FormHelper()
@@ -373,15 +417,18 @@ class MedicineForm(PlainTextMixin, forms.ModelForm):
 class DoseChangeForm(PlainTextMixin, forms.Form):
     """ "My dose changed": the new dose, from a day."""
 
-    changed_on = forms.DateField(label="Changed on", widget=DATE_INPUT)
+    changed_on = forms.DateField(label=_("Changed on"), widget=DATE_INPUT)
     strength = forms.DecimalField(
-        label="New strength", max_digits=8, decimal_places=3, help_text="Of one tablet or patch."
+        label=_("New strength"),
+        max_digits=8,
+        decimal_places=3,
+        help_text=_("Of one tablet or patch."),
     )
     units_per_dose = forms.DecimalField(
-        label="Tablets (or patches) each time", max_digits=4, decimal_places=2
+        label=_("Tablets (or patches) each time"), max_digits=4, decimal_places=2
     )
-    times_per_day = forms.IntegerField(label="Times a day")
-    as_needed = forms.BooleanField(label="Only as needed", required=False)
+    times_per_day = forms.IntegerField(label=_("Times a day"))
+    as_needed = forms.BooleanField(label=_("Only as needed"), required=False)
 
     def __init__(self, *args, regimen, **kwargs):
         kwargs.setdefault(
@@ -392,7 +439,9 @@ class DoseChangeForm(PlainTextMixin, forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        self.fields["strength"].label = f"New strength ({regimen.get_unit_display()})"
+        self.fields["strength"].label = _("New strength (%(unit)s)") % {
+            "unit": regimen.get_unit_display()
+        }
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -404,10 +453,10 @@ class StopMedicineForm(PlainTextMixin, forms.Form):
     """ "I stopped taking it"."""
 
     stopped_on = forms.DateField(
-        label="Stopped on", widget=DATE_INPUT, help_text="The first day you did not take it."
+        label=_("Stopped on"), widget=DATE_INPUT, help_text=_("The first day you did not take it.")
     )
     stop_reason = forms.ChoiceField(
-        label="Why?",
+        label=_("Why?"),
         choices=[c for c in StopReason.choices if c[0] != StopReason.DOSE_CHANGED],
         widget=forms.RadioSelect,
     )

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .models import Sensation
 
@@ -28,13 +31,17 @@ class Difference:
     after: str
 
     def __str__(self):
+        # Stored labels are the fields' English verbose names, which are in the catalogue: a
+        # page in another language shows them in its own words.
+        values = {"label": _(self.label) if self.label else "", "before": self.before}
+        values["after"] = self.after
         if not self.before:
-            return f"{self.label} added: {self.after}"
+            return _("%(label)s added: %(after)s") % values
         if not self.after:
-            return f"{self.label} removed (was {self.before})"
+            return _("%(label)s removed (was %(before)s)") % values
         if len(self.before) > LONG_TEXT or len(self.after) > LONG_TEXT:
-            return f"{self.label} changed to: {self.after}"
-        return f"{self.label} {self.before} → {self.after}"
+            return _("%(label)s changed to: %(after)s") % values
+        return _("%(label)s %(before)s → %(after)s") % values
 
 
 def recorded_differences(changes):
@@ -112,14 +119,14 @@ def with_differences(model, versions):
 
 def _text(value):
     """A stored value as pages print it; dates (kept as 2025-03-13) as 13 Mar 2025, the app's
-    one way of writing a date."""
+    one way of writing a date (13 mar 2025 in Spanish)."""
     if value in (None, ""):
         return ""
     try:
         day = datetime.date.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return day.strftime("%-d %b %Y")
+    return date_format(day, pgettext("date format", "j M Y"))
 
 
 def _shown(field, value):
@@ -138,10 +145,11 @@ def _moments(old, new):
     old_time, new_time = _parse(old), _parse(new)
     if old_time is None or new_time is None:
         return _text(old), _text(new)
-    shape = "%-d %b %Y, %H:%M"
     if old_time.replace(second=0) == new_time.replace(second=0):
-        shape += ":%S"
-    return old_time.strftime(shape), new_time.strftime(shape)
+        shape = pgettext("date format", "j M Y, H:i:s")
+    else:
+        shape = pgettext("date format", "j M Y, H:i")
+    return date_format(old_time, shape), date_format(new_time, shape)
 
 
 def _parse(value):

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from accounts.text_checks import PlainTextMixin
 
@@ -78,8 +79,8 @@ class PainScoreField(forms.TypedChoiceField):
     widget = PainScaleWidget
     bound_field_class = PainScoreBoundField
     default_error_messages = {
-        "required": "Choose a number from 0 to 10. Choose 0 if you have no pain.",
-        "invalid_choice": "“%(value)s” is not on the scale. Choose a number from 0 to 10.",
+        "required": _("Choose a number from 0 to 10. Choose 0 if you have no pain."),
+        "invalid_choice": _("“%(value)s” is not on the scale. Choose a number from 0 to 10."),
     }
 
     def __init__(self, **kwargs):
@@ -109,13 +110,16 @@ def _answer(choices, label, help_text=""):
         choices=choices,
         required=False,
         widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose one of the answers shown."},
+        error_messages={"invalid_choice": _("Choose one of the answers shown.")},
     )
 
 
 def _too_long(limit):
+    # Django fills in %(limit_value)d and %(show_value)d when the message is shown.
     return {
-        "max_length": f"Please shorten this to {limit} characters or fewer (it has %(show_value)d)."
+        "max_length": _(
+            "Please shorten this to %(limit_value)d characters or fewer (it has %(show_value)d)."
+        )
     }
 
 
@@ -140,20 +144,20 @@ class StepForm(PlainTextMixin, forms.ModelForm):
 
 class LimbsForm(StepForm):
     limbs = forms.MultipleChoiceField(
-        label="Where is your amputation?",
-        help_text="Tick every one that applies.",
+        label=_("Where is your amputation?"),
+        help_text=_("Tick every one that applies."),
         choices=LimbLost.choices,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "required": "Tick at least one: left arm, right arm, left leg or right leg.",
-            "invalid_choice": "Choose from the arms and legs listed.",
+            "required": _("Tick at least one: left arm, right arm, left leg or right leg."),
+            "invalid_choice": _("Choose from the arms and legs listed."),
         },
     )
 
     class Meta:
         model = Intake
         fields = ["amputation_story"]
-        labels = {"amputation_story": "Tell us about your amputation (optional)"}
+        labels = {"amputation_story": _("Tell us about your amputation (optional)")}
         widgets = {"amputation_story": forms.Textarea(attrs={"rows": 4})}
         error_messages = {"amputation_story": _too_long(2000)}
 
@@ -175,36 +179,40 @@ class LimbsForm(StepForm):
 
 
 class PainForm(StepForm):
-    pain_onset = _answer(Intake.PainOnset.choices, "When did your pain start? (optional)")
+    pain_onset = _answer(Intake.PainOnset.choices, _("When did your pain start? (optional)"))
     phantom_pain = PainScoreField(
-        label="Phantom limb pain: how strong is it today?",
-        help_text="Phantom limb pain is pain you feel in the part of your limb that is gone.",
+        label=_("Phantom limb pain: how strong is it today?"),
+        help_text=_("Phantom limb pain is pain you feel in the part of your limb that is gone."),
         error_messages={
-            "required": "Choose how strong your phantom limb pain is, from 0 to 10. "
-            "Choose 0 if you have none."
+            "required": _(
+                "Choose how strong your phantom limb pain is, from 0 to 10. "
+                "Choose 0 if you have none."
+            )
         },
     )
     phantom_pain_frequency = _answer(
-        Intake.Frequency.choices, "How often do you have phantom limb pain? (optional)"
+        Intake.Frequency.choices, _("How often do you have phantom limb pain? (optional)")
     )
     residual_pain = PainScoreField(
-        label="Residual limb pain: how strong is it today?",
-        help_text="Residual limb pain is pain in the part of your limb that remains.",
+        label=_("Residual limb pain: how strong is it today?"),
+        help_text=_("Residual limb pain is pain in the part of your limb that remains."),
         error_messages={
-            "required": "Choose how strong your residual limb pain is, from 0 to 10. "
-            "Choose 0 if you have none."
+            "required": _(
+                "Choose how strong your residual limb pain is, from 0 to 10. "
+                "Choose 0 if you have none."
+            )
         },
     )
     residual_pain_frequency = _answer(
-        Intake.Frequency.choices, "How often do you have residual limb pain? (optional)"
+        Intake.Frequency.choices, _("How often do you have residual limb pain? (optional)")
     )
     sensations = forms.MultipleChoiceField(
-        label="What does your pain feel like? (optional)",
-        help_text="Tick any that fit.",
+        label=_("What does your pain feel like? (optional)"),
+        help_text=_("Tick any that fit."),
         choices=Intake.Sensation.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"invalid_choice": "Choose from the feelings listed."},
+        error_messages={"invalid_choice": _("Choose from the feelings listed.")},
     )
 
     class Meta:
@@ -230,7 +238,7 @@ class PainForm(StepForm):
         return [code for code in Intake.Sensation.values if code in chosen]
 
 
-HOURS_MESSAGE = "Enter the hours as a whole number from 0 to 24, for example 8."
+HOURS_MESSAGE = _("Enter the hours as a whole number from 0 to 24, for example 8.")
 
 
 class TreatmentForm(StepForm):
@@ -252,46 +260,48 @@ class TreatmentForm(StepForm):
 
     takes_opioids = _answer(
         Intake.YesNoUnsure.choices,
-        "Do you take opioid painkillers? (optional)",
-        "For example morphine, oxycodone, tramadol or codeine.",
+        _("Do you take opioid painkillers? (optional)"),
+        _("For example morphine, oxycodone, tramadol or codeine."),
     )
     medicine = forms.ChoiceField(
-        label="Add a pain medicine you take now (optional)",
-        help_text="One at a time: come back to this step to add another. You can also add "
-        "and change them later under “My medicines”.",
-        choices=[("", "None to add"), *medicine_catalogue.CHOICES],
+        label=_("Add a pain medicine you take now (optional)"),
+        help_text=_(
+            "One at a time: come back to this step to add another. You can also add "
+            "and change them later under “My medicines”."
+        ),
+        choices=[("", _("None to add")), *medicine_catalogue.CHOICES],
         required=False,
     )
     medicine_other_name = forms.CharField(
-        label="Its name, if not in the list", max_length=100, required=False
+        label=_("Its name, if not in the list"), max_length=100, required=False
     )
     medicine_strength = forms.DecimalField(
-        label="Strength of one tablet, capsule or patch",
+        label=_("Strength of one tablet, capsule or patch"),
         max_digits=8,
         decimal_places=3,
         required=False,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
     )
-    medicine_unit = forms.ChoiceField(label="Unit", choices=DoseUnit.choices, required=False)
+    medicine_unit = forms.ChoiceField(label=_("Unit"), choices=DoseUnit.choices, required=False)
     medicine_units_per_dose = forms.DecimalField(
-        label="Tablets each time", max_digits=4, decimal_places=2, required=False, initial=1
+        label=_("Tablets each time"), max_digits=4, decimal_places=2, required=False, initial=1
     )
     medicine_times_per_day = forms.IntegerField(
-        label="Times a day (the most, if as needed)", required=False, initial=1
+        label=_("Times a day (the most, if as needed)"), required=False, initial=1
     )
-    medicine_as_needed = forms.BooleanField(label="Only as needed", required=False)
+    medicine_as_needed = forms.BooleanField(label=_("Only as needed"), required=False)
     prosthesis_use = _answer(
-        ProsthesisUse.choices, "Do you use a prosthesis (artificial limb)? (optional)"
+        ProsthesisUse.choices, _("Do you use a prosthesis (artificial limb)? (optional)")
     )
 
     class Meta:
         model = Intake
         fields = ["pain_medicines", "takes_opioids", "prosthesis_use", "prosthesis_hours_per_day"]
         labels = {
-            "pain_medicines": "Other pain medicines, in your words (optional)",
-            "prosthesis_hours_per_day": "If you wear it daily: about how many hours a day?",
+            "pain_medicines": _("Other pain medicines, in your words (optional)"),
+            "prosthesis_hours_per_day": _("If you wear it daily: about how many hours a day?"),
         }
-        help_texts = {"prosthesis_hours_per_day": "A whole number from 0 to 24."}
+        help_texts = {"prosthesis_hours_per_day": _("A whole number from 0 to 24.")}
         widgets = {
             "pain_medicines": forms.Textarea(attrs={"rows": 3}),
             "prosthesis_hours_per_day": forms.NumberInput(
@@ -304,7 +314,7 @@ class TreatmentForm(StepForm):
                 "invalid": HOURS_MESSAGE,
                 "min_value": HOURS_MESSAGE,
                 # Raised by the model's own validator.
-                "max_value": "A day has 24 hours: enter a number from 0 to 24.",
+                "max_value": _("A day has 24 hours: enter a number from 0 to 24."),
             },
         }
 
@@ -344,7 +354,7 @@ class TreatmentForm(StepForm):
             **values,
         )
         if "strength" not in values:
-            self.add_error("medicine_strength", "Enter the strength, as on the box.")
+            self.add_error("medicine_strength", _("Enter the strength, as on the box."))
             return cleaned
         try:
             regimen.full_clean(exclude=["patient"])
@@ -362,8 +372,10 @@ class HopesForm(StepForm):
     class Meta:
         model = Intake
         fields = ["hopes"]
-        labels = {"hopes": "What do you hope surgery will change? (optional)"}
-        help_texts = {"hopes": "For example: sleep through the night, wear my prosthesis longer."}
+        labels = {"hopes": _("What do you hope surgery will change? (optional)")}
+        help_texts = {
+            "hopes": _("For example: sleep through the night, wear my prosthesis longer.")
+        }
         widgets = {"hopes": forms.Textarea(attrs={"rows": 5})}
         error_messages = {"hopes": _too_long(2000)}
 
@@ -390,20 +402,25 @@ class Step:
 STEPS = [
     Step(
         "limbs",
-        "Your amputation",
+        _("Your amputation"),
         LimbsForm,
         (*LimbLost.values, "amputation_story"),
-        required="where your amputation is",
+        required=_("where your amputation is"),
     ),
     Step(
         "pain",
-        "Your pain",
+        _("Your pain"),
         PainForm,
         tuple(PainForm.Meta.fields),
-        required="how strong your phantom limb pain and residual limb pain are",
+        required=_("how strong your phantom limb pain and residual limb pain are"),
     ),
-    Step("treatment", "Medicines and prosthesis", TreatmentForm, tuple(TreatmentForm.Meta.fields)),
-    Step("hopes", "What you hope for", HopesForm, ("hopes",)),
+    Step(
+        "treatment",
+        _("Medicines and prosthesis"),
+        TreatmentForm,
+        tuple(TreatmentForm.Meta.fields),
+    ),
+    Step("hopes", _("What you hope for"), HopesForm, ("hopes",)),
 ]
 STEPS_BY_SLUG = {step.slug: step for step in STEPS}
 # The slug of the last page: check everything, then send.

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -100,11 +101,18 @@ def _send(request, patient, intake):
         intake.full_clean()
     except ValidationError as error:
         steps = missing_steps(intake) or steps_with_fields(error.message_dict)
-        names = ", ".join(f"step {step.number} ({step.title.lower()})" for step in steps)
-        messages.error(
-            request,
-            f"Your answers have not been sent yet: please check {names or 'your answers'}.",
+        names = ", ".join(
+            _("step %(number)s (%(title)s)")
+            % {"number": step.number, "title": str(step.title).lower()}
+            for step in steps
         )
+        if names:
+            message = _("Your answers have not been sent yet: please check %(steps)s.") % {
+                "steps": names
+            }
+        else:
+            message = _("Your answers have not been sent yet: please check your answers.")
+        messages.error(request, message)
         return redirect("patients:intake_step", step=REVIEW)
     intake.save(update_fields=["completed_at", "updated_at"])
     log_change(
@@ -114,5 +122,9 @@ def _send(request, patient, intake):
         action=ChangeAction.CREATED,
         about=intake,
     )
-    messages.success(request, f"Thank you. Your answers have been sent to {patient.clinic.name}.")
+    messages.success(
+        request,
+        _("Thank you. Your answers have been sent to %(clinic)s.")
+        % {"clinic": patient.clinic.name},
+    )
     return redirect("painlog:home")

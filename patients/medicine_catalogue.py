@@ -7,16 +7,19 @@ medicines.py) change only with a new release of the app, reviewed like any clini
 
 from typing import NamedTuple
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
 OPIOID = "opioid"
 GABAPENTINOID = "gabapentinoid"
 ANTIDEPRESSANT = "antidepressant"
 OTHER_CLASS = "other"
 
 CLASS_LABELS = {
-    OPIOID: "Opioid",
-    GABAPENTINOID: "Gabapentinoid",
-    ANTIDEPRESSANT: "Antidepressant used for pain",
-    OTHER_CLASS: "Other",
+    OPIOID: _("Opioid"),
+    GABAPENTINOID: _("Gabapentinoid"),
+    ANTIDEPRESSANT: _("Antidepressant used for pain"),
+    OTHER_CLASS: pgettext_lazy("medicine class", "Other"),
 }
 
 # The catalogue's key for a medicine not listed: the regimen then carries its name.
@@ -60,7 +63,13 @@ CATALOGUE = (
 )
 
 BY_KEY = {medicine.key: medicine for medicine in CATALOGUE}
-CHOICES = [(medicine.key, medicine.name) for medicine in CATALOGUE]
+# The list a patient picks from, in their language. Generic drug names read the same in
+# English and Spanish; `name` above stays plain text for exports and history.
+SHOWN_NAMES = {
+    "acetaminophen": _("Paracetamol (acetaminophen)"),
+    OTHER: _("Other (name it)"),
+}
+CHOICES = [(medicine.key, SHOWN_NAMES.get(medicine.key, medicine.name)) for medicine in CATALOGUE]
 OPIOIDS = frozenset(m.key for m in CATALOGUE if m.medicine_class == OPIOID)
 GABAPENTINOIDS = frozenset(m.key for m in CATALOGUE if m.medicine_class == GABAPENTINOID)
 

@@ -4,8 +4,11 @@ and writes a RecordChange, so the history says who reported what, and when."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from .models import ChangeAction, MedicineRegimen, ReportedBy, StopReason
+from .models.record import shown_date
 from .services import log_change
 
 # What a new regimen copies from the one whose dose changed.
@@ -25,14 +28,16 @@ def start_medicine(*, regimen, actor, reason=""):
     regimen.reported_by = reported_by(actor, regimen.patient)
     regimen.full_clean()
     regimen.save()
-    log_change(
-        patient=regimen.patient,
-        actor=actor,
-        record=f"Medicine: {regimen}",
-        action=ChangeAction.CREATED,
-        changes={"started": ["", regimen.started_on.isoformat()]},
-        reason=reason,
-    )
+    # The history is the clinic's record: in the app's own language, whoever wrote it.
+    with translation.override(None):
+        log_change(
+            patient=regimen.patient,
+            actor=actor,
+            record=f"Medicine: {regimen}",
+            action=ChangeAction.CREATED,
+            changes={"started": ["", regimen.started_on.isoformat()]},
+            reason=reason,
+        )
     return regimen
 
 
@@ -42,10 +47,13 @@ def change_dose(*, regimen, actor, changed_on, reason="", **dose):
     dose from that day. Returns the new regimen."""
     regimen = MedicineRegimen.objects.select_for_update().get(pk=regimen.pk)
     if regimen.stopped_on is not None:
-        raise ValidationError({"changed_on": "This medicine is already stopped."})
+        raise ValidationError({"changed_on": _("This medicine is already stopped.")})
     if changed_on is None or changed_on <= regimen.started_on:
         raise ValidationError(
-            {"changed_on": f"The change must be after the start ({regimen.started_on:%d %b %Y})."}
+            {
+                "changed_on": _("The change must be after the start (%(date)s).")
+                % {"date": shown_date(regimen.started_on)}
+            }
         )
     new = MedicineRegimen(
         **{field: getattr(regimen, field) for field in CARRIED_OVER},
@@ -60,14 +68,18 @@ def change_dose(*, regimen, actor, changed_on, reason="", **dose):
     regimen.full_clean()
     regimen.save(update_fields=["stopped_on", "stop_reason", "updated_at"])
     new.save()
-    log_change(
-        patient=regimen.patient,
-        actor=actor,
-        record=f"Medicine: {new.name}",
-        action=ChangeAction.CHANGED,
-        changes={"dose": [regimen.dose_text, new.dose_text], "from": ["", changed_on.isoformat()]},
-        reason=reason,
-    )
+    with translation.override(None):
+        log_change(
+            patient=regimen.patient,
+            actor=actor,
+            record=f"Medicine: {new.name}",
+            action=ChangeAction.CHANGED,
+            changes={
+                "dose": [regimen.dose_text, new.dose_text],
+                "from": ["", changed_on.isoformat()],
+            },
+            reason=reason,
+        )
     return new
 
 
@@ -76,20 +88,21 @@ def stop_medicine(*, regimen, actor, stopped_on, stop_reason, reason=""):
     """ "I stopped taking it": close the regimen on `stopped_on` (the first day without it)."""
     regimen = MedicineRegimen.objects.select_for_update().get(pk=regimen.pk)
     if regimen.stopped_on is not None:
-        raise ValidationError({"stopped_on": "This medicine is already stopped."})
+        raise ValidationError({"stopped_on": _("This medicine is already stopped.")})
     regimen.stopped_on = stopped_on
     regimen.stop_reason = stop_reason
     regimen.full_clean()
     regimen.save(update_fields=["stopped_on", "stop_reason", "updated_at"])
-    log_change(
-        patient=regimen.patient,
-        actor=actor,
-        record=f"Medicine: {regimen}",
-        action=ChangeAction.CHANGED,
-        changes={
-            "stopped": ["", stopped_on.isoformat()],
-            "reason for stopping": ["", regimen.get_stop_reason_display()],
-        },
-        reason=reason,
-    )
+    with translation.override(None):
+        log_change(
+            patient=regimen.patient,
+            actor=actor,
+            record=f"Medicine: {regimen}",
+            action=ChangeAction.CHANGED,
+            changes={
+                "stopped": ["", stopped_on.isoformat()],
+                "reason for stopping": ["", regimen.get_stop_reason_display()],
+            },
+            reason=reason,
+        )
     return regimen

@@ -1,11 +1,14 @@
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -34,6 +37,7 @@ from .forms import (
     StopMedicineForm,
     SurgeryForm,
 )
+from .languages import SESSION_KEY as LANGUAGE_SESSION_KEY
 from .medicines import change_dose, start_medicine, stop_medicine
 from .models import Amputation, Intake, MedicineRegimen, NerveTransfer, Surgery
 from .services import (
@@ -43,6 +47,15 @@ from .services import (
 )
 
 HISTORY_ROWS = 50
+# An invitation's status (accounts.Invitation.status, a code) in words.
+INVITATION_STATUS = {
+    "open": pgettext_lazy("invitation", "open"),
+    "used": pgettext_lazy("invitation", "used"),
+    "replaced": pgettext_lazy("invitation", "replaced"),
+    "expired": pgettext_lazy("invitation", "expired"),
+}
+# How the history names the patient's own edit of their contact details (stored, in English).
+CONTACT_DETAILS_LABEL = "Contact details"
 
 
 @never_cache
@@ -51,6 +64,7 @@ def patient_detail(request, pk):
     patient = get_patient_for_user(request.user, pk)
     record_access(request, "view_record", patient=patient, detail="clinical record and intake")
     amputations = patient.amputations_with_surgeries()
+    invitation = patient.invitations.first()
     return render(
         request,
         "patients/patient_detail.html",
@@ -58,7 +72,8 @@ def patient_detail(request, pk):
             "patient": patient,
             "amputations": amputations,
             "intake": Intake.objects.filter(patient=patient).first(),
-            "invitation": patient.invitations.first(),
+            "invitation": invitation,
+            "invitation_status": _invitation_status(invitation),
             "changes": patient.record_changes.select_related("actor")[:HISTORY_ROWS],
         },
     )
@@ -75,13 +90,13 @@ def patient_create(request):
             if form.cleaned_data["invite"]:
                 email = patient.email if form.cleaned_data["email_invitation"] else ""
                 invitation = _invite(request, patient, email)
-        messages.success(request, f"{patient.full_name} is registered.")
+        messages.success(request, _("%(name)s is registered.") % {"name": patient.full_name})
         if form.cleaned_data["invite"]:
             return redirect(
                 "patients:invitation_detail", pk=patient.pk, invitation_pk=invitation.pk
             )
         return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/patient_form.html", {"form": form, "title": "New patient"})
+    return render(request, "patients/patient_form.html", {"form": form, "title": _("New patient")})
 
 
 @never_cache
@@ -91,12 +106,16 @@ def patient_edit(request, pk):
     form = PatientForm(request.POST or None, instance=patient, clinics=clinics_of(request.user))
     if request.method == "POST" and form.is_valid():
         save_record(instance=form.instance, actor=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, "The patient's details are saved.")
+        messages.success(request, _("The patient's details are saved."))
         return redirect("patients:detail", pk=patient.pk)
     return render(
         request,
         "patients/patient_form.html",
-        {"form": form, "patient": patient, "title": f"Edit {patient.full_name}"},
+        {
+            "form": form,
+            "patient": patient,
+            "title": _("Edit %(name)s") % {"name": patient.full_name},
+        },
     )
 
 
@@ -106,19 +125,24 @@ def patient_archive(request, pk):
     patient = get_patient_for_user(request.user, pk)
     form = ArchiveForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a reason to archive or restore a patient.")
+        messages.error(request, _("Give a reason to archive or restore a patient."))
         return redirect("patients:detail", pk=patient.pk)
     archive = not patient.is_archived
     set_archived(
         patient=patient, actor=request.user, archived=archive, reason=form.cleaned_data["reason"]
     )
-    messages.success(
-        request,
-        f"{patient.full_name} is archived: their login no longer works."
-        if archive
-        else f"{patient.full_name} is active again.",
-    )
+    if archive:
+        message = _("%(name)s is archived: their login no longer works.")
+    else:
+        message = _("%(name)s is active again.")
+    messages.success(request, message % {"name": patient.full_name})
     return redirect("patients:detail", pk=patient.pk)
+
+
+def _invitation_status(invitation):
+    if invitation is None:
+        return ""
+    return INVITATION_STATUS.get(invitation.status, invitation.status)
 
 
 def _invite(request, patient, email):
@@ -141,7 +165,7 @@ def _invite(request, patient, email):
 def invitation_create(request, pk):
     patient = get_patient_for_user(request.user, pk)
     if patient.user_id or patient.is_archived:
-        messages.error(request, "This patient already has a login or is archived.")
+        messages.error(request, _("This patient already has a login or is archived."))
         return redirect("patients:detail", pk=patient.pk)
     form = InvitationForm(request.POST, patient=patient)
     if not form.is_valid():
@@ -171,6 +195,7 @@ def invitation_detail(request, pk, invitation_pk):
         {
             "patient": patient,
             "invitation": invitation,
+            "invitation_status": _invitation_status(invitation),
             "link": link,
             "code": code,
             "code_address": request.build_absolute_uri(reverse("accounts:invitation_code")),
@@ -197,9 +222,9 @@ def amputation_create(request, pk):
     form = AmputationForm(request.POST or None, instance=Amputation(patient=patient))
     if request.method == "POST" and form.is_valid():
         save_record(instance=form.instance, actor=request.user)
-        messages.success(request, "Amputation added.")
+        messages.success(request, _("Amputation added."))
         return redirect("patients:detail", pk=patient.pk)
-    return _amputation_page(request, form, patient, "Add an amputation")
+    return _amputation_page(request, form, patient, _("Add an amputation"))
 
 
 @never_cache
@@ -209,9 +234,9 @@ def amputation_edit(request, pk):
     form = AmputationForm(request.POST or None, instance=amputation)
     if request.method == "POST" and form.is_valid():
         save_record(instance=form.instance, actor=request.user, reason=form.cleaned_data["reason"])
-        messages.success(request, "Amputation saved.")
+        messages.success(request, _("Amputation saved."))
         return redirect("patients:detail", pk=amputation.patient_id)
-    return _amputation_page(request, form, amputation.patient, "Edit amputation")
+    return _amputation_page(request, form, amputation.patient, _("Edit amputation"))
 
 
 def _surgery_page(request, patient, surgery):
@@ -230,7 +255,7 @@ def _surgery_page(request, patient, surgery):
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, "Surgery saved.")
+                messages.success(request, _("Surgery saved."))
                 return redirect("patients:detail", pk=patient.pk)
     elif request.method == "POST":
         formset.is_valid()  # show the transfers' own errors alongside the surgery's
@@ -241,7 +266,7 @@ def _surgery_page(request, patient, surgery):
             "form": form,
             "formset": formset,
             "patient": patient,
-            "title": "Edit surgery" if surgery.pk else "Add a surgery",
+            "title": _("Edit surgery") if surgery.pk else _("Add a surgery"),
             "target_suggestions": NerveTransfer.TARGET_SUGGESTIONS,
         },
     )
@@ -252,7 +277,7 @@ def _surgery_page(request, patient, surgery):
 def surgery_create(request, pk):
     patient = get_patient_for_user(request.user, pk)
     if not patient.amputations.exists():
-        messages.info(request, "Add the amputation this surgery treats first.")
+        messages.info(request, _("Add the amputation this surgery treats first."))
         return redirect("patients:amputation_create", pk=patient.pk)
     return _surgery_page(request, patient, Surgery(patient=patient))
 
@@ -289,11 +314,42 @@ def my_contact_edit(request):
             instance=form.instance,
             actor=request.user,
             reason="Updated by the patient",
-            label="Contact details",
+            label=CONTACT_DETAILS_LABEL,
         )
-        messages.success(request, "Your contact details are saved.")
-        return redirect("patients:my_record")
+        response = redirect("patients:my_record")
+        # As at sign-in: the language chosen for the app, else the one the record names.
+        if {"app_language", "preferred_language"} & set(form.changed_data):
+            _follow_app_language(request, response, patient.interface_language)
+        messages.success(request, _("Your contact details are saved."))
+        return response
     return render(request, "patients/my_contact_form.html", {"form": form, "patient": patient})
+
+
+def _follow_app_language(request, response, code):
+    """The language just chosen on the contact form, from the next page on: in the session
+    (where PatientLanguageMiddleware reads it) and in the cookie (the sign-in page's), as the
+    menu's switch does. No code left: the browser's language again."""
+    if code:
+        request.session[LANGUAGE_SESSION_KEY] = code
+        translation.activate(code)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    else:
+        request.session.pop(LANGUAGE_SESSION_KEY, None)
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
 
 
 # Medicines: the patient on their phone and the clinician on the patient's page share these
@@ -342,7 +398,7 @@ def _medicine_add(request, patient):
     )
     if request.method == "POST" and form.is_valid():
         start_medicine(regimen=form.instance, actor=request.user)
-        messages.success(request, f"{form.instance.name} is added.")
+        messages.success(request, _("%(medicine)s is added.") % {"medicine": form.instance.name})
         return redirect(_medicines_page(request.user, patient))
     return render(
         request,
@@ -350,9 +406,9 @@ def _medicine_add(request, patient):
         {
             "form": form,
             "patient": patient,
-            "title": "Add a medicine",
+            "title": _("Add a medicine"),
             "back": _medicines_page(request.user, patient),
-            "submit_label": "Add",
+            "submit_label": _("Add"),
         },
     )
 
@@ -375,7 +431,7 @@ def medicine_dose(request, pk):
     regimen = get_medicine_for_user(request.user, pk)
     back = _medicines_page(request.user, regimen.patient)
     if regimen.stopped_on is not None:
-        messages.info(request, f"{regimen.name} is already stopped.")
+        messages.info(request, _("%(medicine)s is already stopped.") % {"medicine": regimen.name})
         return redirect(back)
     form = DoseChangeForm(request.POST or None, regimen=regimen)
     if request.method == "POST" and form.is_valid():
@@ -387,7 +443,9 @@ def medicine_dose(request, pk):
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, f"The new dose of {regimen.name} is saved.")
+            messages.success(
+                request, _("The new dose of %(medicine)s is saved.") % {"medicine": regimen.name}
+            )
             return redirect(back)
     return render(
         request,
@@ -396,9 +454,9 @@ def medicine_dose(request, pk):
             "form": form,
             "patient": regimen.patient,
             "regimen": regimen,
-            "title": f"New dose of {regimen.name}",
+            "title": _("New dose of %(medicine)s") % {"medicine": regimen.name},
             "back": back,
-            "submit_label": "Save the new dose",
+            "submit_label": _("Save the new dose"),
         },
     )
 
@@ -410,7 +468,7 @@ def medicine_stop(request, pk):
     regimen = get_medicine_for_user(request.user, pk)
     back = _medicines_page(request.user, regimen.patient)
     if regimen.stopped_on is not None:
-        messages.info(request, f"{regimen.name} is already stopped.")
+        messages.info(request, _("%(medicine)s is already stopped.") % {"medicine": regimen.name})
         return redirect(back)
     form = StopMedicineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -419,7 +477,9 @@ def medicine_stop(request, pk):
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, f"{regimen.name} is marked as stopped.")
+            messages.success(
+                request, _("%(medicine)s is marked as stopped.") % {"medicine": regimen.name}
+            )
             return redirect(back)
     return render(
         request,
@@ -428,9 +488,9 @@ def medicine_stop(request, pk):
             "form": form,
             "patient": regimen.patient,
             "regimen": regimen,
-            "title": f"Stop {regimen.name}",
+            "title": _("Stop %(medicine)s") % {"medicine": regimen.name},
             "back": back,
-            "submit_label": "Save",
+            "submit_label": _("Save"),
         },
     )
 

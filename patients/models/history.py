@@ -5,16 +5,17 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .record import Patient
 
 
 class ChangeAction(models.TextChoices):
-    CREATED = "created", "Created"
-    CHANGED = "changed", "Changed"
-    ARCHIVED = "archived", "Archived"
-    RESTORED = "restored", "Restored"
-    REVIEWED = "reviewed", "Reviewed"
+    CREATED = "created", _("Created")
+    CHANGED = "changed", _("Changed")
+    ARCHIVED = "archived", _("Archived")
+    RESTORED = "restored", _("Restored")
+    REVIEWED = "reviewed", _("Reviewed")
 
 
 class RecordChangeManager(models.Manager):
@@ -45,15 +46,21 @@ class RecordChange(models.Model):
 
     Action = ChangeAction
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="record_changes")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, verbose_name=_("patient"), related_name="record_changes"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("who"), related_name="+"
+    )
     # A default rather than auto_now_add, so that the demo's seed can write a record's history
     # at the time it happened in the same insert: the table refuses every UPDATE (migration 0008).
-    at = models.DateTimeField(default=timezone.now)
-    record = models.CharField(max_length=200, help_text="What was changed, in words.")
-    action = models.CharField(max_length=10, choices=Action)
-    changes = models.JSONField(default=dict, blank=True)
-    reason = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    record = models.CharField(
+        _("record"), max_length=200, help_text=_("What was changed, in words.")
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
     # The row the change is about, where there is one (an invitation line is about the patient);
     # lines written before these columns existed have none and show only in the patient's history.
     record_type = models.ForeignKey(
@@ -65,6 +72,8 @@ class RecordChange(models.Model):
 
     class Meta:
         ordering = ["-at", "-pk"]
+        verbose_name = _("record change")
+        verbose_name_plural = _("record changes")
         constraints = [
             models.CheckConstraint(
                 condition=Q(action__in=ChangeAction.values), name="record_change_action_valid"
@@ -88,12 +97,12 @@ class RecordChange(models.Model):
 
 
 class AccessAction(models.TextChoices):
-    VIEW_RECORD = "view_record", "Viewed the clinical record"
-    VIEW_PAIN = "view_pain", "Viewed the pain log"
-    VIEW_INTAKE = "view_intake", "Viewed the intake"
-    EXPORT = "export", "Exported data"
-    ADMIN_VIEW = "admin_view", "Opened in the admin"
-    DENIED = "denied", "Was refused"
+    VIEW_RECORD = "view_record", _("Viewed the clinical record")
+    VIEW_PAIN = "view_pain", _("Viewed the pain log")
+    VIEW_INTAKE = "view_intake", _("Viewed the intake")
+    EXPORT = "export", _("Exported data")
+    ADMIN_VIEW = "admin_view", _("Opened in the admin")
+    DENIED = "denied", _("Was refused")
 
 
 class AccessEvent(models.Model):
@@ -106,23 +115,34 @@ class AccessEvent(models.Model):
 
     Action = AccessAction
 
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        verbose_name=_("who"),
+        related_name="+",
     )
-    actor_username = models.CharField(max_length=150, blank=True)
+    actor_username = models.CharField(_("username"), max_length=150, blank=True)
     patient = models.ForeignKey(
-        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="access_events"
+        Patient,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name=_("patient"),
+        related_name="access_events",
     )
-    action = models.CharField(max_length=20, choices=Action)
+    action = models.CharField(_("action"), max_length=20, choices=Action)
     # What was read or exported, in words and without PHI (e.g. "entries CSV, research").
-    detail = models.CharField(max_length=300, blank=True)
-    path = models.CharField(max_length=300, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    path = models.CharField(_("path"), max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
+        verbose_name = _("access event")
+        verbose_name_plural = _("access events")
         constraints = [
             models.CheckConstraint(
                 condition=Q(action__in=AccessAction.values), name="access_event_action_valid"

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .record import Patient, ProsthesisUse
 
@@ -11,47 +12,47 @@ PAIN_SCALE = [MinValueValidator(0), MaxValueValidator(10)]
 
 
 class PainOnset(models.TextChoices):
-    BEFORE = "before_amputation", "Before my amputation"
-    FIRST_WEEK = "first_week", "In the first week after it"
-    FIRST_MONTHS = "first_months", "In the first months after it"
-    AFTER_A_YEAR = "after_a_year", "More than a year after it"
-    NO_PAIN = "no_pain", "I have not had pain"
+    BEFORE = "before_amputation", _("Before my amputation")
+    FIRST_WEEK = "first_week", _("In the first week after it")
+    FIRST_MONTHS = "first_months", _("In the first months after it")
+    AFTER_A_YEAR = "after_a_year", _("More than a year after it")
+    NO_PAIN = "no_pain", _("I have not had pain")
 
 
 class Frequency(models.TextChoices):
-    CONSTANT = "constant", "All the time"
-    SEVERAL_DAILY = "several_daily", "Several times a day"
-    DAILY = "daily", "About once a day"
-    WEEKLY = "weekly", "A few times a week"
-    RARELY = "rarely", "Rarely"
-    NEVER = "never", "Never"
+    CONSTANT = "constant", _("All the time")
+    SEVERAL_DAILY = "several_daily", _("Several times a day")
+    DAILY = "daily", _("About once a day")
+    WEEKLY = "weekly", _("A few times a week")
+    RARELY = "rarely", _("Rarely")
+    NEVER = "never", _("Never")
 
 
 class Sensation(models.TextChoices):
-    BURNING = "burning", "Burning"
-    STABBING = "stabbing", "Stabbing"
-    SHOOTING = "shooting", "Shooting"
-    ELECTRIC = "electric", "Electric shocks"
-    CRAMPING = "cramping", "Cramping"
-    SQUEEZING = "squeezing", "Squeezing"
-    THROBBING = "throbbing", "Throbbing"
-    ITCHING = "itching", "Itching"
-    PINS_AND_NEEDLES = "pins_and_needles", "Pins and needles"
+    BURNING = "burning", _("Burning")
+    STABBING = "stabbing", _("Stabbing")
+    SHOOTING = "shooting", _("Shooting")
+    ELECTRIC = "electric", _("Electric shocks")
+    CRAMPING = "cramping", _("Cramping")
+    SQUEEZING = "squeezing", _("Squeezing")
+    THROBBING = "throbbing", _("Throbbing")
+    ITCHING = "itching", _("Itching")
+    PINS_AND_NEEDLES = "pins_and_needles", _("Pins and needles")
 
 
 class YesNoUnsure(models.TextChoices):
-    YES = "yes", "Yes"
-    NO = "no", "No"
-    UNSURE = "unsure", "I'm not sure"
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+    UNSURE = "unsure", _("I'm not sure")
 
 
 class LimbLost(models.TextChoices):
     """Where the patient says they lost a limb; each code is the name of an Intake field."""
 
-    LEFT_ARM = "left_arm", "Left arm"
-    RIGHT_ARM = "right_arm", "Right arm"
-    LEFT_LEG = "left_leg", "Left leg"
-    RIGHT_LEG = "right_leg", "Right leg"
+    LEFT_ARM = "left_arm", _("Left arm")
+    RIGHT_ARM = "right_arm", _("Right arm")
+    LEFT_LEG = "left_leg", _("Left leg")
+    RIGHT_LEG = "right_leg", _("Right leg")
 
 
 class Intake(models.Model):
@@ -66,37 +67,55 @@ class Intake(models.Model):
     Sensation = Sensation
     YesNoUnsure = YesNoUnsure
 
-    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="intake")
-    # Where the patient lost a limb, as they know it; the clinic records the exact levels.
-    left_arm = models.BooleanField(default=False)
-    right_arm = models.BooleanField(default=False)
-    left_leg = models.BooleanField(default=False)
-    right_leg = models.BooleanField(default=False)
-    amputation_story = models.TextField(
-        "about your amputation", blank=True, max_length=2000,
-        help_text="How far up, when, and why, as far as you know.",
-    )  # fmt: skip
-    pain_onset = models.CharField(max_length=20, choices=PainOnset, blank=True)
-    phantom_pain = models.PositiveSmallIntegerField(null=True, blank=True, validators=PAIN_SCALE)
-    residual_pain = models.PositiveSmallIntegerField(null=True, blank=True, validators=PAIN_SCALE)
-    phantom_pain_frequency = models.CharField(max_length=15, choices=Frequency, blank=True)
-    residual_pain_frequency = models.CharField(max_length=15, choices=Frequency, blank=True)
-    sensations = models.JSONField(default=list, blank=True)
-    pain_medicines = models.TextField(
-        "pain medicines you take now", blank=True, max_length=1000,
-        help_text="Names and doses if you know them, e.g. gabapentin 300 mg three times a day.",
-    )  # fmt: skip
-    takes_opioids = models.CharField(max_length=6, choices=YesNoUnsure, blank=True)
-    prosthesis_use = models.CharField(max_length=10, choices=ProsthesisUse, blank=True)
-    prosthesis_hours_per_day = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(24)]
+    patient = models.OneToOneField(
+        Patient, on_delete=models.PROTECT, verbose_name=_("patient"), related_name="intake"
     )
-    hopes = models.TextField("what you hope surgery will change", blank=True, max_length=2000)
-    started_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    # Where the patient lost a limb, as they know it; the clinic records the exact levels.
+    left_arm = models.BooleanField(_("left arm"), default=False)
+    right_arm = models.BooleanField(_("right arm"), default=False)
+    left_leg = models.BooleanField(_("left leg"), default=False)
+    right_leg = models.BooleanField(_("right leg"), default=False)
+    amputation_story = models.TextField(
+        _("about your amputation"), blank=True, max_length=2000,
+        help_text=_("How far up, when, and why, as far as you know."),
+    )  # fmt: skip
+    pain_onset = models.CharField(_("pain onset"), max_length=20, choices=PainOnset, blank=True)
+    phantom_pain = models.PositiveSmallIntegerField(
+        _("phantom pain"), null=True, blank=True, validators=PAIN_SCALE
+    )
+    residual_pain = models.PositiveSmallIntegerField(
+        _("residual pain"), null=True, blank=True, validators=PAIN_SCALE
+    )
+    phantom_pain_frequency = models.CharField(
+        _("phantom pain frequency"), max_length=15, choices=Frequency, blank=True
+    )
+    residual_pain_frequency = models.CharField(
+        _("residual pain frequency"), max_length=15, choices=Frequency, blank=True
+    )
+    sensations = models.JSONField(_("sensations"), default=list, blank=True)
+    pain_medicines = models.TextField(
+        _("pain medicines you take now"), blank=True, max_length=1000,
+        help_text=_(
+            "Names and doses if you know them, e.g. gabapentin 300 mg three times a day."
+        ),
+    )  # fmt: skip
+    takes_opioids = models.CharField(
+        _("takes opioids"), max_length=6, choices=YesNoUnsure, blank=True
+    )
+    prosthesis_use = models.CharField(
+        _("prosthesis use"), max_length=10, choices=ProsthesisUse, blank=True
+    )
+    prosthesis_hours_per_day = models.PositiveSmallIntegerField(
+        _("prosthesis hours per day"), null=True, blank=True, validators=[MaxValueValidator(24)]
+    )
+    hopes = models.TextField(_("what you hope surgery will change"), blank=True, max_length=2000)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("intake")
+        verbose_name_plural = _("intakes")
         constraints = [
             models.CheckConstraint(
                 condition=Q(phantom_pain__gte=0, phantom_pain__lte=10)
@@ -138,10 +157,12 @@ class Intake(models.Model):
 
     @property
     def limbs(self):
-        return [limb.label.lower() for limb in LimbLost if getattr(self, limb.value)]
+        return [str(limb.label).lower() for limb in LimbLost if getattr(self, limb.value)]
 
     def sensation_labels(self):
-        return [self.Sensation(code).label for code in self.sensations if code in self.Sensation]
+        return [
+            str(self.Sensation(code).label) for code in self.sensations if code in self.Sensation
+        ]
 
     def clean(self):
         errors = {}
@@ -149,9 +170,9 @@ class Intake(models.Model):
         if not isinstance(sensations, list) or any(
             code not in self.Sensation.values for code in sensations
         ):
-            errors["sensations"] = "Choose sensations from the list."
+            errors["sensations"] = _("Choose sensations from the list.")
         if self.prosthesis_hours_per_day is not None and self.prosthesis_use != ProsthesisUse.DAILY:
-            errors["prosthesis_hours_per_day"] = (
+            errors["prosthesis_hours_per_day"] = _(
                 "Hours are only for a prosthesis worn every day. "
                 "Choose “Daily” above, or leave the hours empty."
             )

@@ -11,9 +11,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .. import medicine_catalogue as catalogue
-from .record import EARLIEST_DATE, Patient
+from .record import EARLIEST_DATE, Patient, shown_date
 
 # Plausible maxima: larger figures are typing errors (1000 tablets, 5000 mg), not regimens.
 MAX_STRENGTH = Decimal("2000")
@@ -21,30 +24,35 @@ MAX_UNITS_PER_DOSE = Decimal("10")
 MAX_TIMES_PER_DAY = 12
 
 
+def _plain_number(value):
+    """A Decimal without trailing zeros, with the active language's decimal mark: 0,5 / 2.5."""
+    return number_format(value.normalize() if isinstance(value, Decimal) else value)
+
+
 class DoseUnit(models.TextChoices):
-    MG = "mg", "mg"
-    MCG = "mcg", "mcg"
-    MCG_PER_HOUR = "mcg/h", "mcg/hour (patch)"
+    MG = "mg", _("mg")
+    MCG = "mcg", _("mcg")
+    MCG_PER_HOUR = "mcg/h", _("mcg/hour (patch)")
 
 
 class Route(models.TextChoices):
-    ORAL = "oral", "By mouth"
-    TRANSDERMAL = "transdermal", "Skin patch"
-    OTHER = "other", "Other (injection, spray, under the tongue...)"
+    ORAL = "oral", _("By mouth")
+    TRANSDERMAL = "transdermal", _("Skin patch")
+    OTHER = "other", _("Other (injection, spray, under the tongue...)")
 
 
 class ReportedBy(models.TextChoices):
-    PATIENT = "patient", "Patient"
-    CLINICIAN = "clinician", "Clinician"
+    PATIENT = "patient", _("Patient")
+    CLINICIAN = "clinician", _("Clinician")
 
 
 class StopReason(models.TextChoices):
-    DOSE_CHANGED = "dose_changed", "Dose changed"
-    PAIN_BETTER = "pain_better", "Pain is better"
-    SIDE_EFFECTS = "side_effects", "Side effects"
-    NOT_HELPING = "not_helping", "It did not help"
-    TAPERED = "tapered", "Tapered off with the clinic"
-    OTHER = "other", "Other reason"
+    DOSE_CHANGED = "dose_changed", _("Dose changed")
+    PAIN_BETTER = "pain_better", _("Pain is better")
+    SIDE_EFFECTS = "side_effects", _("Side effects")
+    NOT_HELPING = "not_helping", _("It did not help")
+    TAPERED = "tapered", _("Tapered off with the clinic")
+    OTHER = "other", _("Other reason")
 
 
 class MedicineRegimenQuerySet(models.QuerySet):
@@ -62,51 +70,62 @@ class MedicineRegimen(models.Model):
     ReportedBy = ReportedBy
     StopReason = StopReason
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="medicines")
-    medicine = models.CharField(max_length=20, choices=catalogue.CHOICES)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, verbose_name=_("patient"), related_name="medicines"
+    )
+    medicine = models.CharField(_("medicine"), max_length=20, choices=catalogue.CHOICES)
     other_name = models.CharField(
-        "name of the medicine", max_length=100, blank=True, help_text="Only for 'Other'."
+        _("name of the medicine"), max_length=100, blank=True, help_text=_("Only for 'Other'.")
     )
     strength = models.DecimalField(
-        max_digits=8, decimal_places=3, help_text="Of one tablet, capsule, patch or dose."
+        _("strength"),
+        max_digits=8,
+        decimal_places=3,
+        help_text=_("Of one tablet, capsule, patch or dose."),
     )
-    unit = models.CharField(max_length=6, choices=DoseUnit, default=DoseUnit.MG)
+    unit = models.CharField(_("unit"), max_length=6, choices=DoseUnit, default=DoseUnit.MG)
     units_per_dose = models.DecimalField(
-        "tablets (or patches) each time",
+        _("tablets (or patches) each time"),
         max_digits=4,
         decimal_places=2,
         default=Decimal(1),
-        help_text="1, 2, or 0.5 for half a tablet.",
+        help_text=_("1, 2, or 0.5 for half a tablet."),
     )
     as_needed = models.BooleanField(
-        "only as needed", default=False, help_text="Taken when the pain asks for it."
+        _("only as needed"), default=False, help_text=_("Taken when the pain asks for it.")
     )
     times_per_day = models.PositiveSmallIntegerField(
-        "times a day",
+        _("times a day"),
         default=1,
-        help_text="When taken as needed: the most times a day. A patch counts as 1.",
+        help_text=_("When taken as needed: the most times a day. A patch counts as 1."),
     )
-    route = models.CharField(max_length=12, choices=Route, default=Route.ORAL)
-    started_on = models.DateField("started")
+    route = models.CharField(_("route"), max_length=12, choices=Route, default=Route.ORAL)
+    started_on = models.DateField(_("started"))
     stopped_on = models.DateField(
-        "stopped", null=True, blank=True, help_text="The first day without it."
+        _("stopped"), null=True, blank=True, help_text=_("The first day without it.")
     )
     stop_reason = models.CharField(
-        "reason for stopping", max_length=20, choices=StopReason, blank=True
+        _("reason for stopping"), max_length=20, choices=StopReason, blank=True
     )
-    reported_by = models.CharField(max_length=10, choices=ReportedBy)
+    reported_by = models.CharField(_("reported by"), max_length=10, choices=ReportedBy)
     # The regimen this one follows when the dose changed: the chart marks a change, not a start.
     follows = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="followed_by"
+        to="self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        verbose_name=_("follows"),
+        related_name="followed_by",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = MedicineRegimenQuerySet.as_manager()
 
     class Meta:
         ordering = ["started_on", "pk"]
-        verbose_name = "medicine"
+        verbose_name = _("medicine")
+        verbose_name_plural = _("medicines")
         constraints = [
             models.CheckConstraint(
                 condition=Q(medicine__in=[key for key, _ in catalogue.CHOICES]),
@@ -187,18 +206,26 @@ class MedicineRegimen(models.Model):
 
     @property
     def dose_text(self):
-        """ "10 mg, 2 each time, twice a day" as the patient would say it."""
-        strength = f"{self.strength.normalize():f}" if self.strength is not None else "?"
+        """ "10 mg, 2 each time, twice a day" as the patient would say it, in the active
+        language (decimal comma in Spanish): a list of whole phrases, each translated."""
+        strength = _plain_number(self.strength) if self.strength is not None else "?"
         parts = [f"{strength} {self.unit}"]
         if self.units_per_dose is not None and self.units_per_dose != 1:
-            parts.append(f"{self.units_per_dose.normalize():f} each time")
+            parts.append(_("%(count)s each time") % {"count": _plain_number(self.units_per_dose)})
         if self.route == Route.TRANSDERMAL:
             # A patch is worn all day: its dose is per hour, however often it is changed.
-            return ", ".join([*parts, "patch"])
-        times = {1: "once a day", 2: "twice a day"}.get(
-            self.times_per_day, f"{self.times_per_day} times a day"
-        )
-        parts.append(f"as needed, at most {times}" if self.as_needed else times)
+            return ", ".join([*parts, str(_("patch"))])
+        if self.times_per_day == 1:
+            times = _("once a day")
+        elif self.times_per_day == 2:
+            times = _("twice a day")
+        else:
+            times = ngettext(
+                "%(count)s time a day", "%(count)s times a day", self.times_per_day or 0
+            ) % {"count": self.times_per_day}
+        if self.as_needed:
+            times = _("as needed, at most %(times)s") % {"times": times}
+        parts.append(str(times))
         return ", ".join(parts)
 
     def is_taken_on(self, day):
@@ -207,35 +234,41 @@ class MedicineRegimen(models.Model):
     def clean(self):
         errors = {}
         if self.medicine == catalogue.OTHER and not (self.other_name or "").strip():
-            errors["other_name"] = "Name the medicine."
+            errors["other_name"] = _("Name the medicine.")
         if self.medicine != catalogue.OTHER:
             self.other_name = ""
         if self.strength is not None and not (0 < self.strength <= MAX_STRENGTH):
-            errors["strength"] = f"Enter a strength above 0 and at most {MAX_STRENGTH}."
+            errors["strength"] = _("Enter a strength above 0 and at most %(most)s.") % {
+                "most": _plain_number(MAX_STRENGTH)
+            }
         if self.units_per_dose is not None and not (0 < self.units_per_dose <= MAX_UNITS_PER_DOSE):
-            errors["units_per_dose"] = f"Enter a number above 0 and at most {MAX_UNITS_PER_DOSE}."
+            errors["units_per_dose"] = _("Enter a number above 0 and at most %(most)s.") % {
+                "most": _plain_number(MAX_UNITS_PER_DOSE)
+            }
         if self.times_per_day is not None and not (1 <= self.times_per_day <= MAX_TIMES_PER_DAY):
-            errors["times_per_day"] = f"Enter 1 to {MAX_TIMES_PER_DAY} times a day."
+            errors["times_per_day"] = _("Enter 1 to %(most)s times a day.") % {
+                "most": MAX_TIMES_PER_DAY
+            }
         if (self.unit == DoseUnit.MCG_PER_HOUR) != (self.route == Route.TRANSDERMAL):
-            errors["unit"] = "A patch's dose is in mcg/hour, and only a patch's."
+            errors["unit"] = _("A patch's dose is in mcg/hour, and only a patch's.")
         elif self.route == Route.TRANSDERMAL:
             self.times_per_day, self.as_needed = 1, False
         today = timezone.localdate()
         if self.started_on:
             if self.started_on > today:
-                errors["started_on"] = "The start date cannot be in the future."
+                errors["started_on"] = _("The start date cannot be in the future.")
             elif self.started_on < EARLIEST_DATE:
-                errors["started_on"] = "Check the year: this date is before 1900."
+                errors["started_on"] = _("Check the year: this date is before 1900.")
         if self.stopped_on:
             if self.stopped_on > today:
-                errors["stopped_on"] = "The stop date cannot be in the future."
+                errors["stopped_on"] = _("The stop date cannot be in the future.")
             elif self.started_on and self.stopped_on < self.started_on:
-                errors["stopped_on"] = (
-                    f"The stop date cannot be before the start ({self.started_on:%d %b %Y})."
-                )
+                errors["stopped_on"] = _("The stop date cannot be before the start (%(date)s).") % {
+                    "date": shown_date(self.started_on)
+                }
             elif not self.stop_reason:
-                errors["stop_reason"] = "Say why it was stopped."
+                errors["stop_reason"] = _("Say why it was stopped.")
         elif self.stop_reason:
-            errors["stop_reason"] = "A reason goes with a stop date."
+            errors["stop_reason"] = _("A reason goes with a stop date.")
         if errors:
             raise ValidationError(errors)

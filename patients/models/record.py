@@ -8,8 +8,26 @@ from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language_info
+from django.utils.formats import date_format
+from django.utils.translation import get_language_info, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
+
+from .codes import (  # noqa: F401 - the record's codes are imported from here too
+    LIMB_LABELS,
+    LOWER_LEVELS,
+    LOWER_NERVES,
+    TMR_PROCEDURES,
+    UPPER_LEVELS,
+    UPPER_NERVES,
+    Etiology,
+    Level,
+    Limb,
+    Nerve,
+    Procedure,
+    ProsthesisUse,
+    Sex,
+    Side,
+)
 
 # No clinical date (birth, amputation, surgery) is earlier than this.
 EARLIEST_DATE = datetime.date(1900, 1, 1)
@@ -31,33 +49,38 @@ def offered_language(name):
 class Clinic(models.Model):
     """A clinic (or service) whose clinicians see only its own patients."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(_("name"), max_length=120)
     # What a patient sees under "Contact my clinic" and on their invitation letter.
     phone = models.CharField(
+        _("phone"),
         max_length=30,
         blank=True,
         validators=[
             RegexValidator(
                 CLINIC_PHONE_PATTERN,
-                "Use digits, spaces and + ( ) - . only, for example +1 (312) 555-0100.",
+                _("Use digits, spaces and + ( ) - . only, for example +1 (312) 555-0100."),
             )
         ],
-        help_text="Shown to patients: the number they should call with questions.",
+        help_text=_("Shown to patients: the number they should call with questions."),
     )
-    email = models.EmailField(blank=True, help_text="Shown to patients.")
+    email = models.EmailField(_("email"), blank=True, help_text=_("Shown to patients."))
     address = models.CharField(
-        max_length=300, blank=True, help_text="Shown to patients, e.g. street, city, postcode."
-    )
+        _("address"), max_length=300, blank=True,
+        help_text=_("Shown to patients, e.g. street, city, postcode."),
+    )  # fmt: skip
     clinicians = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("clinicians"),
         related_name="clinics",
         blank=True,
-        help_text="Clinicians who may see and treat this clinic's patients.",
+        help_text=_("Clinicians who may see and treat this clinic's patients."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
         constraints = [
             models.UniqueConstraint(fields=["name"], name="clinic_name_unique"),
             models.CheckConstraint(condition=~Q(name=""), name="clinic_name_not_blank"),
@@ -96,53 +119,57 @@ class PatientQuerySet(models.QuerySet):
         )
 
 
-class Sex(models.TextChoices):
-    # The FHIR administrative-gender codes, so exports need no mapping.
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    OTHER = "other", "Other"
-    UNKNOWN = "unknown", "Not recorded"
-
-
 class Patient(models.Model):
     """A person treated by a clinic. Archived, never deleted: pain history hangs off it."""
 
     Sex = Sex
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, verbose_name=_("clinic"), related_name="patients"
+    )
     # Empty until the patient accepts an invitation; the record outlives the login.
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
+        verbose_name=_("user"),
         related_name="patient",
     )
-    mrn = models.CharField("MRN", max_length=40, help_text="Medical record number in this clinic.")
-    first_name = models.CharField(max_length=80)
-    last_name = models.CharField(max_length=80)
-    date_of_birth = models.DateField()
-    sex = models.CharField(max_length=10, choices=Sex, default=Sex.UNKNOWN)
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=30, blank=True)
-    preferred_language = models.CharField(max_length=40, default="English")
+    mrn = models.CharField(
+        _("MRN"), max_length=40, help_text=_("Medical record number in this clinic.")
+    )
+    first_name = models.CharField(_("first name"), max_length=80)
+    last_name = models.CharField(_("last name"), max_length=80)
+    date_of_birth = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex, default=Sex.UNKNOWN)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # What the patient speaks, in any words (for interpreters); app_language is the app's.
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=40, default="English",
+        help_text=_("The language the patient speaks, e.g. for an interpreter."),
+    )  # fmt: skip
     # The language of the app's pages and emails for this patient, chosen by the patient from the
     # menu; empty until they choose (interface_language then reads preferred_language).
     app_language = models.CharField(
         _("language of the app"), max_length=8, choices=settings.LANGUAGES, blank=True
     )
     research_consent = models.BooleanField(
-        default=False, help_text="Agreed that their data may be used for research."
-    )
-    research_consent_date = models.DateField(null=True, blank=True)
-    archived_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+        _("research consent"), default=False,
+        help_text=_("Agreed that their data may be used for research."),
+    )  # fmt: skip
+    research_consent_date = models.DateField(_("research consent date"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
         constraints = [
             models.UniqueConstraint(fields=["clinic", "mrn"], name="patient_mrn_unique_per_clinic"),
             models.CheckConstraint(condition=~Q(mrn=""), name="patient_mrn_not_blank"),
@@ -184,19 +211,19 @@ class Patient(models.Model):
         today = timezone.localdate()
         if self.date_of_birth:
             if self.date_of_birth > today:
-                errors["date_of_birth"] = "The date of birth cannot be in the future."
+                errors["date_of_birth"] = _("The date of birth cannot be in the future.")
             elif self.date_of_birth < EARLIEST_DATE:
-                errors["date_of_birth"] = "Check the year: this date of birth is before 1900."
+                errors["date_of_birth"] = _("Check the year: this date of birth is before 1900.")
             elif self.pk and self.amputations.filter(date__lt=self.date_of_birth).exists():
-                errors["date_of_birth"] = (
+                errors["date_of_birth"] = _(
                     "An amputation on record is dated before this date of birth."
                 )
         if self.research_consent and not self.research_consent_date:
-            errors["research_consent_date"] = "Give the date the patient agreed to research use."
+            errors["research_consent_date"] = _("Give the date the patient agreed to research use.")
         if not self.research_consent and self.research_consent_date:
-            errors["research_consent_date"] = "Leave the date empty when there is no consent."
+            errors["research_consent_date"] = _("Leave the date empty when there is no consent.")
         if self.research_consent_date and self.research_consent_date > today:
-            errors["research_consent_date"] = "The consent date cannot be in the future."
+            errors["research_consent_date"] = _("The consent date cannot be in the future.")
         if errors:
             raise ValidationError(errors)
 
@@ -226,72 +253,14 @@ class Patient(models.Model):
         return day.year - self.date_of_birth.year - (0 if had_birthday else 1)
 
 
-def _not_in_future(value, label):
-    if value and value > timezone.localdate():
-        return f"The {label} cannot be in the future."
-    return None
+def _in_future(value):
+    return bool(value) and value > timezone.localdate()
 
 
-class Limb(models.TextChoices):
-    UPPER = "upper", "Upper limb (arm)"
-    LOWER = "lower", "Lower limb (leg)"
-
-
-class Side(models.TextChoices):
-    LEFT = "left", "Left"
-    RIGHT = "right", "Right"
-
-
-class Level(models.TextChoices):
-    # Lower limb, from the toes up.
-    TOE_RAY = "toe_ray", "Toe / ray"
-    TRANSMETATARSAL = "transmetatarsal", "Partial foot: transmetatarsal"
-    LISFRANC = "lisfranc", "Partial foot: Lisfranc"
-    CHOPART = "chopart", "Partial foot: Chopart"
-    SYME = "syme", "Syme (ankle disarticulation)"
-    TRANSTIBIAL = "transtibial", "Transtibial (below knee)"
-    KNEE_DISARTICULATION = "knee_disarticulation", "Knee disarticulation"
-    TRANSFEMORAL = "transfemoral", "Transfemoral (above knee)"
-    HIP_DISARTICULATION = "hip_disarticulation", "Hip disarticulation"
-    HEMIPELVECTOMY = "hemipelvectomy", "Hemipelvectomy"
-    ROTATIONPLASTY = "rotationplasty", "Rotationplasty"
-    # Upper limb, from the fingers up.
-    DIGIT_PARTIAL_HAND = "digit_partial_hand", "Digit / partial hand"
-    WRIST_DISARTICULATION = "wrist_disarticulation", "Wrist disarticulation"
-    TRANSRADIAL = "transradial", "Transradial (below elbow)"
-    ELBOW_DISARTICULATION = "elbow_disarticulation", "Elbow disarticulation"
-    TRANSHUMERAL = "transhumeral", "Transhumeral (above elbow)"
-    SHOULDER_DISARTICULATION = "shoulder_disarticulation", "Shoulder disarticulation"
-    FOREQUARTER = "forequarter", "Forequarter"
-
-
-LOWER_LEVELS = [
-    Level.TOE_RAY, Level.TRANSMETATARSAL, Level.LISFRANC, Level.CHOPART, Level.SYME,
-    Level.TRANSTIBIAL, Level.KNEE_DISARTICULATION, Level.TRANSFEMORAL,
-    Level.HIP_DISARTICULATION, Level.HEMIPELVECTOMY, Level.ROTATIONPLASTY,
-]  # fmt: skip
-
-
-UPPER_LEVELS = [
-    Level.DIGIT_PARTIAL_HAND, Level.WRIST_DISARTICULATION, Level.TRANSRADIAL,
-    Level.ELBOW_DISARTICULATION, Level.TRANSHUMERAL, Level.SHOULDER_DISARTICULATION,
-    Level.FOREQUARTER,
-]  # fmt: skip
-
-
-class Etiology(models.TextChoices):
-    VASCULAR = "vascular", "Vascular disease / diabetes"
-    TRAUMA = "trauma", "Trauma"
-    INFECTION = "infection", "Infection"
-    MALIGNANCY = "malignancy", "Malignancy"
-    CONGENITAL = "congenital", "Congenital limb difference"
-    OTHER = "other", "Other"
-
-
-class ProsthesisUse(models.TextChoices):
-    NONE = "none", "No prosthesis"
-    OCCASIONAL = "occasional", "Occasionally"
-    DAILY = "daily", "Daily"
+def shown_date(day):
+    """A date in a message, in the active language: 03 Mar 2025, 03 mar 2025 (Spanish writes
+    the month in lower case: the format itself is translated)."""
+    return date_format(day, pgettext("date format", "d M Y"))
 
 
 class Amputation(models.Model):
@@ -305,27 +274,32 @@ class Amputation(models.Model):
     Etiology = Etiology
     ProsthesisUse = ProsthesisUse
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="amputations")
-    limb = models.CharField(max_length=5, choices=Limb)
-    side = models.CharField(max_length=5, choices=Side)
-    level = models.CharField(max_length=30, choices=Level)
-    date = models.DateField("date of amputation")
-    etiology = models.CharField("cause", max_length=12, choices=Etiology)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, verbose_name=_("patient"), related_name="amputations"
+    )
+    limb = models.CharField(_("limb"), max_length=5, choices=Limb)
+    side = models.CharField(_("side"), max_length=5, choices=Side)
+    level = models.CharField(_("level"), max_length=30, choices=Level)
+    date = models.DateField(_("date of amputation"))
+    etiology = models.CharField(_("cause"), max_length=12, choices=Etiology)
     prosthesis_use = models.CharField(
-        max_length=10, choices=ProsthesisUse, default=ProsthesisUse.NONE
+        _("prosthesis use"), max_length=10, choices=ProsthesisUse, default=ProsthesisUse.NONE
     )
     prosthesis_hours_per_day = models.PositiveSmallIntegerField(
+        _("prosthesis hours per day"),
         null=True,
         blank=True,
         validators=[MaxValueValidator(24)],
-        help_text="For daily use: hours a day the prosthesis is worn.",
+        help_text=_("For daily use: hours a day the prosthesis is worn."),
     )
-    notes = models.TextField(blank=True, max_length=2000)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["date", "pk"]
+        verbose_name = _("amputation")
+        verbose_name_plural = _("amputations")
         constraints = [
             models.CheckConstraint(condition=Q(limb__in=Limb.values), name="amputation_limb_valid"),
             models.CheckConstraint(condition=Q(side__in=Side.values), name="amputation_side_valid"),
@@ -363,9 +337,8 @@ class Amputation(models.Model):
 
     @property
     def limb_label(self):
-        """A short name for the limb: 'left leg', 'right arm'."""
-        part = "arm" if self.limb == self.Limb.UPPER else "leg"
-        return f"{self.get_side_display().lower()} {part}"
+        """A short name for the limb in the active language: 'left leg', 'right arm'."""
+        return str(LIMB_LABELS.get((self.side, self.limb), ""))
 
     def _primary_tmr_after_window(self):
         """A primary TMR of this limb that this amputation date would leave too far behind (the
@@ -378,55 +351,52 @@ class Amputation(models.Model):
     def clean(self):
         errors = {}
         if self.limb and self.level and self.level not in self.levels_for(self.limb):
-            errors["level"] = (
-                f"{self.get_level_display()} is not a level of the "
-                f"{self.get_limb_display().lower()}."
-            )
-        if message := _not_in_future(self.date, "amputation date"):
-            errors["date"] = message
+            errors["level"] = _("%(level)s is not a level of the %(limb)s.") % {
+                "level": self.get_level_display(),
+                "limb": self.get_limb_display().lower(),
+            }
+        if _in_future(self.date):
+            errors["date"] = _("The amputation date cannot be in the future.")
         elif self.date and self.date < EARLIEST_DATE:
-            errors["date"] = "Check the year: this date is before 1900."
+            errors["date"] = _("Check the year: this date is before 1900.")
         elif self.date and self.patient_id and self.date < self.patient.date_of_birth:
-            errors["date"] = "The amputation cannot be before the patient's date of birth."
+            errors["date"] = _("The amputation cannot be before the patient's date of birth.")
         elif self.date and self.pk and self.surgeries.filter(date__lt=self.date).exists():
-            errors["date"] = "A surgery on this limb is dated before this amputation date."
+            errors["date"] = _("A surgery on this limb is dated before this amputation date.")
         elif self.date and self.pk and (late := self._primary_tmr_after_window()):
             window = settings.CLINIC_PRIMARY_TMR_WINDOW_DAYS
-            errors["date"] = (
-                f"This limb's primary TMR ({late.date:%d %b %Y}) was done at the amputation"
-                + (f" or within {window} days of it" if window else "")
-                + ": correct the surgery first, or choose secondary (delayed) TMR for it."
-            )
+            if window:
+                message = ngettext(
+                    "This limb's primary TMR (%(date)s) was done at the amputation or within "
+                    "%(days)s day of it: correct the surgery first, or choose secondary (delayed) "
+                    "TMR for it.",
+                    "This limb's primary TMR (%(date)s) was done at the amputation or within "
+                    "%(days)s days of it: correct the surgery first, or choose secondary (delayed) "
+                    "TMR for it.",
+                    window,
+                )
+            else:
+                message = _(
+                    "This limb's primary TMR (%(date)s) was done at the amputation: correct the "
+                    "surgery first, or choose secondary (delayed) TMR for it."
+                )
+            errors["date"] = message % {"date": shown_date(late.date), "days": window}
         # `is not None`: 0 hours is an answer too, and the constraint refuses it as well.
         if (
             self.prosthesis_use != self.ProsthesisUse.DAILY
             and self.prosthesis_hours_per_day is not None
         ):
-            errors["prosthesis_hours_per_day"] = "Hours a day apply only to daily use."
+            errors["prosthesis_hours_per_day"] = _("Hours a day apply only to daily use.")
         if self.pk and self.limb:
             wrong = NerveTransfer.objects.filter(surgery__amputation=self).exclude(
                 nerve__in=NerveTransfer.nerves_for(self.limb)
             )
             if wrong.exists():
-                errors["limb"] = (
+                errors["limb"] = _(
                     "Nerve transfers recorded for this amputation belong to the other limb."
                 )
         if errors:
             raise ValidationError(errors)
-
-
-class Procedure(models.TextChoices):
-    PRIMARY_TMR = "primary_tmr", "Primary TMR (at the amputation)"
-    SECONDARY_TMR = "secondary_tmr", "Secondary (delayed) TMR"
-    RPNI = "rpni", "RPNI"
-    TMR_RPNI = "tmr_rpni", "TMR with RPNI"
-    NEUROMA_EXCISION = "neuroma_excision", "Neuroma excision (buried in muscle or bone)"
-    REVISION = "revision", "Revision amputation"
-    OTHER = "other", "Other"
-
-
-# TMR in any form. The first of these surgeries is day 0 of every outcome.
-TMR_PROCEDURES = frozenset({Procedure.PRIMARY_TMR, Procedure.SECONDARY_TMR, Procedure.TMR_RPNI})
 
 
 class Surgery(models.Model):
@@ -439,24 +409,28 @@ class Surgery(models.Model):
     # setting CLINIC_PRIMARY_TMR_WINDOW_DAYS may only narrow it.
     PRIMARY_TMR_MAX_WINDOW_DAYS = 14
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="surgeries")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, verbose_name=_("patient"), related_name="surgeries"
+    )
     amputation = models.ForeignKey(
         Amputation,
         on_delete=models.PROTECT,
+        verbose_name=_("amputation"),
         related_name="surgeries",
-        help_text="The residual limb this operation treats.",
+        help_text=_("The residual limb this operation treats."),
     )
-    date = models.DateField("date of surgery")
-    procedure = models.CharField(max_length=20, choices=Procedure)
-    surgeon = models.CharField(max_length=120, blank=True)
-    facility = models.CharField(max_length=120, blank=True)
-    notes = models.TextField(blank=True, max_length=4000)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    date = models.DateField(_("date of surgery"))
+    procedure = models.CharField(_("procedure"), max_length=20, choices=Procedure)
+    surgeon = models.CharField(_("surgeon"), max_length=120, blank=True)
+    facility = models.CharField(_("facility"), max_length=120, blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=4000)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["date", "pk"]
-        verbose_name_plural = "surgeries"
+        verbose_name = _("surgery")
+        verbose_name_plural = _("surgeries")
         constraints = [
             models.CheckConstraint(
                 condition=Q(procedure__in=Procedure.values), name="surgery_procedure_valid"
@@ -481,81 +455,49 @@ class Surgery(models.Model):
 
     def clean(self):
         errors = {}
-        if message := _not_in_future(self.date, "surgery date"):
-            errors["date"] = message
+        if _in_future(self.date):
+            errors["date"] = _("The surgery date cannot be in the future.")
         elif self.date and self.date < EARLIEST_DATE:
-            errors["date"] = "Check the year: this date is before 1900."
+            errors["date"] = _("Check the year: this date is before 1900.")
         if self.amputation_id:
             amputation = self.amputation
             if self.patient_id and amputation.patient_id != self.patient_id:
-                errors["amputation"] = "Choose one of this patient's amputations."
+                errors["amputation"] = _("Choose one of this patient's amputations.")
             elif self.date and "date" not in errors:
                 window = settings.CLINIC_PRIMARY_TMR_WINDOW_DAYS
                 days_after = (self.date - amputation.date).days
                 if days_after < 0:
-                    errors["date"] = (
-                        f"The surgery cannot be before the amputation it treats "
-                        f"({amputation.date:%d %b %Y})."
-                    )
+                    errors["date"] = _(
+                        "The surgery cannot be before the amputation it treats (%(date)s)."
+                    ) % {"date": shown_date(amputation.date)}
                 elif self.procedure == self.Procedure.PRIMARY_TMR and days_after > window:
-                    errors["procedure"] = (
-                        "Primary TMR is done at the amputation itself "
-                        f"({amputation.date:%d %b %Y}"
-                        + (f", or within {window} days" if window else "")
-                        + "). For a later operation choose secondary (delayed) TMR."
-                    )
+                    if window:
+                        message = ngettext(
+                            "Primary TMR is done at the amputation itself (%(date)s, or within "
+                            "%(days)s day). For a later operation choose secondary (delayed) TMR.",
+                            "Primary TMR is done at the amputation itself (%(date)s, or within "
+                            "%(days)s days). For a later operation choose secondary (delayed) TMR.",
+                            window,
+                        )
+                    else:
+                        message = _(
+                            "Primary TMR is done at the amputation itself (%(date)s). For a later "
+                            "operation choose secondary (delayed) TMR."
+                        )
+                    errors["procedure"] = message % {
+                        "date": shown_date(amputation.date),
+                        "days": window,
+                    }
             if self.pk and self.amputation_id:
                 wrong = self.nerve_transfers.exclude(
                     nerve__in=NerveTransfer.nerves_for(amputation.limb)
                 )
                 if wrong.exists():
-                    errors["amputation"] = (
+                    errors["amputation"] = _(
                         "This surgery's nerve transfers belong to the other limb."
                     )
         if errors:
             raise ValidationError(errors)
-
-
-class Nerve(models.TextChoices):
-    # Upper limb
-    MEDIAN = "median", "Median"
-    ULNAR = "ulnar", "Ulnar"
-    RADIAL = "radial", "Radial"
-    SUPERFICIAL_RADIAL = "superficial_radial", "Superficial radial"
-    MUSCULOCUTANEOUS = "musculocutaneous", "Musculocutaneous / lateral antebrachial cutaneous"
-    MEDIAL_ANTEBRACHIAL_CUTANEOUS = (
-        "medial_antebrachial_cutaneous",
-        "Medial antebrachial cutaneous",
-    )
-    MEDIAL_BRACHIAL_CUTANEOUS = "medial_brachial_cutaneous", "Medial brachial cutaneous"
-    AXILLARY = "axillary", "Axillary"
-    DIGITAL = "digital", "Digital nerve"
-    # Lower limb
-    SCIATIC = "sciatic", "Sciatic"
-    TIBIAL = "tibial", "Tibial"
-    COMMON_PERONEAL = "common_peroneal", "Common peroneal (fibular)"
-    SUPERFICIAL_PERONEAL = "superficial_peroneal", "Superficial peroneal"
-    DEEP_PERONEAL = "deep_peroneal", "Deep peroneal"
-    SURAL = "sural", "Sural"
-    SAPHENOUS = "saphenous", "Saphenous"
-    FEMORAL = "femoral", "Femoral"
-    POSTERIOR_FEMORAL_CUTANEOUS = "posterior_femoral_cutaneous", "Posterior femoral cutaneous"
-    LATERAL_FEMORAL_CUTANEOUS = "lateral_femoral_cutaneous", "Lateral femoral cutaneous"
-    OBTURATOR = "obturator", "Obturator"
-
-
-UPPER_NERVES = [
-    Nerve.MEDIAN, Nerve.ULNAR, Nerve.RADIAL, Nerve.SUPERFICIAL_RADIAL, Nerve.MUSCULOCUTANEOUS,
-    Nerve.MEDIAL_ANTEBRACHIAL_CUTANEOUS, Nerve.MEDIAL_BRACHIAL_CUTANEOUS, Nerve.AXILLARY,
-    Nerve.DIGITAL,
-]  # fmt: skip
-
-
-LOWER_NERVES = [
-    Nerve.SCIATIC, Nerve.TIBIAL, Nerve.COMMON_PERONEAL, Nerve.SUPERFICIAL_PERONEAL,
-    Nerve.DEEP_PERONEAL, Nerve.SURAL, Nerve.SAPHENOUS, Nerve.FEMORAL,
-    Nerve.POSTERIOR_FEMORAL_CUTANEOUS, Nerve.LATERAL_FEMORAL_CUTANEOUS, Nerve.OBTURATOR,
-]  # fmt: skip
 
 
 class NerveTransfer(models.Model):
@@ -588,15 +530,24 @@ class NerveTransfer(models.Model):
         ],
     }  # fmt: skip
 
-    surgery = models.ForeignKey(Surgery, on_delete=models.CASCADE, related_name="nerve_transfers")
-    nerve = models.CharField("cut nerve", max_length=40, choices=Nerve)
-    target = models.CharField(
-        "motor target", max_length=120, help_text="The motor branch the nerve was coapted to."
+    surgery = models.ForeignKey(
+        Surgery,
+        on_delete=models.CASCADE,
+        verbose_name=_("surgery"),
+        related_name="nerve_transfers",
     )
-    note = models.CharField(max_length=500, blank=True)
+    nerve = models.CharField(_("cut nerve"), max_length=40, choices=Nerve)
+    target = models.CharField(
+        _("motor target"),
+        max_length=120,
+        help_text=_("The motor branch the nerve was coapted to."),
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("nerve transfer")
+        verbose_name_plural = _("nerve transfers")
         constraints = [
             models.CheckConstraint(
                 condition=Q(nerve__in=Nerve.values), name="nerve_transfer_nerve_valid"
@@ -617,10 +568,12 @@ class NerveTransfer(models.Model):
         if self.surgery_id and self.nerve:
             limb = self.surgery.amputation.limb
             if self.nerve not in self.nerves_for(limb):
-                label = Amputation.Limb(limb).label.lower()
-                raise ValidationError(
-                    {
-                        "nerve": f"The {self.get_nerve_display()} nerve is not a nerve "
-                        f"of the {label}."
-                    }
-                )
+                raise ValidationError({"nerve": nerve_not_of_limb(self.nerve, limb)})
+
+
+def nerve_not_of_limb(nerve, limb):
+    """ "The Sciatic nerve is not a nerve of the upper limb (arm)." in the active language."""
+    return _("The %(nerve)s nerve is not a nerve of the %(limb)s.") % {
+        "nerve": Nerve(nerve).label,
+        "limb": str(Limb(limb).label).lower(),
+    }
