@@ -37,7 +37,8 @@ from operator import attrgetter
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from painlog.models import PainEntry, QuestionnaireResponse
 from patients.models import (
@@ -146,7 +147,7 @@ def _text(value):
 
 
 def _coding(choices, value):
-    return {"system": CODE_SYSTEMS[choices], "code": value, "display": choices(value).label}
+    return {"system": CODE_SYSTEMS[choices], "code": value, "display": str(choices(value).label)}
 
 
 def _concept(system, code, display):
@@ -468,14 +469,30 @@ def bundle_resources(patients, *, research=False, on_entry=None):
 
 def to_json(resource):
     """A resource as compact JSON text; dates and times by isoformat(), so that a UTC time
-    keeps an explicit +00:00 offset."""
-    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"), default=_isoformat)
+    keeps an explicit +00:00 offset. Labels marked for translation are written in English
+    (the export is the clinic's record, whatever the language of the page that asked)."""
+    with translation.override(None):
+        return json.dumps(resource, ensure_ascii=False, separators=(",", ":"), default=_isoformat)
 
 
 def _isoformat(value):
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
+    if isinstance(value, Promise):  # a label marked for translation: its English text
+        return str(value)
     raise TypeError(f"{type(value).__name__} has no FHIR JSON form here")
+
+
+def _in_english(resources):
+    """Each resource built with translation off: labels the builders read as text
+    (get_level_display(), dose_text, limb_label) come out in English too."""
+    resources = iter(resources)
+    while True:
+        with translation.override(None):
+            item = next(resources, None)
+        if item is None:
+            return
+        yield item
 
 
 def bundle_json(patients, *, research=False, now=None, on_entry=None):
@@ -489,7 +506,7 @@ def bundle_json(patients, *, research=False, now=None, on_entry=None):
     )
     head = to_json(bundle)
     started, pieces, size = False, [], 0
-    resources = bundle_resources(patients, research=research, on_entry=on_entry)
+    resources = _in_english(bundle_resources(patients, research=research, on_entry=on_entry))
     for entry_id, resource in resources:
         entry = to_json({"fullUrl": f"urn:uuid:{entry_id}", "resource": resource})
         # The entry list opens with the first entry: FHIR allows no empty list.
