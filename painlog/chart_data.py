@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from django.utils import dateformat, formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from . import outcomes
 
@@ -193,13 +193,17 @@ def printed_mean(value):
 
 
 def date_label(day):
-    return formats.date_format(day, "j M Y")
+    return formats.date_format(day, pgettext("date format", "j M Y"))
 
 
 def span_label(first, last):
     if first == last:
         return date_label(first)
-    opening = formats.date_format(first, "j M") if first.year == last.year else date_label(first)
+    opening = (
+        formats.date_format(first, pgettext("date format", "j M"))
+        if first.year == last.year
+        else date_label(first)
+    )
     return _("%(first)s to %(last)s") % {"first": opening, "last": date_label(last)}
 
 

@@ -1,7 +1,7 @@
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils import formats, timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.text_checks import PlainTextMixin
@@ -115,7 +115,7 @@ class PainEntryForm(PlainTextMixin, forms.ModelForm):
             # A correction is about a past moment, not about now.
             recorded_at = timezone.localtime(self.instance.recorded_at)
             when = {
-                "day": formats.date_format(recorded_at, "D j M"),
+                "day": formats.date_format(recorded_at, pgettext("date format", "D j M")),
                 "time": formats.time_format(recorded_at, "H:i"),
             }
             self.fields["phantom_pain"].label = (

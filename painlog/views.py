@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -161,7 +162,9 @@ def _entry_form(request, patient, entry, action=""):
 def _saved(request, patient, entry):
     """Store a valid new entry (once, however often it is sent) and say so."""
     saved, created = record_entry(entry=entry, actor=request.user)
-    when = formats.date_format(timezone.localtime(saved.recorded_at), "j M, H:i")
+    when = formats.date_format(
+        timezone.localtime(saved.recorded_at), pgettext("date format", "j M, H:i")
+    )
     messages.success(
         request,
         _(

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from .questionnaires import OVERDUE_DAYS, detail_shown
 from .rules import (
@@ -86,7 +86,7 @@ def flag_reasons(flags, facts):
         days = (closes - facts.today).days
         values = {
             "time_point": time_point_name(label),
-            "day": formats.date_format(closes, "j M Y"),
+            "day": formats.date_format(closes, pgettext("date format", "j M Y")),
             "days": days,
             "n": n,
             "needed": MIN_ENTRIES,
@@ -107,7 +107,7 @@ def flag_reasons(flags, facts):
         reasons.append(reason % values)
     if flags.stopped_logging:
         values = {
-            "day": formats.date_format(facts.last_day, "j M Y"),
+            "day": formats.date_format(facts.last_day, pgettext("date format", "j M Y")),
             "days": (facts.today - facts.last_day).days,
             "interval": facts.interval_days,
             "grace": LOGGING_GRACE_DAYS,
@@ -156,8 +156,8 @@ def flag_reasons(flags, facts):
             )
             % {
                 "time_point": time_point_name(label),
-                "opens": formats.date_format(opens, "j M"),
-                "closes": formats.date_format(closes, "j M Y"),
+                "opens": formats.date_format(opens, pgettext("date format", "j M")),
+                "closes": formats.date_format(closes, pgettext("date format", "j M Y")),
                 "n": n,
                 "needed": MIN_ENTRIES,
             }
@@ -189,7 +189,7 @@ def flag_reasons(flags, facts):
             )
             % {
                 "questionnaire": detail_shown(overdue.label),
-                "day": formats.date_format(overdue.closed_on, "j M Y"),
+                "day": formats.date_format(overdue.closed_on, pgettext("date format", "j M Y")),
                 "days": OVERDUE_DAYS,
             }
         )

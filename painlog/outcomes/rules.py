@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from patients.models import TMR_PROCEDURES
 
@@ -228,11 +228,16 @@ class FollowUp:
         if not self.status or self.opens is None:
             return self.status
         if self.status.startswith("due from"):
-            return _("due from %(day)s") % {"day": formats.date_format(self.opens, "j M Y")}
+            return _("due from %(day)s") % {
+                "day": formats.date_format(self.opens, pgettext("date format", "j M Y"))
+            }
         if self.status.startswith("open until"):
             return ngettext(
                 "open until %(day)s, %(n)s so far", "open until %(day)s, %(n)s so far", self.n
-            ) % {"day": formats.date_format(self.closes, "j M Y"), "n": self.n}
+            ) % {
+                "day": formats.date_format(self.closes, pgettext("date format", "j M Y")),
+                "n": self.n,
+            }
         return ngettext("too few entries (%(n)s)", "too few entries (%(n)s)", self.n) % {
             "n": self.n
         }
