@@ -60,6 +60,7 @@ def check_spanish(page, name):
     assert not left, f"English left on {page.url}: {left[:20]}"
     assert_accessible(page)
     screenshot(page, f"spanish-{name}")
+    screenshot(page, f"spanish-{name}-first-screen", full_page=False)
 
 
 @pytest.fixture
