@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 
 from accounts import views as accounts_views
 from accounts.forms import AdminLoginForm, LoginForm
@@ -12,8 +13,8 @@ from reports import views as reports_views
 
 from . import views
 
-admin.site.site_header = "TMR Clinic administration"
-admin.site.site_title = "TMR Clinic admin"
+admin.site.site_header = gettext_lazy("TMR Clinic administration")
+admin.site.site_title = gettext_lazy("TMR Clinic admin")
 admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
