@@ -1,7 +1,8 @@
 """The language the app speaks to a patient: the one on their record (Patient.interface_language),
-else the browser's. It is read once, at sign-in, into the session, so that no page spends a query
-on it; switching it from the menu saves it on the record, in the session and in the language
-cookie (which keeps the sign-in page in that language after logging out)."""
+else the browser's (remember_language gives the order). It is read once, at sign-in, into the
+session, so that no page spends a query on it; switching it from the menu saves it on the record,
+in the session and in the language cookie (which keeps the sign-in page in that language after
+logging out)."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -23,9 +24,15 @@ HISTORY_LABEL = "Language of the app"
 
 @receiver(user_logged_in, dispatch_uid="patients.remember_language")
 def remember_language(sender, request, user, **kwargs):
+    """A language the patient chose (from the menu, kept on the record) wins; then one chosen
+    on this browser's sign-in page (the cookie, which LocaleMiddleware reads by itself); then
+    the spoken language on the record, when the app offers it; then the browser's."""
     patient = Patient.objects.active().filter(user=user)
     patient = patient.only("app_language", "preferred_language").first()
-    code = patient.interface_language if patient else None
+    if patient is None:
+        return
+    chosen_here = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in dict(settings.LANGUAGES)
+    code = patient.app_language or (None if chosen_here else patient.interface_language)
     if code:
         request.session[SESSION_KEY] = code
 

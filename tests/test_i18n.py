@@ -71,6 +71,22 @@ def test_the_app_language_on_the_record_beats_the_spoken_one_and_the_browser(cli
     assert "My pain log" in response.text
 
 
+def test_a_language_chosen_on_the_sign_in_page_holds_unless_the_patient_chose_one(client, patient):
+    # The record says English only because that is the default spoken language.
+    client.post(reverse("set_language"), {"language": "es", "next": "/accounts/login/"})
+    log_in(client, patient.user)
+    assert page_language(client.get(reverse("painlog:home"))) == "es"
+    patient.refresh_from_db()
+    assert patient.app_language == ""  # a choice made before signing in is not the record's
+
+    # A language the patient chose from the menu once wins over this browser's cookie.
+    client.post(reverse("set_language"), {"language": "en", "next": "/painlog/"})
+    client.post(reverse("logout"))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    log_in(client, patient.user)
+    assert page_language(client.get(reverse("painlog:home"))) == "en"
+
+
 def test_without_a_language_on_the_record_the_browser_decides(client, patient):
     assert patient.interface_language == "en"  # the default record says English
     patient.preferred_language = "Tagalog"
