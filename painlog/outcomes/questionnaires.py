@@ -73,11 +73,18 @@ def event_window(event, day_zero):
         return Window(None, closes)
     if day_zero is None:
         return None
-    time_point = next(tp for tp in TIME_POINTS if tp.label == event)
+    first_day, last_day = WINDOW_DAYS[event]
     return Window(
-        day_zero + datetime.timedelta(days=time_point.first_day),
-        day_zero + datetime.timedelta(days=time_point.last_day),
+        day_zero + datetime.timedelta(days=first_day),
+        day_zero + datetime.timedelta(days=last_day),
     )
+
+
+# Each event's window edges in days from day 0 (the baseline opens at registration).
+WINDOW_DAYS = {
+    BASELINE: (None, BASELINE_LAST_DAY),
+    **{time_point.label: (time_point.first_day, time_point.last_day) for time_point in TIME_POINTS},
+}
 
 
 def event_status(event, *, day_zero, today, done):
@@ -204,17 +211,18 @@ class Overdue:
 
 def overdue_questionnaires(events, short_names, done, *, day_zero, today):
     """The Overdue questionnaires of one patient: `events` {key: events} as scheduled_events()
-    gives them, `short_names` {key: name}, `done` the (key, event) pairs fully answered."""
+    gives them, `short_names` {key: name}, `done` the (key, event) pairs fully answered. Runs
+    for every patient of the worklist: each event's window is worked out once, by arithmetic."""
+    if day_zero is None:  # no window has closed: the baseline's runs until a surgery date
+        return ()
     overdue = []
     for event in EVENTS:
+        closes = day_zero + datetime.timedelta(days=WINDOW_DAYS[event][1])
+        if closes >= today or not still_overdue(closes, today):
+            continue
         for key, chosen in events.items():
-            if event not in chosen or (key, event) in done:
-                continue
-            window = event_window(event, day_zero)
-            if window is None or window.closes is None or window.closes >= today:
-                continue
-            if still_overdue(window.closes, today):
-                overdue.append(Overdue.of(short_names[key], event, window.closes))
+            if event in chosen and (key, event) not in done:
+                overdue.append(Overdue.of(short_names[key], event, closes))
     return tuple(overdue)
 
 
