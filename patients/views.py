@@ -1,5 +1,4 @@
 import segno
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -38,6 +37,7 @@ from .forms import (
     SurgeryForm,
 )
 from .languages import SESSION_KEY as LANGUAGE_SESSION_KEY
+from .languages import forget_language_cookie, set_language_cookie
 from .medicines import change_dose, start_medicine, stop_medicine
 from .models import Amputation, Intake, MedicineRegimen, NerveTransfer, Surgery
 from .services import (
@@ -332,24 +332,10 @@ def _follow_app_language(request, response, code):
     if code:
         request.session[LANGUAGE_SESSION_KEY] = code
         translation.activate(code)
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            code,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            path=settings.LANGUAGE_COOKIE_PATH,
-            domain=settings.LANGUAGE_COOKIE_DOMAIN,
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        )
+        set_language_cookie(response, code)
     else:
         request.session.pop(LANGUAGE_SESSION_KEY, None)
-        response.delete_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            path=settings.LANGUAGE_COOKIE_PATH,
-            domain=settings.LANGUAGE_COOKIE_DOMAIN,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        )
+        forget_language_cookie(response)
 
 
 # Medicines: the patient on their phone and the clinician on the patient's page share these
