@@ -45,6 +45,8 @@ def english_left_on(page):
     and the attributes that screen readers read)."""
     if not ENGLISH:
         ENGLISH.extend(english_fragments())
+        # The check means something only with the catalogue's English in hand.
+        assert len(ENGLISH) > 500 and "My pain log" in ENGLISH, len(ENGLISH)
     text = page.evaluate(
         """() => [document.title, document.body.innerText,
             ...[...document.querySelectorAll('[aria-label],[title],[alt],[placeholder]')]
