@@ -19,6 +19,9 @@ const PAGES_PREFIX = "tmr-pages-";
 const STATIC_CACHE = "tmr-static";
 const LOGGED_OUT = "tmr-offline-diary-logged-out";
 const RETRY_SECONDS = 10;
+// The longest a logout waits for the phone to forget the diary (a slow phone finishes it on the
+// login page).
+const LOGOUT_WAIT_MS = 3000;
 
 const meta = document.querySelector('meta[name="offline-diary"]');
 const patientKey = meta ? meta.content : "";
@@ -292,10 +295,19 @@ async function keepThisPagesFiles() {
 
 async function start() {
   if (!("indexedDB" in window) || !("caches" in window)) return;
-  // The logout button's form: Clear-Site-Data clears the rest where the browser supports it;
-  // the login page then finishes the job (older Safari).
+  // The logout button's form: the queue, the kept pages and the service worker go before the
+  // logout is sent (at most a few seconds: logging out never waits on them for long), and the
+  // login page finishes whatever was left. Not a Clear-Site-Data header: Chromium can hold the
+  // next page for many seconds while it acts on one.
   document.querySelectorAll('form[action$="/logout/"]').forEach((form) => {
-    form.addEventListener("submit", () => sessionStorage.setItem(LOGGED_OUT, "yes"));
+    form.addEventListener("submit", (event) => {
+      sessionStorage.setItem(LOGGED_OUT, "yes");
+      if (form.dataset.cleared) return;
+      event.preventDefault();
+      form.dataset.cleared = "yes";
+      const enough = new Promise((resolve) => setTimeout(resolve, LOGOUT_WAIT_MS));
+      Promise.race([forgetEverything().catch(() => {}), enough]).then(() => form.submit());
+    });
   });
   if (!patientKey) {
     if (signedIn || sessionStorage.getItem(LOGGED_OUT)) {

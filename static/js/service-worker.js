@@ -4,8 +4,8 @@
 // - the patient's own home and logging form, as last opened, in a cache named after the
 //   patient's key ("tmr-pages-<key>"): only pages the server marks with X-Offline-Diary, and
 //   only for the key the server gave. A page for another key replaces the whole cache, so one
-//   device never holds two patients' pages; logout clears it (Clear-Site-Data and
-//   offline-diary.js);
+//   device never holds two patients' pages; logout clears it (the logout button and the login
+//   page, in offline-diary.js);
 // - the app's static files (styles, scripts, icons: nothing of a patient), "tmr-static".
 //
 // Entries logged offline are not kept here but by the page (offline-diary.js, IndexedDB), which
