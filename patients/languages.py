@@ -8,13 +8,14 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import translation
 from django.views.decorators.http import require_POST
 
 from accounts.middleware import safe_next
 
-from .models import Patient
+from .access import own_patient_record
 from .services import save_record
 
 SESSION_KEY = "patient_language"
@@ -27,8 +28,7 @@ def remember_language(sender, request, user, **kwargs):
     """A language the patient chose (from the menu, kept on the record) wins; then one chosen
     on this browser's sign-in page (the cookie, which LocaleMiddleware reads by itself); then
     the spoken language on the record, when the app offers it; then the browser's."""
-    patient = Patient.objects.active().filter(user=user)
-    patient = patient.only("app_language", "preferred_language").first()
+    patient = _own_record(user)
     if patient is None:
         return
     chosen_here = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in dict(settings.LANGUAGES)
@@ -63,11 +63,7 @@ def switch_language(request):
     if code not in dict(settings.LANGUAGES):
         return response
     set_language_cookie(response, code)
-    patient = (
-        Patient.objects.active().filter(user=request.user).first()
-        if request.user.is_authenticated
-        else None
-    )
+    patient = _own_record(request.user)
     if patient is not None:
         patient.app_language = code
         save_record(
@@ -78,6 +74,15 @@ def switch_language(request):
         )
         request.session[SESSION_KEY] = code
     return response
+
+
+def _own_record(user):
+    """The signed-in patient's own record through the one lookup that decides who is a
+    patient (a clinician's login linked to a record is a clinician), or None."""
+    try:
+        return own_patient_record(user)
+    except Http404:
+        return None
 
 
 def set_language_cookie(response, code):

@@ -180,6 +180,20 @@ def test_the_switch_takes_only_a_post_with_its_csrf_token(patient):
     assert patient.app_language == ""
 
 
+def test_a_clinicians_login_linked_to_a_record_changes_no_record(client, clinic):
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import CLINICIANS_GROUP
+
+    patient = make_patient(clinic, "MRN-DOC", username="dr.both")
+    patient.user.groups.add(Group.objects.get_or_create(name=CLINICIANS_GROUP)[0])
+    clinic.clinicians.add(patient.user)
+    client.force_login(patient.user)
+    client.post(reverse("set_language"), {"language": "es", "next": "/"})
+    patient.refresh_from_db()
+    assert patient.app_language == ""
+
+
 def test_an_archived_patients_login_cannot_change_the_record(client, patient):
     from django.utils import timezone
 
