@@ -57,6 +57,15 @@ def patient_phone(chromium, live_server, username):
     page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
     page.reload()  # the first page the worker sees, and keeps
     assert page.evaluate("navigator.serviceWorker.controller !== null")
+    # The worker keeps the page after handing it over: wait until it holds it.
+    page.wait_for_function(
+        """caches.keys().then(async (names) => {
+          for (const name of names.filter((n) => n.startsWith("tmr-pages-"))) {
+            if (await (await caches.open(name)).match("/painlog/")) return true;
+          }
+          return false;
+        })"""
+    )
     return context, page
 
 
@@ -93,7 +102,8 @@ def test_pain_logged_offline_waits_then_is_stored_once_with_the_time_of_the_tap(
     context, page = patient_phone(chromium, live_server, "ada")
     context.set_offline(True)
     page.goto(live_server.url + "/painlog/")  # from the phone, not the server
-    assert page.get_by_text("No connection: this page is as you last saw it").is_visible()
+    # The page's script shows the banner once it has read the kept copy's marks.
+    page.get_by_text("No connection: this page is as you last saw it").wait_for()
     before_tap = timezone.now()
     tap_scores(page, 6, 3)
     after_tap = timezone.now()
