@@ -1,7 +1,7 @@
 """Each demo user logs in through a real browser and lands on the home for their role."""
 
 from patients.demo import DEMO_PASSWORD
-from tests.browser.conftest import assert_accessible, log_in, screenshot
+from tests.browser.conftest import assert_accessible, log_in, open_menu, screenshot
 
 
 def log_in_watching_requests(page, live_server, username):
@@ -34,7 +34,7 @@ def test_patient_on_a_phone_lands_on_their_pain_log_and_logs_out(phone, live_ser
     assert outside == []
     assert phone.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui")
     screenshot(phone, "patient-home-phone")
-    phone.get_by_role("button", name="Open menu").click()
+    open_menu(phone)
     phone.get_by_role("button", name="Log out").click()
     phone.wait_for_url(live_server.url + "/accounts/login/")
     phone.goto(live_server.url + "/painlog/")

@@ -13,6 +13,7 @@ from tests.browser.conftest import (
     DESKTOP,
     assert_accessible,
     log_in,
+    open_menu,
     phone_context,
     screenshot,
 )
@@ -175,7 +176,7 @@ def test_logout_clears_the_queue_and_the_kept_pages(chromium, live_server, patie
     kept = page.evaluate(KEPT)
     assert len(kept["entries"]) == 1 and any(n.startswith("tmr-pages-") for n in kept["caches"])
 
-    page.get_by_role("button", name="Open menu").tap()
+    open_menu(page)
     page.get_by_role("button", name="Log out").tap()
     page.wait_for_url("**/accounts/login/")
     page.wait_for_function("navigator.serviceWorker.getRegistrations().then(r => r.length === 0)")

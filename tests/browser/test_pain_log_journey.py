@@ -12,6 +12,7 @@ from tests.browser.conftest import (
     DESKTOP,
     assert_accessible,
     log_in,
+    open_menu,
     phone_context,
     screenshot,
 )
@@ -67,7 +68,7 @@ def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(
     assert numbers.locator(".pain-chart-entries").count() == 0
     assert numbers.get_by_role("link", name="My entries").is_visible()
     # The menu, opened, passes too (axe skips what is hidden).
-    phone.get_by_role("button", name="Open menu").tap()
+    open_menu(phone)
     phone.get_by_role("button", name="Log out").wait_for()
     assert_accessible(phone)
     context.close()

@@ -12,6 +12,7 @@ from tests.browser.conftest import (
     assert_accessible,
     has_horizontal_scroll,
     log_in,
+    open_menu,
     phone_context,
     screenshot,
 )
@@ -66,7 +67,7 @@ def test_patient_reads_their_progress_and_switches_to_three_months_on_a_phone(
     page.locator("#chart-heading").scroll_into_view_if_needed()
     screenshot(page, "patient-chart-phone", full_page=False)
     # The menu: My record and Contact my clinic, a tap away.
-    page.get_by_role("button", name="Open menu").tap()
+    open_menu(page)
     menu = page.get_by_role("navigation", name="Main")
     menu.get_by_role("link", name="My record").wait_for()
     assert_accessible(page)
