@@ -99,7 +99,8 @@ def open_menu(page):
     """Tap the phone's menu button and wait until the menu has finished opening. A tap during
     Bootstrap's collapse animation can land where the layout was a frame earlier, on nothing:
     the phone logout journey then waited 30 s for a logout that was never sent."""
-    page.get_by_role("button", name="Open menu").tap()
+    # By its target, not its name: the Spanish journey opens it too.
+    page.locator("button[aria-controls=main-nav]").tap()
     page.locator("#main-nav.collapse.show").wait_for()
 
 

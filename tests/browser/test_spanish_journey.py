@@ -12,7 +12,7 @@ import pytest
 from painlog.models import PainEntry
 from patients.demo import DEMO_PASSWORD
 from patients.models import Patient
-from tests.browser.conftest import assert_accessible, phone_context, screenshot
+from tests.browser.conftest import assert_accessible, open_menu, phone_context, screenshot
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "locale" / "es" / "LC_MESSAGES" / "django.po"
 
@@ -131,20 +131,20 @@ def test_a_spanish_speaking_patient_uses_the_app_in_spanish_on_a_phone(
     check_spanish(page, "corrected")
 
     # "My record", from the menu.
-    page.locator("button.navbar-toggler").tap()
+    open_menu(page)
     with page.expect_navigation():
         page.locator("#main-nav a[href='/my-record/']").tap()
     check_spanish(page, "my-record")
 
     # The menu switches the app to English, and the record keeps the choice.
-    page.locator("button.navbar-toggler").tap()
+    open_menu(page)
     with page.expect_navigation():
         page.locator("#main-nav button[name=language][value=en]").tap()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.url.endswith("/my-record/")
     spanish_patient.refresh_from_db()
     assert spanish_patient.app_language == "en"
-    page.locator("button.navbar-toggler").tap()
+    open_menu(page)
     with page.expect_navigation():
         page.locator("#main-nav button[name=language][value=es]").tap()
     assert page.locator("html").get_attribute("lang") == "es"
