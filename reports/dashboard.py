@@ -168,12 +168,29 @@ class IntakeScores(NamedTuple):
     completed_at: datetime.datetime | None
 
 
+SPAN_NAMES = ("recent", "earlier", "month")
+
+
 class WorklistRow:
     """One patient of the worklist: names for sorting, and the sums, counts and dates their
-    flags are judged from. The page's rows become Patient instances (page_patients)."""
+    flags are judged from. The page's rows become Patient instances (page_patients).
+
+    The sums come as the query gives them, (count, phantom sum, residual sum) per span and per
+    window; each pain type's Scores are made when asked, as most rows are judged and never
+    shown (a thousand rows, twenty-five on a page)."""
 
     def __init__(self, **fields):
         self.__dict__.update(fields)
+
+    @functools.cached_property
+    def spans(self):
+        """{"recent" | "earlier" | "month": {pain type: Scores}}."""
+        return {name: _sums(*self.span_sums[i]) for i, name in enumerate(SPAN_NAMES)}
+
+    @functools.cached_property
+    def windows(self):
+        """[{pain type: Scores}] of the baseline days, then of each TIME_POINTS window."""
+        return [_sums(*sums) for sums in self.window_sums]
 
 
 def _sums(n=None, phantom=None, residual=None):
@@ -183,6 +200,12 @@ def _sums(n=None, phantom=None, residual=None):
         "phantom": outcomes.Scores(phantom or 0, n),
         "residual": outcomes.Scores(residual or 0, n),
     }
+
+
+def _triples(values):
+    """(n, phantom, residual) triples of a flat sequence."""
+    values = iter(values)
+    return list(zip(values, values, values, strict=True))
 
 
 def fetch_worklist(patients, today):
@@ -201,6 +224,11 @@ def fetch_worklist(patients, today):
     for values in annotate_for_dashboard(patients, today).values_list(*fields):
         named = dict(zip(fields, values, strict=True))
         spans = named["spans"] or {}
+        windows = [
+            named[name] or {}
+            for name in ["baseline_scores"]
+            + [f"window_scores_{index}" for index in range(len(TIME_POINTS))]
+        ]
         rows.append(
             WorklistRow(
                 pk=named["pk"],
@@ -213,18 +241,13 @@ def fetch_worklist(patients, today):
                 last_entry_at=named["last_entry_at"],
                 latest_phantom=named["latest_phantom"],
                 latest_residual=named["latest_residual"],
-                spans={
-                    span: _sums(
-                        spans.get(f"{span}_n"),
-                        spans.get(f"{span}_phantom"),
-                        spans.get(f"{span}_residual"),
-                    )
-                    for span in ("recent", "earlier", "month")
-                },
-                windows=[
-                    _sums(**(named[name] or {}))
-                    for name in ["baseline_scores"]
-                    + [f"window_scores_{index}" for index in range(len(TIME_POINTS))]
+                span_sums=[
+                    tuple(spans.get(f"{span}_{part}") for part in ("n", "phantom", "residual"))
+                    for span in SPAN_NAMES
+                ],
+                window_sums=[
+                    tuple(window.get(part) for part in ("n", "phantom", "residual"))
+                    for window in windows
                 ],
                 interval_days=named["interval_days"],
                 intake=_intake(
@@ -248,9 +271,10 @@ def _intake(phantom, residual, completed_at):
 def _row_from_tuple(values):
     (pk, last_name, first_name, mrn, clinic_name, day0, procedure, last_entry_at,
      latest_phantom, latest_residual, *rest) = values  # fmt: skip
-    span_values, rest = rest[:9], rest[9:]
-    window_values, rest = rest[: 3 * (len(TIME_POINTS) + 1)], rest[3 * (len(TIME_POINTS) + 1) :]
-    interval, intake_phantom, intake_residual, completed_at, reviewed_at, flags = rest
+    windows_end = 9 + 3 * (len(TIME_POINTS) + 1)
+    interval, intake_phantom, intake_residual, completed_at, reviewed_at, flags = rest[
+        windows_end:
+    ]
     return WorklistRow(
         pk=pk,
         last_name=last_name,
@@ -262,11 +286,8 @@ def _row_from_tuple(values):
         last_entry_at=last_entry_at,
         latest_phantom=latest_phantom,
         latest_residual=latest_residual,
-        spans={
-            span: _sums(*span_values[3 * index : 3 * index + 3])
-            for index, span in enumerate(("recent", "earlier", "month"))
-        },
-        windows=[_sums(*window_values[3 * i : 3 * i + 3]) for i in range(len(TIME_POINTS) + 1)],
+        span_sums=_triples(rest[:9]),
+        window_sums=_triples(rest[9:windows_end]),
         interval_days=interval,
         intake=_intake(intake_phantom, intake_residual, completed_at),
         last_review_at=reviewed_at,
@@ -290,6 +311,7 @@ def page_patients(rows):
         for name, value in vars(row).items():
             if name not in ("pk", "intake"):
                 setattr(patient, name, value)
+        patient.windows = row.windows
         patients.append(patient)
     return patients
 
@@ -314,32 +336,36 @@ def opioid_doses(patients, today):
     return doses
 
 
-def triage_facts(row, today, zone=None, questionnaires_overdue=()):
+def triage_facts(row, today, zone=None, questionnaires_overdue=(), mme_now=None):
     """TriageFacts of one annotated patient: the same rules and the same arithmetic as the
     patient's page, which works them out from readings."""
     zone = zone or timezone.get_current_timezone()
     day_zero = row.first_tmr_date
-    baselines = {}
-    for pain_type in PAIN_TYPE_NAMES:
-        exact = None
-        if day_zero is not None:
-            exact, _baseline = outcomes.baseline_from(
-                row.windows[0][pain_type], pain_type, day_zero, row.intake
+    baselines = dict.fromkeys(PAIN_TYPE_NAMES)
+    window_counts = ()
+    if day_zero is not None:
+        n, *sums = row.window_sums[0]
+        for pain_type, total in zip(PAIN_TYPE_NAMES, sums, strict=True):
+            baselines[pain_type] = outcomes.baseline_exact(
+                outcomes.Scores(total or 0, n or 0), pain_type, day_zero, row.intake
             )
-        baselines[pain_type] = exact
+        # Both scores are required on every entry: the count is either pain type's.
+        window_counts = tuple(window[0] or 0 for window in row.window_sums[1:])
     last_day = row.last_entry_at.astimezone(zone).date() if row.last_entry_at else None
+    spans = row.spans
+    if mme_now is None:
+        mme_now = outcomes.daily_mme(row.doses, today).mme
     return outcomes.TriageFacts(
         today=today,
         day_zero=day_zero,
         baselines=baselines,
-        recent=row.spans["recent"],
-        earlier=row.spans["earlier"],
-        last_month=row.spans["month"],
-        # Both scores are required on every entry: either pain type's count is the window's.
-        window_counts=tuple(w["phantom"].count for w in row.windows[1:]) if day_zero else (),
+        recent=spans["recent"],
+        earlier=spans["earlier"],
+        last_month=spans["month"],
+        window_counts=window_counts,
         last_day=last_day,
         interval_days=row.interval_days,
-        mme_now=row.mme.mme,
+        mme_now=mme_now,
         mme_before=outcomes.daily_mme(row.doses, outcomes.mme_before_day(today)).mme,
         questionnaires_overdue=questionnaires_overdue,
     )
@@ -382,7 +408,7 @@ def worklist(patients, today, now=None):
     for row in rows:
         row.doses = doses.get(row.pk, [])
         row.mme = outcomes.daily_mme(row.doses, today)
-        row.facts = triage_facts(row, today, zone, overdue.get(row.pk, ()))
+        row.facts = triage_facts(row, today, zone, overdue.get(row.pk, ()), row.mme.mme)
         row.flags = outcomes.triage_flags(row.facts)
         row.review_stands = bool(row.flags) and outcomes.review_stands(
             row.last_review_flags or [], row.last_review_at, row.flags, now

@@ -304,18 +304,36 @@ def baseline_diary_span(start):
     )
 
 
-def baseline_from(diary, pain_type, start, intake):
-    """The baseline from the Scores of one pain type in days -30 to -1 and the intake: (exact
-    value or None when missing, Baseline)."""
-    if diary.count >= MIN_ENTRIES:
-        mean, n = diary.mean, diary.count
-        return mean, Baseline(float(mean), n, "diary", f"baseline from diary ({n} entries)", mean)
+def _intake_before(intake, pain_type, start):
+    """(the intake's score when it counts as a baseline or None, the day it was completed)."""
     score = getattr(intake, f"{pain_type}_pain", None) if intake is not None else None
     completed_at = getattr(intake, "completed_at", None)
     completed_on = timezone.localtime(completed_at).date() if completed_at else None
     # Completed on day 0 itself may already be after the operation: only an earlier day is
     # surely before it. Never a later value: that is the bug of calling a follow-up baseline.
     if score is not None and completed_on and completed_on < start:
+        return score, completed_on
+    return None, completed_on
+
+
+def baseline_exact(diary, pain_type, start, intake):
+    """The exact baseline (a Fraction) from the Scores of one pain type in days -30 to -1 and
+    the intake, or None when missing: baseline_from's value, without its description (the
+    worklist judges a thousand patients' flags from it)."""
+    if diary.count >= MIN_ENTRIES:
+        return diary.mean
+    score, _completed_on = _intake_before(intake, pain_type, start)
+    return Fraction(score) if score is not None else None
+
+
+def baseline_from(diary, pain_type, start, intake):
+    """The baseline from the Scores of one pain type in days -30 to -1 and the intake: (exact
+    value or None when missing, Baseline)."""
+    if diary.count >= MIN_ENTRIES:
+        mean, n = diary.mean, diary.count
+        return mean, Baseline(float(mean), n, "diary", f"baseline from diary ({n} entries)", mean)
+    score, completed_on = _intake_before(intake, pain_type, start)
+    if score is not None:
         return Fraction(score), Baseline(
             float(score), 0, "intake", "baseline from intake", Fraction(score)
         )

@@ -234,17 +234,22 @@ def _not_improving(facts, pain_type):
     )
 
 
-def _window_closing(facts, time_point, n):
-    opens, closes = facts.window(time_point)
+# The two rules on a follow-up window compare days since surgery with the window's first and
+# last day: the same as comparing today with facts.window()'s dates, without date arithmetic.
+
+
+def _window_closing(days_since_surgery, time_point, n):
+    """The window is open today, closes within CLOSING_DAYS days (today included), and holds
+    fewer than MIN_ENTRIES entries so far."""
     return (
-        opens <= facts.today <= closes
-        and (closes - facts.today).days < CLOSING_DAYS
+        time_point.first_day <= days_since_surgery <= time_point.last_day
+        and time_point.last_day - days_since_surgery < CLOSING_DAYS
         and n < MIN_ENTRIES
     )
 
 
-def _missed(facts, time_point, n):
-    return facts.window(time_point)[1] < facts.today and n < MIN_ENTRIES
+def _missed(days_since_surgery, time_point, n):
+    return time_point.last_day < days_since_surgery and n < MIN_ENTRIES
 
 
 @dataclass(frozen=True)
@@ -325,24 +330,31 @@ class TriageFlags:
         return " and ".join(PAIN_TYPE_ABBREVIATIONS[pain_type] for pain_type in self.getting_worse)
 
 
+PAIN_TYPE_NAMES = tuple(pain_type for pain_type, _label in PAIN_TYPES)
+
+
 def triage_flags(facts):
     """The flags of one patient from their TriageFacts."""
-    pain_types = [pain_type for pain_type, _label in PAIN_TYPES]
-    counted = (
-        [] if facts.day_zero is None else list(zip(TIME_POINTS, facts.window_counts, strict=True))
-    )
-    return TriageFlags(
-        getting_worse=tuple(p for p in pain_types if facts.trend(p).getting_worse),
+    pain_types = PAIN_TYPE_NAMES
+    days = facts.days_since_surgery
+    counted = () if days is None else tuple(zip(TIME_POINTS, facts.window_counts, strict=True))
+    flags = TriageFlags(
+        getting_worse=tuple(
+            p
+            for p in pain_types
+            if getting_worse(*facts.recent[p], *facts.earlier[p])  # sum, count, sum, count
+        ),
         worse_than_before=tuple(p for p in pain_types if _worse_than_before(facts, p)),
         high_pain=tuple(p for p in pain_types if _high_pain(facts, p)),
-        window_closing=tuple(t.label for t, n in counted if _window_closing(facts, t, n)),
+        window_closing=tuple(t.label for t, n in counted if _window_closing(days, t, n)),
         stopped_logging=stopped_logging(facts.last_day, facts.interval_days, facts.today),
         not_improving=tuple(p for p in pain_types if _not_improving(facts, p)),
         never_logged=never_logged(facts.last_day),
-        missed_follow_up=tuple(t.label for t, n in counted if _missed(facts, t, n)),
+        missed_follow_up=tuple(t.label for t, n in counted if _missed(days, t, n)),
         mme_rising=mme_rising(facts.mme_now, facts.mme_before),
         questionnaire_overdue=tuple(overdue.label for overdue in facts.questionnaires_overdue),
     )
+    return flags
 
 
 def mme_before_day(today):
