@@ -272,9 +272,7 @@ def _row_from_tuple(values):
     (pk, last_name, first_name, mrn, clinic_name, day0, procedure, last_entry_at,
      latest_phantom, latest_residual, *rest) = values  # fmt: skip
     windows_end = 9 + 3 * (len(TIME_POINTS) + 1)
-    interval, intake_phantom, intake_residual, completed_at, reviewed_at, flags = rest[
-        windows_end:
-    ]
+    interval, intake_phantom, intake_residual, completed_at, reviewed_at, flags = rest[windows_end:]
     return WorklistRow(
         pk=pk,
         last_name=last_name,
