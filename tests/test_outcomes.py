@@ -332,6 +332,27 @@ def test_too_short_a_diary_falls_back_to_the_intake():
     assert (baseline.source, baseline.value) == ("intake", 8)
 
 
+@pytest.mark.parametrize(
+    ("diary", "the_intake"),
+    [
+        (outcomes.Scores(12, 3), None),  # a diary of 3 entries
+        (outcomes.Scores(10, 2), intake(phantom=8, completed_at=local_noon(-40))),
+        (outcomes.Scores(10, 2), intake(phantom=8, completed_at=local_noon(0))),
+        (outcomes.Scores(10, 2), intake(phantom=8, completed_at=local_noon(1))),
+        (outcomes.Scores(0, 0), intake(phantom=None, completed_at=local_noon(-40))),
+        (outcomes.Scores(0, 0), intake(phantom=0, completed_at=local_noon(-1))),
+        (outcomes.Scores(0, 0), intake(phantom=8, completed_at=None)),
+        (outcomes.Scores(0, 0), None),
+    ],
+)
+def test_the_worklists_baseline_is_the_outcomes_own(diary, the_intake):
+    """baseline_exact (the worklist's thousand patients) gives baseline_from's exact value."""
+    exact, baseline = outcomes.baseline_from(diary, "phantom", SURGERY_DAY, the_intake)
+
+    assert outcomes.baseline_exact(diary, "phantom", SURGERY_DAY, the_intake) == exact
+    assert (exact is None) == (baseline.value is None)
+
+
 def test_a_baseline_of_0_has_a_change_but_no_percent():
     diary = readings([-3, -2, -1], phantom=0) + readings([80, 81, 82], phantom=2)
 

@@ -215,11 +215,14 @@ def overdue_questionnaires(events, short_names, done, *, day_zero, today):
     for every patient of the worklist: each event's window is worked out once, by arithmetic."""
     if day_zero is None:  # no window has closed: the baseline's runs until a surgery date
         return ()
+    days_since_surgery = (today - day_zero).days
     overdue = []
     for event in EVENTS:
-        closes = day_zero + datetime.timedelta(days=WINDOW_DAYS[event][1])
-        if closes >= today or not still_overdue(closes, today):
+        last_day = WINDOW_DAYS[event][1]
+        # Closed before today (a window's last day counted from day 0), lately enough.
+        if days_since_surgery <= last_day or not _overdue_for(days_since_surgery - last_day):
             continue
+        closes = day_zero + datetime.timedelta(days=last_day)
         for key, chosen in events.items():
             if event in chosen and (key, event) not in done:
                 overdue.append(Overdue.of(short_names[key], event, closes))
@@ -228,4 +231,8 @@ def overdue_questionnaires(events, short_names, done, *, day_zero, today):
 
 def still_overdue(closed_on, today):
     """A window that closed unanswered is flagged for OVERDUE_DAYS days after it closed."""
-    return (today - closed_on).days <= OVERDUE_DAYS
+    return _overdue_for((today - closed_on).days)
+
+
+def _overdue_for(days_since_closed):
+    return days_since_closed <= OVERDUE_DAYS

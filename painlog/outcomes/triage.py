@@ -238,18 +238,23 @@ def _not_improving(facts, pain_type):
 # last day: the same as comparing today with facts.window()'s dates, without date arithmetic.
 
 
-def _window_closing(days_since_surgery, time_point, n):
+# (label, first day, last day) of each time point's window, worked out once: the worklist
+# judges a thousand patients.
+_WINDOW_DAYS = tuple((t.label, t.first_day, t.last_day) for t in TIME_POINTS)
+
+
+def _window_closing(days_since_surgery, first_day, last_day, n):
     """The window is open today, closes within CLOSING_DAYS days (today included), and holds
     fewer than MIN_ENTRIES entries so far."""
     return (
-        time_point.first_day <= days_since_surgery <= time_point.last_day
-        and time_point.last_day - days_since_surgery < CLOSING_DAYS
+        first_day <= days_since_surgery <= last_day
+        and last_day - days_since_surgery < CLOSING_DAYS
         and n < MIN_ENTRIES
     )
 
 
-def _missed(days_since_surgery, time_point, n):
-    return time_point.last_day < days_since_surgery and n < MIN_ENTRIES
+def _missed(days_since_surgery, last_day, n):
+    return last_day < days_since_surgery and n < MIN_ENTRIES
 
 
 @dataclass(frozen=True)
@@ -280,7 +285,7 @@ class TriageFlags:
         return keys
 
     def __bool__(self):
-        return bool(self.raised())
+        return any(getattr(self, code) for code in FLAG_LABELS)
 
     def has(self, code):
         return bool(getattr(self, code))
@@ -337,7 +342,12 @@ def triage_flags(facts):
     """The flags of one patient from their TriageFacts."""
     pain_types = PAIN_TYPE_NAMES
     days = facts.days_since_surgery
-    counted = () if days is None else tuple(zip(TIME_POINTS, facts.window_counts, strict=True))
+    # Before the first window opens there is nothing to close or to miss.
+    counted = (
+        ()
+        if days is None or days < _WINDOW_DAYS[0][1]
+        else tuple(zip(_WINDOW_DAYS, facts.window_counts, strict=True))
+    )
     flags = TriageFlags(
         getting_worse=tuple(
             p
@@ -346,11 +356,15 @@ def triage_flags(facts):
         ),
         worse_than_before=tuple(p for p in pain_types if _worse_than_before(facts, p)),
         high_pain=tuple(p for p in pain_types if _high_pain(facts, p)),
-        window_closing=tuple(t.label for t, n in counted if _window_closing(days, t, n)),
+        window_closing=tuple(
+            label for (label, first, last), n in counted if _window_closing(days, first, last, n)
+        ),
         stopped_logging=stopped_logging(facts.last_day, facts.interval_days, facts.today),
         not_improving=tuple(p for p in pain_types if _not_improving(facts, p)),
         never_logged=never_logged(facts.last_day),
-        missed_follow_up=tuple(t.label for t, n in counted if _missed(days, t, n)),
+        missed_follow_up=tuple(
+            label for (label, _first, last), n in counted if _missed(days, last, n)
+        ),
         mme_rising=mme_rising(facts.mme_now, facts.mme_before),
         questionnaire_overdue=tuple(overdue.label for overdue in facts.questionnaires_overdue),
     )
