@@ -36,7 +36,7 @@ from painlog.models import LoggingSchedule, PainEntry
 from painlog.outcomes import TIME_POINTS, local_midnight
 from painlog.questionnaires import overdue_for_patients
 from patients.medicine_catalogue import OPIOIDS
-from patients.models import MedicineRegimen, Patient, Surgery
+from patients.models import Amputation, MedicineRegimen, Surgery
 
 from .models import FlagReview
 from .numbers import one_decimal
@@ -173,7 +173,7 @@ SPAN_NAMES = ("recent", "earlier", "month")
 
 class WorklistRow:
     """One patient of the worklist: names for sorting, and the sums, counts and dates their
-    flags are judged from. The page's rows become Patient instances (page_patients).
+    flags are judged from.
 
     The sums come as the query gives them, (count, phantom sum, residual sum) per span and per
     window; each pain type's Scores are made when asked, as most rows are judged and never
@@ -294,24 +294,15 @@ def _row_from_tuple(values):
     )
 
 
-def page_patients(rows):
-    """The Patient instances of the page's rows, in their order, with the worklist's figures
-    attached: three queries (patients with clinic and intake, amputations, surgeries)."""
-    by_pk = {
-        patient.pk: patient
-        for patient in Patient.objects.filter(pk__in=[row.pk for row in rows])
-        .select_related("clinic", "intake")
-        .prefetch_related("amputations", "surgeries")
-    }
-    patients = []
+def with_amputations(rows):
+    """The rows with their amputations (row.amputations, in date order): one query for the
+    page, whatever its length."""
+    amputations = {row.pk: [] for row in rows}
+    for amputation in Amputation.objects.filter(patient__in=list(amputations)):
+        amputations[amputation.patient_id].append(amputation)
     for row in rows:
-        patient = by_pk[row.pk]
-        for name, value in vars(row).items():
-            if name not in ("pk", "intake"):
-                setattr(patient, name, value)
-        patient.windows = row.windows
-        patients.append(patient)
-    return patients
+        row.amputations = amputations[row.pk]
+    return rows
 
 
 def opioid_doses(patients, today):
@@ -433,9 +424,8 @@ def attention_order(row):
 def add_outcomes(rows, today):
     """Each shown row's outcome (baseline, follow-ups, responder status), from the sums and
     counts the worklist's query fetched, and its latest responder verdict per pain type: the
-    history shown beside today's flags. Three queries: the rows' patients, amputations and
-    surgeries."""
-    rows = page_patients(rows)
+    history shown beside today's flags. One query: the rows' amputations."""
+    rows = with_amputations(rows)
     for row in rows:
         row.outcome = outcomes.outcome_from_scores(
             day_zero=row.first_tmr_date,
@@ -443,7 +433,7 @@ def add_outcomes(rows, today):
             window_scores={
                 p: tuple(window[p] for window in row.windows[1:]) for p in PAIN_TYPE_NAMES
             },
-            intake=getattr(row, "intake", None),
+            intake=row.intake,
             today=today,
         )
         row.verdicts = past_verdicts(row.outcome)
