@@ -12,6 +12,7 @@ conversion between opioids: pages say so wherever they print it (MME_CAVEAT).
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -170,9 +171,17 @@ def _no_factor_text(dose):
     return f"{dose.name or dose.medicine.capitalize()} {amount} {unit}"
 
 
+@functools.lru_cache(maxsize=16)
+def _nothing_taken(day):
+    """The DailyMME of a day with no medicine: one per day, however many patients share it."""
+    return DailyMME(day, Decimal(0), FACTOR_TABLE_VERSION, False, False, False, ())
+
+
 def daily_mme(doses, day):
     """DailyMME on a clinic-local day from a patient's doses (regimens of one medicine that
     overlap are added up: two prescriptions taken together are both taken)."""
+    if not doses:  # most patients of a worklist: nothing to add up
+        return _nothing_taken(day)
     taken = [dose for dose in doses if dose.taken_on(day)]
     total, as_needed, without = Decimal(0), False, []
     for dose in taken:

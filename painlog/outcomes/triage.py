@@ -11,7 +11,6 @@ before; both in the clinic's calendar days.
 """
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -167,9 +166,9 @@ def never_logged(last_day):
     return last_day is None
 
 
-@dataclass(frozen=True)
-class TriageFacts:
-    """Everything one patient's flags on one day are judged from."""
+class TriageFacts(NamedTuple):
+    """Everything one patient's flags on one day are judged from. A NamedTuple, not a frozen
+    dataclass: as immutable, and made in a third of the time for a worklist's thousand."""
 
     today: datetime.date
     day_zero: datetime.date | None  # the first TMR surgery's date
@@ -204,30 +203,27 @@ class TriageFacts:
 # thousand patients).
 
 
-def _worse_than_before(facts, pain_type):
-    baseline, month = facts.baselines[pain_type], facts.last_month[pain_type]
-    if baseline is None or facts.day_zero is None or month.count < MIN_ENTRIES:
+def _worse_than_before(baseline, month, days_since_surgery):
+    if baseline is None or days_since_surgery is None or month.count < MIN_ENTRIES:
         return False
     p, q = baseline.numerator, baseline.denominator
     return (
-        facts.days_since_surgery >= WORSE_THAN_BEFORE_FROM_DAY
+        days_since_surgery >= WORSE_THAN_BEFORE_FROM_DAY
         # mean - p/q >= WORSENING_POINTS
         and month.total * q >= (p + WORSENING_POINTS * q) * month.count
     )
 
 
-def _high_pain(facts, pain_type):
-    recent = facts.recent[pain_type]
+def _high_pain(recent):
     return recent.count >= MIN_ENTRIES and recent.total >= HIGH_PAIN * recent.count
 
 
-def _not_improving(facts, pain_type):
-    baseline, month = facts.baselines[pain_type], facts.last_month[pain_type]
-    if baseline is None or facts.day_zero is None or month.count < MIN_ENTRIES:
+def _not_improving(baseline, month, days_since_surgery):
+    if baseline is None or days_since_surgery is None or month.count < MIN_ENTRIES:
         return False
     p, q = baseline.numerator, baseline.denominator
     return (
-        facts.days_since_surgery >= NOT_IMPROVING_FROM_DAY
+        days_since_surgery >= NOT_IMPROVING_FROM_DAY
         and p >= MIN_JUDGED_BASELINE * q
         # (p/q - mean) / (p/q) * 100 < MODERATE_REDUCTION, with p/q > 0
         and 100 * month.total * q > (100 - MODERATE_REDUCTION) * p * month.count
@@ -236,8 +232,6 @@ def _not_improving(facts, pain_type):
 
 # The two rules on a follow-up window compare days since surgery with the window's first and
 # last day: the same as comparing today with facts.window()'s dates, without date arithmetic.
-
-
 # (label, first day, last day) of each time point's window, worked out once: the worklist
 # judges a thousand patients.
 _WINDOW_DAYS = tuple((t.label, t.first_day, t.last_day) for t in TIME_POINTS)
@@ -257,10 +251,10 @@ def _missed(days_since_surgery, last_day, n):
     return last_day < days_since_surgery and n < MIN_ENTRIES
 
 
-@dataclass(frozen=True)
-class TriageFlags:
+class TriageFlags(NamedTuple):
     """The flags of one patient on one day: per pain type ("phantom", "residual") or per time
-    point ("3 months"), in DOMAIN's order."""
+    point ("3 months"), in DOMAIN's order. True when any flag is raised (not, as a tuple, when
+    it has fields)."""
 
     getting_worse: tuple = ()
     worse_than_before: tuple = ()
@@ -340,35 +334,42 @@ PAIN_TYPE_NAMES = tuple(pain_type for pain_type, _label in PAIN_TYPES)
 
 def triage_flags(facts):
     """The flags of one patient from their TriageFacts."""
-    pain_types = PAIN_TYPE_NAMES
     days = facts.days_since_surgery
+    worse, worse_than_before, high, not_improving = [], [], [], []
+    for pain_type in PAIN_TYPE_NAMES:
+        recent, baseline, month = (
+            facts.recent[pain_type],
+            facts.baselines[pain_type],
+            facts.last_month[pain_type],
+        )
+        if getting_worse(*recent, *facts.earlier[pain_type]):  # sum, count, sum, count
+            worse.append(pain_type)
+        if _worse_than_before(baseline, month, days):
+            worse_than_before.append(pain_type)
+        if _high_pain(recent):
+            high.append(pain_type)
+        if _not_improving(baseline, month, days):
+            not_improving.append(pain_type)
+    closing, missed = [], []
     # Before the first window opens there is nothing to close or to miss.
-    counted = (
-        ()
-        if days is None or days < _WINDOW_DAYS[0][1]
-        else tuple(zip(_WINDOW_DAYS, facts.window_counts, strict=True))
-    )
-    flags = TriageFlags(
-        getting_worse=tuple(
-            p
-            for p in pain_types
-            if getting_worse(*facts.recent[p], *facts.earlier[p])  # sum, count, sum, count
-        ),
-        worse_than_before=tuple(p for p in pain_types if _worse_than_before(facts, p)),
-        high_pain=tuple(p for p in pain_types if _high_pain(facts, p)),
-        window_closing=tuple(
-            label for (label, first, last), n in counted if _window_closing(days, first, last, n)
-        ),
+    if days is not None and days >= _WINDOW_DAYS[0][1]:
+        for (label, first, last), n in zip(_WINDOW_DAYS, facts.window_counts, strict=True):
+            if _window_closing(days, first, last, n):
+                closing.append(label)
+            if _missed(days, last, n):
+                missed.append(label)
+    return TriageFlags(
+        getting_worse=tuple(worse),
+        worse_than_before=tuple(worse_than_before),
+        high_pain=tuple(high),
+        window_closing=tuple(closing),
         stopped_logging=stopped_logging(facts.last_day, facts.interval_days, facts.today),
-        not_improving=tuple(p for p in pain_types if _not_improving(facts, p)),
+        not_improving=tuple(not_improving),
         never_logged=never_logged(facts.last_day),
-        missed_follow_up=tuple(
-            label for (label, _first, last), n in counted if _missed(days, last, n)
-        ),
+        missed_follow_up=tuple(missed),
         mme_rising=mme_rising(facts.mme_now, facts.mme_before),
         questionnaire_overdue=tuple(overdue.label for overdue in facts.questionnaires_overdue),
     )
-    return flags
 
 
 def mme_before_day(today):
