@@ -327,9 +327,14 @@ class Amputation(models.Model):
         # dated before the patient's birth.
 
     def __str__(self):
-        return (
-            f"{self.get_side_display()} {self.get_level_display().lower()} ({self.date:%-d %b %Y})"
-        )
+        return f"{self.side_and_level} ({self.date:%-d %b %Y})"
+
+    @property
+    def side_and_level(self):
+        """"Left transradial" in the active language. By the choices' own enums: Django's
+        get_FOO_display() hashes every choice's lazy label on every call, which a worklist of
+        amputations felt."""
+        return f"{Side(self.side).label} {str(Level(self.level).label).lower()}"
 
     @classmethod
     def levels_for(cls, limb):
