@@ -7,5 +7,6 @@ from . import views
 urlpatterns = [
     path("bench/bare-insert/", views.bare_insert),
     path("bench/bare/", views.bare_sql),
+    path("bench/minimal/", views.minimal_page),
     path("", include("tmrclinic.urls")),
 ]

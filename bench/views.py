@@ -11,9 +11,20 @@ from pathlib import Path
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpResponse
+from django.template import engines
 from django.views.decorators.http import require_GET, require_POST
 
 from painlog.models import PainEntry
+
+# The base template and nothing else: what every logged-in page of the app costs at least.
+MINIMAL_PAGE = '{% extends "base.html" %}{% block content %}{% endblock %}'
+
+
+@require_GET
+def minimal_page(request):
+    """A logged-in page with nothing on it, behind the app's whole middleware: bench/run.py
+    adds its time to the patient page's SQL for that page's target."""
+    return HttpResponse(engines["django"].from_string(MINIMAL_PAGE).render({}, request))
 
 
 @login_not_required
