@@ -199,7 +199,7 @@ def breakdown(client, url, runs):
     phases = Phases()
     patched = [
         (views, "add_outcomes", ADD_OUTCOMES),
-        (views, "patient_chart", CHART),
+        (views, "progress_chart", CHART),
         (outcomes, "patient_outcome", OUTCOMES),
         (outcomes, "readings_from", OUTCOMES),
     ]

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from painlog import outcomes
-from painlog.charts import FONT_SIZE, PAIN_MAX, WIDTH, SquareMarker
+from painlog.chart_marks import SquareMarker
+from painlog.charts import FONT_SIZE, PAIN_MAX, WIDTH
 
 from .numbers import signed
 

@@ -36,8 +36,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import CLINIC_STAFF, role_required
-from painlog import outcomes, questionnaire_views
-from painlog.charts import patient_chart
+from painlog import chart_data, outcomes, questionnaire_views
+from painlog.charts import patient_readings, progress_chart
 from painlog.forms import ScheduleForm
 from painlog.models import Instrument, LoggingSchedule, PainEntry, PainEntryChange
 from painlog.questionnaires import overdue_from
@@ -164,7 +164,9 @@ def patient_pain(request, pk):
     )
     amputations = patient.amputations_with_surgeries()
     intake = Intake.objects.filter(patient=patient).first()
-    readings = PainEntry.objects.filter(patient=patient).readings()
+    # The entries once, as the chart's Readings; the outcome counts the same ones by day.
+    chart_readings = patient_readings(patient)
+    readings = chart_data.outcome_readings(chart_readings)
     today = timezone.localdate()
     outcome = outcomes.patient_outcome(
         readings=readings,
@@ -195,10 +197,10 @@ def patient_pain(request, pk):
         {
             "patient": patient,
             "page": page,
-            "chart": patient_chart(
-                patient,
+            "chart": progress_chart(
+                chart_readings,
                 amputations,
-                intake=intake,
+                outcome,
                 range_key=request.GET.get("range"),
                 for_patient=False,
                 doses=doses,

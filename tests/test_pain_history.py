@@ -173,10 +173,10 @@ def test_clinician_pain_page_runs_a_fixed_number_of_queries(
     # session, user, verified device, role, patient, access-log line, count, page of entries,
     # their versions, schedule;
     # clinical record (also marked on the chart): amputations, surgeries, nerve transfers;
-    # intake; entries for the outcomes; the medicine regimens (table, outcomes, flag and
-    # chart marks); the latest reviews of the flags; entries for the chart; the questionnaire
+    # intake; entries (once, for the outcomes and the chart); the medicine regimens (table,
+    # outcomes, flag and chart marks); the latest reviews of the flags; the questionnaire
     # instruments, schedule and answer sets (issue 17)
-    with time_machine.travel(SAVED, tick=False), django_assert_num_queries(21):
+    with time_machine.travel(SAVED, tick=False), django_assert_num_queries(20):
         client.get(reverse("reports:patient_pain", args=[patient.pk]))
 
 

@@ -160,7 +160,10 @@ class TestTheSeededDemo:
             )
             page = browser.get(reverse("reports:dashboard")).context["page"]
             assert page.paginator.count == clinic.patients.count()
-            assert {p.clinic_id for p in page.object_list} == {clinic.pk}
+            assert {row.clinic_name for row in page.object_list} == {clinic.name}
+            assert {row.pk for row in page.object_list} <= set(
+                clinic.patients.values_list("pk", flat=True)
+            )
 
 
 def test_seed_refuses_to_run_with_debug_off(db, settings):

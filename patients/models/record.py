@@ -331,7 +331,7 @@ class Amputation(models.Model):
 
     @property
     def side_and_level(self):
-        """"Left transradial" in the active language. By the choices' own enums: Django's
+        """ "Left transradial" in the active language. By the choices' own enums: Django's
         get_FOO_display() hashes every choice's lazy label on every call, which a worklist of
         amputations felt."""
         return f"{Side(self.side).label} {str(Level(self.level).label).lower()}"
