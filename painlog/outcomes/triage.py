@@ -10,6 +10,7 @@ its reasons (painlog/outcomes/flag_reasons.py) quote the same numbers.
 before; both in the clinic's calendar days.
 """
 
+import bisect
 import datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -433,15 +434,10 @@ def facts_from_readings(
 
     counts = ()
     if day_zero is not None:
+        days = sorted(reading.day for reading in readings)
         counts = tuple(
-            sum(
-                1
-                for reading in readings
-                if day_zero + datetime.timedelta(days=time_point.first_day)
-                <= reading.day
-                <= day_zero + datetime.timedelta(days=time_point.last_day)
-            )
-            for time_point in TIME_POINTS
+            bisect.bisect_right(days, day_zero + last) - bisect.bisect_left(days, day_zero + first)
+            for first, last in _WINDOW_OFFSETS.values()
         )
     return TriageFacts(
         today=today,
