@@ -30,6 +30,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from painlog import outcomes
 from painlog.models import LoggingSchedule, PainEntry
@@ -449,12 +451,39 @@ def add_outcomes(rows, today):
             Surgery.Procedure(row.first_tmr_procedure).label if row.first_tmr_procedure else ""
         )
         row.badges = [(code, text, FLAG_STYLES[code]) for code, text in row.flags.badges_shown()]
+        # The row's sentences in the reader's language, written here rather than by
+        # {% blocktranslate %}, which trims and formats anew on every row.
+        row.surgery_ago = days_ago_shown(row.days_since_surgery) if row.first_tmr_date else ""
+        row.entry_ago = days_ago_shown(row.days_since_entry) if row.days_since_entry else ""
+        row.verdict_lines = [verdict_line(*verdict) for verdict in row.verdicts]
+        row.review_label = _("Mark the flags of %(first_name)s %(last_name)s reviewed") % {
+            "first_name": row.first_name,
+            "last_name": row.last_name,
+        }
         recent = row.recent
         if recent["phantom"].count:
             row.recent_shown = (
                 f"{one_decimal(recent['phantom'].mean)} / {one_decimal(recent['residual'].mean)}"
             )
     return rows
+
+
+def days_ago_shown(days):
+    """ "3 days ago", in the reader's language."""
+    return ngettext("%(counter)s day ago", "%(counter)s days ago", days) % {"counter": days}
+
+
+def verdict_line(abbreviation, point):
+    """ "PLP: Substantial (≥ 50%) at 12 months (-61.7%)": a past verdict of past_verdicts()."""
+    values = {
+        "abbreviation": abbreviation,
+        "verdict": point.responder_label,
+        "time_point": point.label_shown,
+        "percent": point.percent_change_shown,
+    }
+    if point.percent_change_shown:
+        return _("%(abbreviation)s: %(verdict)s at %(time_point)s (%(percent)s%%)") % values
+    return _("%(abbreviation)s: %(verdict)s at %(time_point)s") % values
 
 
 def past_verdicts(outcome):
