@@ -150,6 +150,8 @@ def test_the_worklist_reads_in_spanish_with_a_decimal_comma(
     ):
         assert spanish in text
     assert "6,5 / 3,5" in text  # this week's means, with the decimal comma
+    # The row's sentences written in Python (reports/dashboard.py, add_outcomes) follow too.
+    assert re.search(r"hace \d+ días", text)
     assert 'lang="es"' in response.content.decode()
     assert_no_english(text, english_of_mine)
 
