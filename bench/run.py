@@ -373,7 +373,7 @@ def main():
     args = parse_args()
     bench_database_config()
     # The app's settings with bench/urls.py: the minimal page the patient page is held to.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     setup_django()
 
     import django

@@ -327,7 +327,7 @@ def opioid_doses(patients, today):
     return doses
 
 
-def triage_facts(row, today, zone=None, questionnaires_overdue=(), mme_now=None):
+def triage_facts(row, today, zone=None, questionnaires_overdue=()):
     """TriageFacts of one annotated patient: the same rules and the same arithmetic as the
     patient's page, which works them out from readings."""
     zone = zone or timezone.get_current_timezone()
@@ -335,17 +335,16 @@ def triage_facts(row, today, zone=None, questionnaires_overdue=(), mme_now=None)
     baselines = dict.fromkeys(PAIN_TYPE_NAMES)
     window_counts = ()
     if day_zero is not None:
-        n, *sums = row.window_sums[0]
-        for pain_type, total in zip(PAIN_TYPE_NAMES, sums, strict=True):
+        # Only the baseline days' Scores: the follow-up windows' are made for rows shown.
+        baseline_scores = _sums(*row.window_sums[0])
+        for pain_type in PAIN_TYPE_NAMES:
             baselines[pain_type] = outcomes.baseline_exact(
-                outcomes.Scores(total or 0, n or 0), pain_type, day_zero, row.intake
+                baseline_scores[pain_type], pain_type, day_zero, row.intake
             )
         # Both scores are required on every entry: the count is either pain type's.
         window_counts = tuple(window[0] or 0 for window in row.window_sums[1:])
     last_day = row.last_entry_at.astimezone(zone).date() if row.last_entry_at else None
     spans = row.spans
-    if mme_now is None:
-        mme_now = outcomes.daily_mme(row.doses, today).mme
     return outcomes.TriageFacts(
         today=today,
         day_zero=day_zero,
@@ -356,7 +355,7 @@ def triage_facts(row, today, zone=None, questionnaires_overdue=(), mme_now=None)
         window_counts=window_counts,
         last_day=last_day,
         interval_days=row.interval_days,
-        mme_now=mme_now,
+        mme_now=row.mme.mme,
         mme_before=outcomes.daily_mme(row.doses, outcomes.mme_before_day(today)).mme,
         questionnaires_overdue=questionnaires_overdue,
     )
@@ -399,7 +398,7 @@ def worklist(patients, today, now=None):
     for row in rows:
         row.doses = doses.get(row.pk, [])
         row.mme = outcomes.daily_mme(row.doses, today)
-        row.facts = triage_facts(row, today, zone, overdue.get(row.pk, ()), row.mme.mme)
+        row.facts = triage_facts(row, today, zone, overdue.get(row.pk, ()))
         row.flags = outcomes.triage_flags(row.facts)
         row.review_stands = bool(row.flags) and outcomes.review_stands(
             row.last_review_flags or [], row.last_review_at, row.flags, now

@@ -191,6 +191,16 @@ def test_filters_by_limb_level_procedure_and_flag(client, clinician, clinic):
     assert names_on(client.get(URL, {"flag": "no_surgery"})) == []
 
 
+def test_each_row_names_its_amputations_by_side_and_level(client, clinician, clinic):
+    arm = make_patient(clinic, "A-2", last_name="Arm")
+    make_amputation(arm, limb="upper", side="right", level="transradial")
+    make_amputation(arm, limb="lower", side="left", level="transtibial")
+    client.force_login(clinician)
+    row = client.get(URL).content.decode()
+    assert "<div>Right transradial (below elbow)</div>" in row
+    assert "<div>Left transtibial (below knee)</div>" in row
+
+
 def test_sort_by_a_column_and_back(client, clinician, clinic):
     for name, score in [("Low", 1), ("High", 9), ("Mid", 5)]:
         diary(make_patient(clinic, name, last_name=name), [(0, score)])
