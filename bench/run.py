@@ -381,6 +381,10 @@ def main():
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    # The process as gunicorn's workers start: the app loaded through its WSGI module, which
+    # also freezes the startup heap for the garbage collector (tmrclinic/wsgi.py).
+    import tmrclinic.wsgi  # noqa: F401
+
     # Production keeps no query log; CaptureQueriesContext turns it on for its one render.
     settings.DEBUG = False
     clinician = get_user_model().objects.filter(username="benchclinician").first()

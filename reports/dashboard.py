@@ -171,94 +171,84 @@ class IntakeScores(NamedTuple):
 
 
 SPAN_NAMES = ("recent", "earlier", "month")
+# Each span's and each window's (count, phantom sum, residual sum), flat, in the query's order.
+SPAN_VALUES = 3 * len(SPAN_NAMES)
+WINDOW_VALUES = 3 * (1 + len(TIME_POINTS))
 
 
 class WorklistRow:
     """One patient of the worklist: names for sorting, and the sums, counts and dates their
     flags are judged from.
 
-    The sums come as the query gives them, (count, phantom sum, residual sum) per span and per
-    window; each pain type's Scores are made when asked, as most rows are judged and never
-    shown (a thousand rows, twenty-five on a page)."""
+    The spans ending today are every row's (the flags need them); the baseline's and the
+    follow-up windows' sums stay as the query gives them, (count, phantom sum, residual sum)
+    flat, and become Scores when a row is shown (a thousand rows, twenty-five on a page)."""
 
     def __init__(self, **fields):
         self.__dict__.update(fields)
 
     @functools.cached_property
-    def spans(self):
-        """{"recent" | "earlier" | "month": {pain type: Scores}}."""
-        return {name: _sums(*self.span_sums[i]) for i, name in enumerate(SPAN_NAMES)}
-
-    @functools.cached_property
     def windows(self):
         """[{pain type: Scores}] of the baseline days, then of each TIME_POINTS window."""
-        return [_sums(*sums) for sums in self.window_sums]
+        values = self.window_sums
+        return [_sums(*values[i : i + 3]) for i in range(0, WINDOW_VALUES, 3)]
 
 
-def _sums(n=None, phantom=None, residual=None):
-    """A count and the sums of both pain types as each pain type's Scores."""
+# Scores(total, count) without NamedTuple's __new__, a Python function: the worklist makes
+# eight for each of a thousand patients.
+_make_scores = functools.partial(tuple.__new__, outcomes.Scores)
+
+
+def _sums(n, phantom, residual):
+    """A count and the sums of both pain types as each pain type's Scores (SQL's NULL sums of
+    no entries are 0)."""
     n = n or 0
+    phantom, residual = _make_scores((phantom or 0, n)), _make_scores((residual or 0, n))
+    return {"phantom": phantom, "residual": residual}
+
+
+def _spans(values):
+    """{"recent" | "earlier" | "month": {pain type: Scores}} of the spans' flat sums."""
     return {
-        "phantom": outcomes.Scores(phantom or 0, n),
-        "residual": outcomes.Scores(residual or 0, n),
+        "recent": _sums(*values[0:3]),
+        "earlier": _sums(*values[3:6]),
+        "month": _sums(*values[6:9]),
     }
-
-
-def _triples(values):
-    """(n, phantom, residual) triples of a flat sequence."""
-    values = iter(values)
-    return list(zip(values, values, values, strict=True))
 
 
 def fetch_worklist(patients, today):
     """A WorklistRow per patient of the queryset, from one query: hand-written LATERAL
-    lookups on PostgreSQL (reports.worklist_sql), the ORM's subqueries elsewhere."""
+    lookups on PostgreSQL (reports.worklist_sql), the ORM's subqueries elsewhere, each giving
+    the same tuples."""
     if connection.vendor == "postgresql":
         return [_row_from_tuple(values) for values in worklist_rows(patients, today)]
+    windows = ["baseline_scores", *(f"window_scores_{index}" for index in range(len(TIME_POINTS)))]
     fields = [
         "pk", "last_name", "first_name", "mrn", "clinic__name", "first_tmr_date",
         "first_tmr_procedure", "last_entry_at", "latest_phantom", "latest_residual", "spans",
-        "baseline_scores", *(f"window_scores_{index}" for index in range(len(TIME_POINTS))),
-        "interval_days", "intake__phantom_pain", "intake__residual_pain",
+        *windows, "interval_days", "intake__phantom_pain", "intake__residual_pain",
         "intake__completed_at", "last_review_at", "last_review_flags",
     ]  # fmt: skip
     rows = []
     for values in annotate_for_dashboard(patients, today).values_list(*fields):
         named = dict(zip(fields, values, strict=True))
         spans = named["spans"] or {}
-        windows = [
-            named[name] or {}
-            for name in ["baseline_scores"]
-            + [f"window_scores_{index}" for index in range(len(TIME_POINTS))]
-        ]
         rows.append(
-            WorklistRow(
-                pk=named["pk"],
-                last_name=named["last_name"],
-                first_name=named["first_name"],
-                mrn=named["mrn"],
-                clinic_name=named["clinic__name"],
-                first_tmr_date=named["first_tmr_date"],
-                first_tmr_procedure=named["first_tmr_procedure"],
-                last_entry_at=named["last_entry_at"],
-                latest_phantom=named["latest_phantom"],
-                latest_residual=named["latest_residual"],
-                span_sums=[
-                    tuple(spans.get(f"{span}_{part}") for part in ("n", "phantom", "residual"))
-                    for span in SPAN_NAMES
-                ],
-                window_sums=[
-                    tuple(window.get(part) for part in ("n", "phantom", "residual"))
-                    for window in windows
-                ],
-                interval_days=named["interval_days"],
-                intake=_intake(
-                    named["intake__phantom_pain"],
-                    named["intake__residual_pain"],
-                    named["intake__completed_at"],
-                ),
-                last_review_at=named["last_review_at"],
-                last_review_flags=named["last_review_flags"],
+            _row_from_tuple(
+                (
+                    *values[:10],
+                    *(
+                        spans.get(f"{span}_{part}")
+                        for span in SPAN_NAMES
+                        for part in ("n", "phantom", "residual")
+                    ),
+                    *(
+                        (named[window] or {}).get(part)
+                        for window in windows
+                        for part in ("n", "phantom", "residual")
+                    ),
+                    *values[-6:],
+                )
             )
         )
     return rows
@@ -273,7 +263,7 @@ def _intake(phantom, residual, completed_at):
 def _row_from_tuple(values):
     (pk, last_name, first_name, mrn, clinic_name, day0, procedure, last_entry_at,
      latest_phantom, latest_residual, *rest) = values  # fmt: skip
-    windows_end = 9 + 3 * (len(TIME_POINTS) + 1)
+    windows_end = SPAN_VALUES + WINDOW_VALUES
     interval, intake_phantom, intake_residual, completed_at, reviewed_at, flags = rest[windows_end:]
     return WorklistRow(
         pk=pk,
@@ -286,8 +276,8 @@ def _row_from_tuple(values):
         last_entry_at=last_entry_at,
         latest_phantom=latest_phantom,
         latest_residual=latest_residual,
-        span_sums=_triples(rest[:9]),
-        window_sums=_triples(rest[9:windows_end]),
+        spans=_spans(rest),
+        window_sums=tuple(rest[SPAN_VALUES:windows_end]),
         interval_days=interval,
         intake=_intake(intake_phantom, intake_residual, completed_at),
         last_review_at=reviewed_at,
@@ -336,13 +326,13 @@ def triage_facts(row, today, zone=None, questionnaires_overdue=()):
     window_counts = ()
     if day_zero is not None:
         # Only the baseline days' Scores: the follow-up windows' are made for rows shown.
-        baseline_scores = _sums(*row.window_sums[0])
+        baseline_scores = _sums(*row.window_sums[:3])
         for pain_type in PAIN_TYPE_NAMES:
             baselines[pain_type] = outcomes.baseline_exact(
                 baseline_scores[pain_type], pain_type, day_zero, row.intake
             )
         # Both scores are required on every entry: the count is either pain type's.
-        window_counts = tuple(window[0] or 0 for window in row.window_sums[1:])
+        window_counts = tuple(n or 0 for n in row.window_sums[3::3])
     last_day = row.last_entry_at.astimezone(zone).date() if row.last_entry_at else None
     spans = row.spans
     return outcomes.TriageFacts(

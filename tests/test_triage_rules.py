@@ -267,3 +267,21 @@ def test_never_logged(client, clinician, clinic, steady, caplog, entries):
     patient = make_patient(clinic, "Z-1", last_name="Zed")
     diary(patient, entries)
     assert_all_agree(client, clinician, patient, caplog, never=True)
+
+
+@pytest.mark.parametrize("code", list(outcomes.FLAG_LABELS))
+def test_any_one_flag_makes_the_flags_true_and_places_the_patient_by_it(code):
+    """TriageFlags is truthy through its fields, and ranks by DOMAIN's order of attention: each
+    flag alone, raised as a bool or as a tuple of pain types or time points."""
+    assert not outcomes.TriageFlags()
+    assert outcomes.TriageFlags().attention_group == len(outcomes.ATTENTION_ORDER)
+    value = True if isinstance(getattr(outcomes.TriageFlags(), code), bool) else ("phantom",)
+    flags = outcomes.TriageFlags(**{code: value})
+    assert flags and flags.raised()
+    expected = (
+        outcomes.ATTENTION_ORDER.index(code)
+        if code in outcomes.ATTENTION_ORDER
+        else len(outcomes.ATTENTION_ORDER)
+    )
+    assert flags.attention_group == expected
+    assert flags.needs_attention is (code in outcomes.ATTENTION_ORDER)

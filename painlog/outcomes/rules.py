@@ -14,7 +14,6 @@ to; the dataclasses carry full-precision floats and presentation rounds.
 
 import datetime
 import functools
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
@@ -383,10 +382,11 @@ INTAKE_TOLD = {
 }
 
 
-def _responder(change, baseline):
+def _responder(percent, baseline):
+    """The verdict on a percent change (exact) from a baseline."""
     if baseline < MIN_JUDGED_BASELINE:
         return TOO_LOW_TO_JUDGE
-    reduction = -change / baseline * 100
+    reduction = -percent
     if reduction >= SUBSTANTIAL_REDUCTION:
         return "substantial"
     if reduction >= MODERATE_REDUCTION:
@@ -431,11 +431,12 @@ def _follow_up(scores, start, time_point, baseline, today):
     if baseline is None:
         return FollowUp(**fields)
     change = value - baseline
-    percent = change / baseline * 100 if baseline else None
+    # A baseline of 0 is below MIN_JUDGED_BASELINE: no percent, and too low to judge.
+    percent = change * 100 / baseline if baseline else None
     fields.update(
         change=float(change),
         percent_change=float(percent) if percent is not None else None,
-        responder=_responder(change, baseline),
+        responder=_responder(percent, baseline),
         at_least_2_points=change <= -MIN_POINTS_REDUCTION,
         change_shown=shown_change(change),
         percent_change_shown=shown_change(percent) if percent is not None else "",
@@ -457,9 +458,11 @@ def shown_change(exact):
     """A change as printed beside its verdict: truncated toward zero at one decimal and signed
     ("+1.2", "-29.9", "0.0"), from the exact value, so that the figure never crosses a
     threshold its verdict did not (-29.95% is not shown as -30.0%)."""
-    tenths = math.trunc(Fraction(exact) * 10)
-    sign = "+" if tenths > 0 else "-" if tenths < 0 else ""
-    return f"{sign}{abs(tenths) // 10}.{abs(tenths) % 10}"
+    exact = exact if isinstance(exact, Fraction) else Fraction(exact)
+    # |exact| x 10 truncated, in integers: a page shows hundreds of these.
+    tenths = abs(exact.numerator) * 10 // exact.denominator
+    sign = "" if not tenths else "+" if exact > 0 else "-"
+    return f"{sign}{tenths // 10}.{tenths % 10}"
 
 
 def patient_outcome(*, readings, surgeries, intake=None, today=None):

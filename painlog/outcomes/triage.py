@@ -280,7 +280,8 @@ class TriageFlags(NamedTuple):
         return keys
 
     def __bool__(self):
-        return any(getattr(self, code) for code in FLAG_LABELS)
+        # Every field is a flag: a bool, or a tuple that is empty when not raised.
+        return any(self)
 
     def has(self, code):
         return bool(getattr(self, code))
@@ -289,8 +290,8 @@ class TriageFlags(NamedTuple):
     def attention_group(self):
         """The first of DOMAIN's order of attention this patient is in; len(ATTENTION_ORDER)
         for "the rest"."""
-        for group, code in enumerate(ATTENTION_ORDER):
-            if getattr(self, code):
+        for group, index in enumerate(_ATTENTION_INDEXES):
+            if self[index]:
                 return group
         return len(ATTENTION_ORDER)
 
@@ -330,6 +331,8 @@ class TriageFlags(NamedTuple):
         return " and ".join(PAIN_TYPE_ABBREVIATIONS[pain_type] for pain_type in self.getting_worse)
 
 
+# Where each flag of the order of attention sits in TriageFlags: the worklist sorts a thousand.
+_ATTENTION_INDEXES = tuple(TriageFlags._fields.index(code) for code in ATTENTION_ORDER)
 PAIN_TYPE_NAMES = tuple(pain_type for pain_type, _label in PAIN_TYPES)
 
 
