@@ -177,15 +177,79 @@ WINDOW_VALUES = 3 * (1 + len(TIME_POINTS))
 
 
 class WorklistRow:
-    """One patient of the worklist: names for sorting, and the sums, counts and dates their
-    flags are judged from.
+    """One patient of the worklist from the query's tuple: names for sorting, and the sums,
+    counts and dates their flags are judged from.
 
-    The spans ending today are every row's (the flags need them); the baseline's and the
-    follow-up windows' sums stay as the query gives them, (count, phantom sum, residual sum)
-    flat, and become Scores when a row is shown (a thousand rows, twenty-five on a page)."""
+    Every row is judged (judge()) from the query's numbers as they come, (count, phantom sum,
+    residual sum) per span and per window: the order of attention, the flag filter and every
+    sort cover all patients. What only a shown row needs (Scores, TriageFacts, changes from
+    baseline) is made when asked: a thousand rows, twenty-five on a page."""
 
-    def __init__(self, **fields):
-        self.__dict__.update(fields)
+    def __init__(self, values):
+        (self.pk, self.last_name, self.first_name, self.mrn, self.clinic_name,
+         self.first_tmr_date, self.first_tmr_procedure, self.last_entry_at,
+         self.latest_phantom, self.latest_residual) = values[:10]  # fmt: skip
+        # SQL's sums of no entries are NULL: 0 here, once.
+        self.span_sums = tuple([value or 0 for value in values[10 : 10 + SPAN_VALUES]])
+        self.window_sums = values[10 + SPAN_VALUES : 10 + SPAN_VALUES + WINDOW_VALUES]
+        interval, intake_phantom, intake_residual, completed_at, reviewed_at, flags = values[-6:]
+        self.interval_days = interval
+        self.intake = _intake(intake_phantom, intake_residual, completed_at)
+        self.last_review_at = reviewed_at
+        # Django reads jsonb as text on its own connections.
+        self.last_review_flags = json.loads(flags) if isinstance(flags, str) else flags
+
+    def judge(self, today, zone, doses, questionnaires_overdue, now):
+        """The row's flags today (outcomes.flags_from_sums), its opioid dose and whether a
+        review of its flags still stands."""
+        self.today, self.doses = today, doses
+        self.questionnaires_overdue = questionnaires_overdue
+        self.mme = outcomes.daily_mme(doses, today)
+        self.mme_before = outcomes.daily_mme(doses, outcomes.mme_before_day(today)).mme
+        self.last_day = self.last_entry_at.astimezone(zone).date() if self.last_entry_at else None
+        day_zero = self.first_tmr_date
+        phantom = residual = None
+        self.window_counts = ()
+        if day_zero is not None:
+            n, phantom_sum, residual_sum = self.window_sums[:3]
+            n = n or 0
+            phantom = outcomes.baseline_exact(
+                _make_scores((phantom_sum or 0, n)), "phantom", day_zero, self.intake
+            )
+            residual = outcomes.baseline_exact(
+                _make_scores((residual_sum or 0, n)), "residual", day_zero, self.intake
+            )
+            # Both scores are required on every entry: the count is either pain type's.
+            self.window_counts = tuple([n or 0 for n in self.window_sums[3::3]])
+        self.baselines = {"phantom": phantom, "residual": residual}
+        # (count, phantom sum, residual sum) of the last 7 days, the 28 before them, the last 28.
+        rn, rp, rr, en, ep, er, mn, mp, mr = self.span_sums
+        self.flags = outcomes.flags_from_sums(
+            today,
+            day_zero,
+            ((phantom, rp, rn, ep, en, mp, mn), (residual, rr, rn, er, en, mr, mn)),
+            self.window_counts,
+            self.last_day,
+            self.interval_days,
+            self.mme.mme,
+            self.mme_before,
+            questionnaires_overdue,
+        )
+        self.review_stands = bool(self.flags) and outcomes.review_stands(
+            self.last_review_flags or [], self.last_review_at, self.flags, now
+        )
+        # The highest 7-day mean of either pain type, the order of attention's tie-break.
+        self.recent_means = (rp / rn, rr / rn) if rn else ()
+
+    @functools.cached_property
+    def spans(self):
+        """{"recent" | "earlier" | "month": {pain type: Scores}}."""
+        values = self.span_sums
+        return {name: _sums(*values[i * 3 : i * 3 + 3]) for i, name in enumerate(SPAN_NAMES)}
+
+    @property
+    def recent(self):
+        return self.spans["recent"]
 
     @functools.cached_property
     def windows(self):
@@ -193,9 +257,38 @@ class WorklistRow:
         values = self.window_sums
         return [_sums(*values[i : i + 3]) for i in range(0, WINDOW_VALUES, 3)]
 
+    @functools.cached_property
+    def facts(self):
+        """The TriageFacts the row's flags were judged from: the patient page's own."""
+        spans = self.spans
+        return outcomes.TriageFacts(
+            today=self.today,
+            day_zero=self.first_tmr_date,
+            baselines=self.baselines,
+            recent=spans["recent"],
+            earlier=spans["earlier"],
+            last_month=spans["month"],
+            window_counts=self.window_counts,
+            last_day=self.last_day,
+            interval_days=self.interval_days,
+            mme_now=self.mme.mme,
+            mme_before=self.mme_before,
+            questionnaires_overdue=self.questionnaires_overdue,
+        )
+
+    @functools.cached_property
+    def changes(self):
+        """{pain type: Change} of the 7-day mean against the baseline, where both exist."""
+        recent = self.recent
+        return {
+            pain_type: Change(recent[pain_type].mean, self.baselines[pain_type])
+            for pain_type in PAIN_TYPE_NAMES
+            if recent[pain_type].count and self.baselines[pain_type] is not None
+        }
+
 
 # Scores(total, count) without NamedTuple's __new__, a Python function: the worklist makes
-# eight for each of a thousand patients.
+# them for a thousand patients.
 _make_scores = functools.partial(tuple.__new__, outcomes.Scores)
 
 
@@ -207,21 +300,12 @@ def _sums(n, phantom, residual):
     return {"phantom": phantom, "residual": residual}
 
 
-def _spans(values):
-    """{"recent" | "earlier" | "month": {pain type: Scores}} of the spans' flat sums."""
-    return {
-        "recent": _sums(*values[0:3]),
-        "earlier": _sums(*values[3:6]),
-        "month": _sums(*values[6:9]),
-    }
-
-
 def fetch_worklist(patients, today):
     """A WorklistRow per patient of the queryset, from one query: hand-written LATERAL
     lookups on PostgreSQL (reports.worklist_sql), the ORM's subqueries elsewhere, each giving
     the same tuples."""
     if connection.vendor == "postgresql":
-        return [_row_from_tuple(values) for values in worklist_rows(patients, today)]
+        return [WorklistRow(values) for values in worklist_rows(patients, today)]
     windows = ["baseline_scores", *(f"window_scores_{index}" for index in range(len(TIME_POINTS)))]
     fields = [
         "pk", "last_name", "first_name", "mrn", "clinic__name", "first_tmr_date",
@@ -234,7 +318,7 @@ def fetch_worklist(patients, today):
         named = dict(zip(fields, values, strict=True))
         spans = named["spans"] or {}
         rows.append(
-            _row_from_tuple(
+            WorklistRow(
                 (
                     *values[:10],
                     *(
@@ -258,32 +342,6 @@ def _intake(phantom, residual, completed_at):
     if phantom is None and residual is None and completed_at is None:
         return None
     return IntakeScores(phantom, residual, completed_at)
-
-
-def _row_from_tuple(values):
-    (pk, last_name, first_name, mrn, clinic_name, day0, procedure, last_entry_at,
-     latest_phantom, latest_residual, *rest) = values  # fmt: skip
-    windows_end = SPAN_VALUES + WINDOW_VALUES
-    interval, intake_phantom, intake_residual, completed_at, reviewed_at, flags = rest[windows_end:]
-    return WorklistRow(
-        pk=pk,
-        last_name=last_name,
-        first_name=first_name,
-        mrn=mrn,
-        clinic_name=clinic_name,
-        first_tmr_date=day0,
-        first_tmr_procedure=procedure,
-        last_entry_at=last_entry_at,
-        latest_phantom=latest_phantom,
-        latest_residual=latest_residual,
-        spans=_spans(rest),
-        window_sums=tuple(rest[SPAN_VALUES:windows_end]),
-        interval_days=interval,
-        intake=_intake(intake_phantom, intake_residual, completed_at),
-        last_review_at=reviewed_at,
-        # Django reads jsonb as text on its own connections.
-        last_review_flags=json.loads(flags) if isinstance(flags, str) else flags,
-    )
 
 
 def with_amputations(rows):
@@ -317,40 +375,6 @@ def opioid_doses(patients, today):
     return doses
 
 
-def triage_facts(row, today, zone=None, questionnaires_overdue=()):
-    """TriageFacts of one annotated patient: the same rules and the same arithmetic as the
-    patient's page, which works them out from readings."""
-    zone = zone or timezone.get_current_timezone()
-    day_zero = row.first_tmr_date
-    baselines = dict.fromkeys(PAIN_TYPE_NAMES)
-    window_counts = ()
-    if day_zero is not None:
-        # Only the baseline days' Scores: the follow-up windows' are made for rows shown.
-        baseline_scores = _sums(*row.window_sums[:3])
-        for pain_type in PAIN_TYPE_NAMES:
-            baselines[pain_type] = outcomes.baseline_exact(
-                baseline_scores[pain_type], pain_type, day_zero, row.intake
-            )
-        # Both scores are required on every entry: the count is either pain type's.
-        window_counts = tuple(n or 0 for n in row.window_sums[3::3])
-    last_day = row.last_entry_at.astimezone(zone).date() if row.last_entry_at else None
-    spans = row.spans
-    return outcomes.TriageFacts(
-        today=today,
-        day_zero=day_zero,
-        baselines=baselines,
-        recent=spans["recent"],
-        earlier=spans["earlier"],
-        last_month=spans["month"],
-        window_counts=window_counts,
-        last_day=last_day,
-        interval_days=row.interval_days,
-        mme_now=row.mme.mme,
-        mme_before=outcomes.daily_mme(row.doses, outcomes.mme_before_day(today)).mme,
-        questionnaires_overdue=questionnaires_overdue,
-    )
-
-
 class Change:
     """A 7-day mean against the baseline: exact for sorting, truncated for printing. Worked
     out when asked: the worklist has a thousand rows and shows twenty-five."""
@@ -376,8 +400,8 @@ class Change:
 
 
 def worklist(patients, today, now=None):
-    """Every patient of the queryset as a WorklistRow with their facts, flags, review and
-    change from baseline, in DOMAIN's order of attention."""
+    """Every patient of the queryset as a judged WorklistRow (flags, review, opioid dose), in
+    DOMAIN's order of attention."""
     now = now or timezone.now()
     rows = fetch_worklist(patients, today)
     doses = opioid_doses(patients, today)
@@ -386,26 +410,14 @@ def worklist(patients, today, now=None):
     )
     zone = timezone.get_current_timezone()
     for row in rows:
-        row.doses = doses.get(row.pk, [])
-        row.mme = outcomes.daily_mme(row.doses, today)
-        row.facts = triage_facts(row, today, zone, overdue.get(row.pk, ()))
-        row.flags = outcomes.triage_flags(row.facts)
-        row.review_stands = bool(row.flags) and outcomes.review_stands(
-            row.last_review_flags or [], row.last_review_at, row.flags, now
-        )
-        row.recent = row.facts.recent
-        row.changes = {
-            pain_type: Change(row.recent[pain_type].mean, row.facts.baselines[pain_type])
-            for pain_type in PAIN_TYPE_NAMES
-            if row.recent[pain_type].count and row.facts.baselines[pain_type] is not None
-        }
+        row.judge(today, zone, doses.get(row.pk, []), overdue.get(row.pk, ()), now)
     rows.sort(key=attention_order)
     return rows
 
 
 def attention_order(row):
     return (
-        *outcomes.attention_key(row.flags, row.recent, reviewed=row.review_stands),
+        *outcomes.attention_key(row.flags, row.recent_means, reviewed=row.review_stands),
         row.last_name.casefold(),
         row.first_name.casefold(),
         row.pk,
@@ -433,7 +445,7 @@ def add_outcomes(rows, today):
             for pain_type in PAIN_TYPE_NAMES
             if pain_type in row.changes
         ]
-        last_day = row.facts.last_day
+        last_day = row.last_day
         row.days_since_entry = (today - last_day).days if last_day is not None else None
         row.days_since_surgery = (today - row.first_tmr_date).days if row.first_tmr_date else None
         row.first_tmr_label = (

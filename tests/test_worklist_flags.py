@@ -144,7 +144,8 @@ def test_flags_are_per_pain_type_and_badges_name_them():
 def test_order_of_attention_then_highest_7_day_mean():
     def key(recent=NONE, reviewed=False, **kwargs):
         result = flags(recent=recent, **kwargs)
-        return outcomes.attention_key(result, facts(recent=recent).recent, reviewed=reviewed)
+        means = [s.total / s.count for s in facts(recent=recent).recent.values() if s.count]
+        return outcomes.attention_key(result, means, reviewed=reviewed)
 
     worse = key(recent=Scores(15, 3), earlier=Scores(6, 3))
     high = key(recent=Scores(24, 3))

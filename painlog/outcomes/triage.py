@@ -204,30 +204,30 @@ class TriageFacts(NamedTuple):
 # thousand patients).
 
 
-def _worse_than_before(baseline, month, days_since_surgery):
-    if baseline is None or days_since_surgery is None or month.count < MIN_ENTRIES:
+def _worse_than_before(baseline, month_total, month_count, days_since_surgery):
+    if baseline is None or days_since_surgery is None or month_count < MIN_ENTRIES:
         return False
     p, q = baseline.numerator, baseline.denominator
     return (
         days_since_surgery >= WORSE_THAN_BEFORE_FROM_DAY
         # mean - p/q >= WORSENING_POINTS
-        and month.total * q >= (p + WORSENING_POINTS * q) * month.count
+        and month_total * q >= (p + WORSENING_POINTS * q) * month_count
     )
 
 
-def _high_pain(recent):
-    return recent.count >= MIN_ENTRIES and recent.total >= HIGH_PAIN * recent.count
+def _high_pain(recent_total, recent_count):
+    return recent_count >= MIN_ENTRIES and recent_total >= HIGH_PAIN * recent_count
 
 
-def _not_improving(baseline, month, days_since_surgery):
-    if baseline is None or days_since_surgery is None or month.count < MIN_ENTRIES:
+def _not_improving(baseline, month_total, month_count, days_since_surgery):
+    if baseline is None or days_since_surgery is None or month_count < MIN_ENTRIES:
         return False
     p, q = baseline.numerator, baseline.denominator
     return (
         days_since_surgery >= NOT_IMPROVING_FROM_DAY
         and p >= MIN_JUDGED_BASELINE * q
         # (p/q - mean) / (p/q) * 100 < MODERATE_REDUCTION, with p/q > 0
-        and 100 * month.total * q > (100 - MODERATE_REDUCTION) * p * month.count
+        and 100 * month_total * q > (100 - MODERATE_REDUCTION) * p * month_count
     )
 
 
@@ -338,41 +338,75 @@ PAIN_TYPE_NAMES = tuple(pain_type for pain_type, _label in PAIN_TYPES)
 
 def triage_flags(facts):
     """The flags of one patient from their TriageFacts."""
-    days = facts.days_since_surgery
+    return flags_from_sums(
+        facts.today,
+        facts.day_zero,
+        tuple(
+            (
+                facts.baselines[pain_type],
+                *facts.recent[pain_type],
+                *facts.earlier[pain_type],
+                *facts.last_month[pain_type],
+            )
+            for pain_type in PAIN_TYPE_NAMES
+        ),
+        facts.window_counts,
+        facts.last_day,
+        facts.interval_days,
+        facts.mme_now,
+        facts.mme_before,
+        facts.questionnaires_overdue,
+    )
+
+
+def flags_from_sums(
+    today,
+    day_zero,
+    pain_sums,
+    window_counts,
+    last_day,
+    interval_days,
+    mme_now=None,
+    mme_before=None,
+    questionnaires_overdue=(),
+):
+    """The flags of one patient from the numbers of TriageFacts, as plain values: the worklist
+    judges a thousand patients and builds TriageFacts only for the rows it shows.
+
+    pain_sums gives, per pain type of PAIN_TYPE_NAMES, (exact baseline or None, sum and count of
+    the last 7 days, of the 28 days before them, of the last 28 days)."""
+    days = (today - day_zero).days if day_zero is not None else None
     worse, worse_than_before, high, not_improving = [], [], [], []
-    for pain_type in PAIN_TYPE_NAMES:
-        recent, baseline, month = (
-            facts.recent[pain_type],
-            facts.baselines[pain_type],
-            facts.last_month[pain_type],
-        )
-        if getting_worse(*recent, *facts.earlier[pain_type]):  # sum, count, sum, count
+    for pain_type, (baseline, recent, recent_n, earlier, earlier_n, month, month_n) in zip(
+        PAIN_TYPE_NAMES, pain_sums, strict=True
+    ):
+        if getting_worse(recent, recent_n, earlier, earlier_n):
             worse.append(pain_type)
-        if _worse_than_before(baseline, month, days):
+        if _worse_than_before(baseline, month, month_n, days):
             worse_than_before.append(pain_type)
-        if _high_pain(recent):
+        if _high_pain(recent, recent_n):
             high.append(pain_type)
-        if _not_improving(baseline, month, days):
+        if _not_improving(baseline, month, month_n, days):
             not_improving.append(pain_type)
     closing, missed = [], []
     # Before the first window opens there is nothing to close or to miss.
     if days is not None and days >= _WINDOW_DAYS[0][1]:
-        for (label, first, last), n in zip(_WINDOW_DAYS, facts.window_counts, strict=True):
+        for (label, first, last), n in zip(_WINDOW_DAYS, window_counts, strict=True):
             if _window_closing(days, first, last, n):
                 closing.append(label)
             if _missed(days, last, n):
                 missed.append(label)
     return TriageFlags(
-        getting_worse=tuple(worse),
-        worse_than_before=tuple(worse_than_before),
-        high_pain=tuple(high),
-        window_closing=tuple(closing),
-        stopped_logging=stopped_logging(facts.last_day, facts.interval_days, facts.today),
-        not_improving=tuple(not_improving),
-        never_logged=never_logged(facts.last_day),
-        missed_follow_up=tuple(missed),
-        mme_rising=mme_rising(facts.mme_now, facts.mme_before),
-        questionnaire_overdue=tuple(overdue.label for overdue in facts.questionnaires_overdue),
+        tuple(worse),
+        tuple(worse_than_before),
+        tuple(high),
+        tuple(closing),
+        stopped_logging(last_day, interval_days, today),
+        tuple(not_improving),
+        never_logged(last_day),
+        tuple(missed),
+        mme_rising(mme_now, mme_before),
+        tuple([overdue.label for overdue in questionnaires_overdue]),
     )
 
 
@@ -403,17 +437,17 @@ def review_stands(reviewed_flags, reviewed_at, flags, now):
     )
 
 
-def attention_key(flags, recent, reviewed=False):
+def attention_key(flags, recent_means, reviewed=False):
     """Sort key of DOMAIN's order of attention: unreviewed flags first, in the order of their
     first flag, then reviewed ones, then the rest; within a group the highest 7-day mean (of
-    either pain type) first, patients with none last. The means are compared as floats: two
-    different means of 0-10 scores never round to the same double."""
+    either pain type; recent_means holds those with entries) first, patients with none last.
+    The means are compared as floats: two different means of 0-10 scores never round to the
+    same double."""
     group = flags.attention_group
     tier = 2 if group == len(ATTENTION_ORDER) else 1 if reviewed else 0
-    means = [scores.total / scores.count for scores in recent.values() if scores.count]
-    if not means:
+    if not recent_means:
         return (tier, group, True, 0.0)
-    return (tier, group, False, -max(means))
+    return (tier, group, False, -max(recent_means))
 
 
 def facts_from_readings(
