@@ -425,21 +425,22 @@ def attention_order(row):
 
 
 def add_outcomes(rows, today):
-    """Each shown row's outcome (baseline, follow-ups, responder status), from the sums and
-    counts the worklist's query fetched, and its latest responder verdict per pain type: the
-    history shown beside today's flags. One query: the rows' amputations."""
+    """Each shown row's latest responder verdict per pain type (the history shown beside
+    today's flags), from the sums and counts the worklist's query fetched, and the row's
+    sentences. One query: the rows' amputations."""
     rows = with_amputations(rows)
     for row in rows:
-        row.outcome = outcomes.outcome_from_scores(
-            day_zero=row.first_tmr_date,
-            baseline_scores=row.windows[0],
-            window_scores={
-                p: tuple(window[p] for window in row.windows[1:]) for p in PAIN_TYPE_NAMES
-            },
-            intake=row.intake,
-            today=today,
+        row.verdicts = verdicts_of(
+            outcomes.latest_judged_from_scores(
+                day_zero=row.first_tmr_date,
+                baseline_scores=row.windows[0],
+                window_scores={
+                    p: tuple(window[p] for window in row.windows[1:]) for p in PAIN_TYPE_NAMES
+                },
+                intake=row.intake,
+                today=today,
+            )
         )
-        row.verdicts = past_verdicts(row.outcome)
         row.change_list = [
             (outcomes.PAIN_TYPE_SHORT_NAMES[pain_type], row.changes[pain_type])
             for pain_type in PAIN_TYPE_NAMES
@@ -490,9 +491,15 @@ def verdict_line(abbreviation, point):
 def past_verdicts(outcome):
     """(pain type abbreviation, follow-up) of the latest time point judged, per pain type: a
     verdict of the past ("PLP substantial at 12 months"), shown apart from today's flags."""
-    verdicts = []
-    for pain_type in PAIN_TYPE_NAMES:
-        latest = outcome.latest_judged(pain_type)
-        if latest is not None and latest.responder is not None:
-            verdicts.append((outcomes.PAIN_TYPE_SHORT_NAMES[pain_type], latest))
-    return verdicts
+    return verdicts_of(
+        {pain_type: outcome.latest_judged(pain_type) for pain_type in PAIN_TYPE_NAMES}
+    )
+
+
+def verdicts_of(latest):
+    """past_verdicts() of {pain type: latest follow-up judged, or None}."""
+    return [
+        (outcomes.PAIN_TYPE_SHORT_NAMES[pain_type], follow_up)
+        for pain_type, follow_up in latest.items()
+        if follow_up is not None and follow_up.responder is not None
+    ]

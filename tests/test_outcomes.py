@@ -404,6 +404,52 @@ def test_latest_judged_is_the_latest_time_point_with_a_value():
     assert outcome_of(readings([-3, -2, -1], phantom=6)).latest_judged("residual") is None
 
 
+def scores_between(diary, pain_type, first, last, today):
+    return outcomes.Scores.of(
+        [getattr(r, pain_type) for r in diary if day(first) <= r.day <= min(day(last), today)]
+    )
+
+
+@pytest.mark.parametrize(
+    ("diary", "intake_scores", "today"),
+    [
+        (
+            readings([-3, -2, -1], phantom=6) + readings([25, 26, 27, 80, 81, 82], phantom=2),
+            {},
+            LATER,
+        ),
+        (
+            readings([-3, -2, -1], phantom=6, residual=4) + readings([25, 26, 27], phantom=5),
+            {},
+            day(27),
+        ),
+        (readings([-3, -2, -1], phantom=6) + readings([25, 26], phantom=1), {}, day(26)),
+        (readings([360, 361, 362, 700, 701, 702], phantom=3, residual=9), {"phantom": 8}, LATER),
+        (readings([360, 361, 362], phantom=3, residual=2), {"phantom": 8, "residual": 2}, day(380)),
+        (readings([-1, 25, 26, 27], phantom=3), {}, LATER),
+        ([], {}, LATER),
+    ],
+)
+def test_the_worklists_latest_verdict_is_the_full_outcomes(diary, intake_scores, today):
+    """latest_judged_from_scores() works out only the follow-ups it needs: the same one as
+    PatientOutcome.latest_judged() of the whole outcome, with its verdict and figures."""
+    told = intake(**intake_scores, completed_at=local_noon(-5)) if intake_scores else None
+    outcome = outcome_of(diary, intake=told, today=today)
+    latest = outcomes.latest_judged_from_scores(
+        day_zero=SURGERY_DAY,
+        baseline_scores={
+            p: scores_between(diary, p, -30, -1, today) for p in ("phantom", "residual")
+        },
+        window_scores={
+            p: tuple(scores_between(diary, p, t.first_day, t.last_day, today) for t in TIME_POINTS)
+            for p in ("phantom", "residual")
+        },
+        intake=told,
+        today=today,
+    )
+    assert latest == {p: outcome.latest_judged(p) for p in ("phantom", "residual")}
+
+
 # ---- Time zone and deleted entries -----------------------------------------------------------
 
 

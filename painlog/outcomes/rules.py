@@ -512,3 +512,22 @@ def outcome_from_scores(*, day_zero, baseline_scores, window_scores, intake, tod
         )
         outcomes[pain_type] = PainOutcome(pain_type, label, baseline, follow_ups)
     return PatientOutcome(day_zero=day_zero, **outcomes)
+
+
+def latest_judged_from_scores(*, day_zero, baseline_scores, window_scores, intake, today):
+    """{pain type: its latest follow-up that has a value, or None}: what
+    PatientOutcome.latest_judged() gives for outcome_from_scores() of the same Scores, working
+    out only the follow-ups it needs, latest first (the worklist shows it on every row)."""
+    latest = dict.fromkeys(pain_type for pain_type, _label in PAIN_TYPES)
+    if day_zero is None:
+        return latest
+    for pain_type in latest:
+        baseline = baseline_exact(baseline_scores[pain_type], pain_type, day_zero, intake)
+        for time_point, scores in reversed(
+            tuple(zip(TIME_POINTS, window_scores[pain_type], strict=True))
+        ):
+            follow_up = _follow_up(scores, day_zero, time_point, baseline, today)
+            if follow_up.value is not None:
+                latest[pain_type] = follow_up
+                break
+    return latest
