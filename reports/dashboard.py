@@ -29,7 +29,8 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, JSONObject
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -441,8 +442,13 @@ def add_outcomes(rows, today):
                 today=today,
             )
         )
+        row.url = reverse("reports:patient_pain", args=[row.pk])
         row.change_list = [
-            (outcomes.PAIN_TYPE_SHORT_NAMES[pain_type], row.changes[pain_type])
+            (
+                outcomes.PAIN_TYPE_SHORT_NAMES[pain_type],
+                row.changes[pain_type].points_shown,
+                row.changes[pain_type].percent_shown,
+            )
             for pain_type in PAIN_TYPE_NAMES
             if pain_type in row.changes
         ]
@@ -458,10 +464,16 @@ def add_outcomes(rows, today):
         row.surgery_ago = days_ago_shown(row.days_since_surgery) if row.first_tmr_date else ""
         row.entry_ago = days_ago_shown(row.days_since_entry) if row.days_since_entry else ""
         row.verdict_lines = [verdict_line(*verdict) for verdict in row.verdicts]
-        row.review_label = _("Mark the flags of %(first_name)s %(last_name)s reviewed") % {
-            "first_name": row.first_name,
-            "last_name": row.last_name,
-        }
+        if row.review_stands:
+            row.reviewed_line = _("Reviewed %(day)s") % {
+                "day": formats.date_format(timezone.localtime(row.last_review_at), _("j M"))
+            }
+        elif row.flags:
+            row.review_url = reverse("reports:review_flags", args=[row.pk])
+            row.review_label = _("Mark the flags of %(first_name)s %(last_name)s reviewed") % {
+                "first_name": row.first_name,
+                "last_name": row.last_name,
+            }
         recent = row.recent
         if recent["phantom"].count:
             row.recent_shown = (

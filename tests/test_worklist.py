@@ -186,6 +186,12 @@ def test_severe_pain_comes_first_and_a_review_moves_it_down_until_a_week_passes(
     # A colleague sees the review, on the worklist and on the patient's page.
     client.force_login(colleague)
     assert names(client.get(URL)) == ["High", "Severe", "Calm"]
+    # The row says when, on the clinic's calendar (in UTC it is already 11 March), and offers
+    # no second review.
+    worklist = client.get(URL).content.decode()
+    assert "Reviewed 10 Mar" in worklist
+    assert f'action="{review_url}"' not in worklist
+    assert 'action="{}"'.format(reverse("reports:review_flags", args=[high.pk])) in worklist
     page = client.get(reverse("reports:patient_pain", args=[severe.pk])).content.decode()
     assert "Called: appointment Friday" in page and "Alice Clinician" in page
     assert "High pain (PLP): 7-day mean 9.0, severe is 7 or more" in page
