@@ -235,8 +235,16 @@ def pain_chart(entries, *, events=(), start=None, end=None, weekly=False, tz=Non
         # float: a Fraction would print as "1951/10", which no SVG reader takes for a number.
         return round(plot_top + (PAIN_MAX - float(value)) / PAIN_MAX * PLOT_HEIGHT, 1)
 
+    # A day's x serves both series, and its mean is mostly a whole number (one entry a day):
+    # worked out once each, as a long diary has thousands of day points.
+    noon_x, mean_y = {}, {}
+
     def at_noon(day, mean):
-        return Point(x_at((day - first_day).days + 0.5), y_at(mean), day, float(mean))
+        if (x := noon_x.get(day)) is None:
+            x = noon_x[day] = x_at((day - first_day).days + 0.5)
+        if (y := mean_y.get(mean)) is None:
+            y = mean_y[mean] = y_at(mean)
+        return Point(x, y, day, float(mean))
 
     daily_means = weekly or len(shown) > MAX_RAW_POINTS
     newest = shown[-1]
@@ -273,6 +281,7 @@ def pain_chart(entries, *, events=(), start=None, end=None, weekly=False, tz=Non
         "span": span_label(shown[0].day, shown[-1].day)
     }
     today = timezone.localdate(timezone=tz)
+    words = chart_data.DateWords()
     return PainChart(
         width=WIDTH,
         height=plot_bottom + BOTTOM_MARGIN,
@@ -301,7 +310,7 @@ def pain_chart(entries, *, events=(), start=None, end=None, weekly=False, tz=Non
             event_days=event_days,
         ),
         entry_count=len(shown),
-        rows=tuple(_table_row(r) for r in shown[::-1][:TABLE_ROWS]),
+        rows=tuple(_table_row(r, words) for r in shown[::-1][:TABLE_ROWS]),
         rows_not_shown=max(0, len(shown) - TABLE_ROWS),
         weekly=weekly,
         week_rows=chart_data.week_rows(weeks) if weekly else (),
@@ -475,12 +484,12 @@ def _event_mark(label, plot_top):
     )
 
 
-def _table_row(reading):
+def _table_row(reading, words):
     return TableRow(
         when=reading.when,
         # Formatted here: the template's date filter would convert to the current time zone,
         # which need not be the one the chart was drawn in.
-        when_label=dateformat.format(reading.when, "D j M Y, H:i"),
+        when_label=words.moment(reading.when),
         phantom_pain=reading.phantom_pain,
         residual_pain=reading.residual_pain,
     )

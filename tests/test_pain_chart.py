@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import dateformat, formats, timezone, translation
 
 from painlog import chart_data
 from painlog.charts import date_ticks, pain_chart
@@ -221,8 +221,21 @@ def test_each_days_mean_is_drawn_faint_behind_the_weekly_lines():
         (1, 5), (2, 8), (4, 2), (9, 9), (14, 1)
     ]  # fmt: skip
     html = render(chart)
-    assert html.count('class="pain-chart-day"') == 10
     assert 'class="pain-chart-daily"' in html
+    # The dots: one path a series, a zero-length segment a day, drawn round by its line cap.
+    dots = [e for e in main_svg(html).iter() if e.get("class") == "pain-chart-day"]
+    assert [e.tag.rpartition("}")[2] for e in dots] == ["path", "path"]
+    phantom_dots = dots[0]
+    assert phantom_dots.get("d") == "".join(f"M{p.x},{p.y}h0" for p in chart.series[0].points)
+    assert phantom_dots.get("stroke-linecap") == "round"
+    assert phantom_dots.get("stroke-width") == "5"  # the circles' radius was 2.5
+    assert phantom_dots.get("stroke-opacity") == "0.3"
+
+
+def test_day_dots_path_data_has_one_zero_length_segment_per_day():
+    points = weekly_chart().series[1].points
+    segments = re.findall(r"M(-?[\d.]+),(-?[\d.]+)h0", weekly_chart().series[1].day_dots)
+    assert [(float(x), float(y)) for x, y in segments] == [(p.x, p.y) for p in points]
 
 
 def test_the_latest_entry_is_drawn_large_at_its_time():
@@ -531,3 +544,36 @@ def test_coordinates_keep_their_decimal_point_in_other_languages(chart):
         html = render(chart)
     assert not re.search(r'(cx|cy|x|y)="\d+,\d', html)
     assert 'points="' in html and "," in chart.series[0].polyline
+
+
+# ---- Dates and means in the tables ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_table_dates_read_as_dateformat_writes_them(language):
+    with translation.override(language):
+        words = chart_data.DateWords()
+        for days in range(0, 400, 5):
+            day = datetime.date(2025, 12, 20) + datetime.timedelta(days=days)
+            when = datetime.datetime.combine(day, datetime.time(7, 5))
+            assert words.day(day) == dateformat.format(day, "j M Y")
+            assert words.moment(when) == dateformat.format(when, "D j M Y, H:i")
+
+
+def test_week_labels_name_the_month_and_year_only_where_they_change():
+    words = chart_data.DateWords()
+    assert words.week(datetime.date(2026, 6, 9), datetime.date(2026, 6, 15)) == "9–15 Jun 2026"
+    assert words.week(datetime.date(2026, 5, 26), datetime.date(2026, 6, 1)) == "26 May–1 Jun 2026"
+    assert (
+        words.week(datetime.date(2025, 12, 29), datetime.date(2026, 1, 4))
+        == "29 Dec 2025–4 Jan 2026"
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_tables_means_print_as_printed_mean_does(language):
+    with translation.override(language):
+        mean_of = chart_data.mean_printer()
+        for value in [Fraction(n, d) for d in (1, 3, 4, 6, 7, 40) for n in range(0, 10 * d + 1)]:
+            assert mean_of(value) == chart_data.printed_mean(value)
+    assert formats.get_format("DECIMAL_SEPARATOR", lang="es") == ","  # so "es" tests the mark
