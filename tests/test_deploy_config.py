@@ -43,6 +43,26 @@ def gunicorn_config(**env):
     )
 
 
+def test_a_worker_freezes_its_startup_heap_for_the_garbage_collector():
+    """tmrclinic/wsgi.py, as each gunicorn worker imports it: what is loaded by then is left out
+    of the collector's full collections (bench/README.md, "Garbage collection")."""
+    script = (
+        "import gc; assert gc.get_freeze_count() == 0; "
+        "import tmrclinic.wsgi; print(gc.get_freeze_count())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=clean_environment(DATABASE_URL="sqlite:///:memory:"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    # Django, the apps and their models: tens of thousands of objects.
+    assert int(result.stdout) > 10_000
+
+
 def test_gunicorn_defaults_sync_workers_sized_by_cores_and_capped():
     config = gunicorn_config()
     cores = len(os.sched_getaffinity(0))
