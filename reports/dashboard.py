@@ -7,9 +7,10 @@ from: the last 7 days, the 28 days before them, the last 28 days, the baseline d
 and the entries so far in each follow-up window. Each is a lookup on the entry index
 (patient, -recorded_at) between two instants: clinic midnights, fixed for the spans that end
 today, and around each patient's own day 0 for the others (reports.sql.LocalMidnight). The
-outcome module then judges every patient's flags from those numbers (outcomes.triage_flags),
-so the order of attention, the flag filter and every sort cover all patients, on a few
-integers each; only the page shown gets its full outcome tables (add_outcomes, one query).
+outcome module then judges every patient's flags from those numbers as they come
+(outcomes.flags_from_sums), so the order of attention, the flag filter and every sort cover
+all patients, on a few integers each; only the rows shown get their latest verdicts and
+sentences (add_outcomes, one query).
 """
 
 import datetime

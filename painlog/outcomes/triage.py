@@ -2,9 +2,10 @@
 
 Every flag is judged here, from sums and counts of scores (Scores) and dates, never from
 entries or floats: the dashboard gets the sums and counts of all its patients from one SQL
-query, the patient's page from the patient's readings (facts_from_readings), and both hand
-them to triage_flags(). So a flag has one rule and one arithmetic wherever it is shown, and
-its reasons (painlog/outcomes/flag_reasons.py) quote the same numbers.
+query, the patient's page from the patient's readings (facts_from_readings), and both are
+judged by flags_from_sums() (the page through triage_flags(), which hands it a TriageFacts'
+numbers). So a flag has one rule and one arithmetic wherever it is shown, and its reasons
+(painlog/outcomes/flag_reasons.py) quote the same numbers.
 
 "Last 7 days" is today and the 6 days before; "the last 28 days" is today and the 27 days
 before; both in the clinic's calendar days.
