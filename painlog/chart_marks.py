@@ -5,6 +5,7 @@ with its line and faint day dots, as templates/painlog/_pain_chart.html draws th
 
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 
 # Residual pain's open square is larger than phantom pain's dot, so when both scores are the
 # same (often) the dot shows inside the square instead of being hidden by it.
@@ -49,7 +50,7 @@ class Series:
     weekly: tuple = ()  # weekly-mean points, empty unless weekly
     latest: LatestPoint | None = None
 
-    @property
+    @cached_property
     def polyline(self):
         return svg_points(self.points)
 
@@ -58,7 +59,7 @@ class Series:
         """The `d` of one SVG path that draws the faint dot of each day's mean behind the weekly
         means: a zero-length segment per day, which a round line cap draws as a dot. A
         <circle> a day was 1,460 elements for a two-year diary, most of the page's bytes."""
-        return svg_dots(self.points)
+        return svg_dots(self.polyline)
 
     @property
     def weekly_polyline(self):
@@ -70,7 +71,9 @@ def svg_points(points):
     return " ".join(f"{point.x},{point.y}" for point in points)
 
 
-def svg_dots(points):
-    """Path data with a zero-length segment at each point ("M68.4,120.5h0M..."): drawn with
-    stroke-linecap="round", each is a dot as wide as the stroke."""
-    return "".join(f"M{point.x},{point.y}h0" for point in points)
+def svg_dots(polyline):
+    """Path data with a zero-length segment at each point of a polyline's `points`
+    ("68.4,120.5 74.2,98.5" gives "M68.4,120.5h0M74.2,98.5h0"): drawn with
+    stroke-linecap="round", each is a dot as wide as the stroke. Made from the polyline's
+    text, as printing the numbers again would take as long as the first time."""
+    return f"M{polyline.replace(' ', 'h0M')}h0" if polyline else ""

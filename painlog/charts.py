@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
-from . import chart_data, outcomes
+from . import chart_data, chart_tables, outcomes
 from .chart_data import date_label, span_label
 from .chart_marks import LATEST_SQUARE_SIZE, SQUARE_SIZE, LatestPoint, Point, Series
 from .models import PainEntry
@@ -125,6 +125,14 @@ class PainChart:
     @property
     def y_title_y(self):
         return round((self.plot_top + self.plot_bottom) / 2, 1)
+
+    @property
+    def week_rows_html(self):
+        return chart_tables.week_rows_html(self.week_rows)
+
+    @property
+    def rows_html(self):
+        return chart_tables.entry_rows_html(self.rows)
 
 
 def patient_chart(

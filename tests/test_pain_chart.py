@@ -12,8 +12,8 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import dateformat, formats, timezone, translation
 
-from painlog import chart_data
-from painlog.charts import date_ticks, pain_chart
+from painlog import chart_data, chart_tables
+from painlog.charts import TableRow, date_ticks, pain_chart
 
 UTC = datetime.UTC
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -577,3 +577,16 @@ def test_a_tables_means_print_as_printed_mean_does(language):
         for value in [Fraction(n, d) for d in (1, 3, 4, 6, 7, 40) for n in range(0, 10 * d + 1)]:
             assert mean_of(value) == chart_data.printed_mean(value)
     assert formats.get_format("DECIMAL_SEPARATOR", lang="es") == ","  # so "es" tests the mark
+
+
+def test_the_tables_rows_escape_their_text_as_the_template_would():
+    week = chart_data.WeekRow(label="<b>1–7 Mar</b>", phantom_mean="5.0", residual_mean="", count=2)
+    entry_row = TableRow(
+        datetime.datetime(2026, 3, 3), "Tue & Wed", phantom_pain=4, residual_pain=0
+    )
+    assert chart_tables.week_rows_html([week]) == (
+        '<tr><th scope="row">&lt;b&gt;1–7 Mar&lt;/b&gt;</th><td>5.0</td><td>–</td><td>2</td></tr>'
+    )
+    assert chart_tables.entry_rows_html([entry_row]) == (
+        '<tr><th scope="row">Tue &amp; Wed</th><td>4</td><td>0</td></tr>'
+    )
