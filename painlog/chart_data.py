@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass
 from fractions import Fraction
 
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
@@ -73,7 +73,11 @@ def readings_of(entries, tz):
         else:
             recorded_at = entry.recorded_at
             phantom, residual = entry.phantom_pain, entry.residual_pain
-        readings.append(Reading.at(timezone.localtime(recorded_at, tz), phantom, residual))
+        # What timezone.localtime does, at a fraction of its cost for a diary of years.
+        if recorded_at.tzinfo is None:
+            raise ValueError("recorded_at must be aware")
+        when = recorded_at.astimezone(tz)
+        readings.append(Reading(when, phantom, residual, when.date()))
     readings.sort(key=lambda reading: reading.when)
     return readings
 

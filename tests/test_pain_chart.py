@@ -590,3 +590,11 @@ def test_the_tables_rows_escape_their_text_as_the_template_would():
     assert chart_tables.entry_rows_html([entry_row]) == (
         '<tr><th scope="row">Tue &amp; Wed</th><td>4</td><td>0</td></tr>'
     )
+
+
+def test_readings_are_on_the_clinics_clock_and_a_naive_time_is_refused():
+    late = datetime.datetime(2026, 3, 4, 5, 30, tzinfo=UTC)  # 23:30 on 3 Mar in Chicago
+    (reading,) = chart_data.readings_of([(late, 4, 2)], CHICAGO)
+    assert (reading.day, f"{reading.when:%H:%M}") == (datetime.date(2026, 3, 3), "23:30")
+    with pytest.raises(ValueError):
+        chart_data.readings_of([(late.replace(tzinfo=None), 4, 2)], CHICAGO)
