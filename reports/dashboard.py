@@ -204,7 +204,7 @@ class WorklistRow:
     def judge(self, today, zone, doses, questionnaires_overdue, now):
         """The row's flags today (outcomes.flags_from_sums), its opioid dose and whether a
         review of its flags still stands."""
-        self.today, self.doses = today, doses
+        self.today = today
         self.questionnaires_overdue = questionnaires_overdue
         self.mme = outcomes.daily_mme(doses, today)
         self.mme_before = outcomes.daily_mme(doses, outcomes.mme_before_day(today)).mme
@@ -213,13 +213,12 @@ class WorklistRow:
         phantom = residual = None
         self.window_counts = ()
         if day_zero is not None:
-            n, phantom_sum, residual_sum = self.window_sums[:3]
-            n = n or 0
+            baseline_days = _sums(*self.window_sums[:3])
             phantom = outcomes.baseline_exact(
-                _make_scores((phantom_sum or 0, n)), "phantom", day_zero, self.intake
+                baseline_days["phantom"], "phantom", day_zero, self.intake
             )
             residual = outcomes.baseline_exact(
-                _make_scores((residual_sum or 0, n)), "residual", day_zero, self.intake
+                baseline_days["residual"], "residual", day_zero, self.intake
             )
             # Both scores are required on every entry: the count is either pain type's.
             self.window_counts = tuple([n or 0 for n in self.window_sums[3::3]])
