@@ -6,6 +6,7 @@ with its line and faint day dots, as templates/painlog/_pain_chart.html draws th
 import datetime
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 # Residual pain's open square is larger than phantom pain's dot, so when both scores are the
 # same (often) the dot shows inside the square instead of being hidden by it.
@@ -16,6 +17,7 @@ LATEST_SQUARE_SIZE = 22
 class SquareMarker:
     """A point whose square marker (of side `square_size`) is drawn from its corner."""
 
+    __slots__ = ()
     square_size = SQUARE_SIZE
 
     @property
@@ -27,18 +29,24 @@ class SquareMarker:
         return round(self.y - self.square_size / 2, 1)
 
 
-@dataclass(frozen=True)
-class Point(SquareMarker):
+class _Where(NamedTuple):
     x: float
     y: float
     day: datetime.date
     value: float  # pain 0-10, or a mean of several entries
 
 
-@dataclass(frozen=True)
+class Point(SquareMarker, _Where):
+    """A point of the chart. A tuple, not a dataclass: a two-year diary draws about 1,500
+    day points, and a frozen dataclass takes several times as long to make."""
+
+    __slots__ = ()
+
+
 class LatestPoint(Point):
     """The newest entry, drawn larger so that the one just saved stands out at the edge."""
 
+    __slots__ = ()
     square_size = LATEST_SQUARE_SIZE
 
 

@@ -1,18 +1,19 @@
 """The patient answers a questionnaire one question a screen: large targets, real radio
 buttons (keyboard and screen readers work as with any form), every answer saved as it is given
 so that a patient can stop and come back; then a last screen to check and send. The clinician
-chooses which questionnaires a patient answers, on the patient's page."""
+chooses which questionnaires a patient answers, on a page linked from the patient's."""
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import CLINIC_STAFF, role_required
 from patients.access import get_patient_for_user, own_patient_record
@@ -218,36 +219,35 @@ class ScheduleChoiceForm(forms.Form):
         }
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 @role_required(*CLINIC_STAFF)
 def questionnaire_schedule(request, pk):
-    patient = get_patient_for_user(request.user, pk)
+    """Which questionnaires this patient answers, at which time points: a page of its own, so
+    that a choice the form refuses is shown again with the reason beside it."""
+    patient = get_patient_for_user(request.user, pk, related=("questionnaire_schedule",))
     instruments = Instrument.objects.current()
-    form = ScheduleChoiceForm(request.POST, instruments=instruments, schedule={})
-    if form.is_valid():
-        set_schedule(patient=patient, events=form.events(), actor=request.user)
-        messages.success(request, _("Questionnaire schedule saved."))
+    if request.method == "POST":
+        form = ScheduleChoiceForm(request.POST, instruments=instruments, schedule={})
+        if form.is_valid():
+            set_schedule(patient=patient, events=form.events(), actor=request.user)
+            messages.success(request, _("Questionnaire schedule saved."))
+            return redirect(
+                reverse("reports:patient_pain", args=[patient.pk]) + "#questionnaires-heading"
+            )
     else:
-        problems = "; ".join(
-            f"{form.fields[name].label}: {errors[0]}" for name, errors in form.errors.items()
-        )
-        messages.error(
-            request,
-            _("The questionnaire schedule was not saved: %(problems)s") % {"problems": problems},
-        )
-    return redirect("reports:patient_pain", pk=patient.pk)
+        form = ScheduleChoiceForm(instruments=instruments, schedule=schedule_of(patient))
+    return render(
+        request,
+        "painlog/questionnaire_schedule.html",
+        {"patient": patient, "form": form},
+        status=400 if form.is_bound else 200,
+    )
 
 
 def clinician_panel(patient, *, day_zero, today=None):
     """What the clinician's patient page shows of questionnaires: every scheduled one with its
-    status and scores, and the form to change the schedule; three queries."""
-    instruments = Instrument.objects.current()
-    schedule = schedule_of(patient)
-    rows = questionnaires_for(
-        patient, today=today, day_zero=day_zero, instruments=instruments, schedule=schedule
-    )
-    return {
-        "rows": rows,
-        "form": ScheduleChoiceForm(instruments=instruments, schedule=schedule),
-        "due_status": DUE,
-    }
+    status and scores (the schedule is changed on questionnaire_schedule's page); two queries,
+    three unless the patient came with its questionnaire_schedule."""
+    rows = questionnaires_for(patient, today=today, day_zero=day_zero)
+    return {"rows": rows, "due_status": DUE}

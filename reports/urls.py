@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import summary, views
+from . import entry_views, summary, views
 
 app_name = "reports"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("patients/<int:pk>/", views.patient_pain, name="patient_pain"),
+    path("patients/<int:pk>/entries/", entry_views.patient_entries, name="patient_entries"),
     path("patients/<int:pk>/review/", views.review_flags, name="review_flags"),
     path("patients/<int:pk>/fhir.json", views.patient_bundle, name="patient_fhir"),
     path("patients/<int:pk>/summary/", summary.visit_summary, name="visit_summary"),

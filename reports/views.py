@@ -29,7 +29,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse, Strea
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -39,11 +39,10 @@ from accounts.roles import CLINIC_STAFF, role_required
 from painlog import chart_data, outcomes, questionnaire_views
 from painlog.charts import patient_readings, progress_chart
 from painlog.forms import ScheduleForm
-from painlog.models import Instrument, LoggingSchedule, PainEntry, PainEntryChange
+from painlog.models import Instrument, LoggingSchedule
 from painlog.questionnaires import overdue_from
 from patients.access import clinics_of, get_patient_for_user, patients_visible_to
 from patients.audit import export_detail, record_access
-from patients.history_diff import with_differences
 from patients.models import Intake, MedicineRegimen, Patient
 
 from . import fhir, fhir_questionnaires, jobs
@@ -56,6 +55,7 @@ from .cohort import (
     patients_for,
 )
 from .dashboard import add_outcomes, past_verdicts, worklist
+from .entry_views import latest_notes
 from .exports import start_export
 from .forms import CohortFilterForm, DashboardForm, FlagReviewForm
 from .models import ExportJob, FlagReview
@@ -66,7 +66,6 @@ logger = logging.getLogger(__name__)
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 
-ENTRIES_PER_PAGE = 20
 PATIENTS_PER_PAGE = 25
 
 
@@ -148,22 +147,29 @@ def _sortable_columns(sort, query, with_clinic):
 @never_cache
 @role_required(*CLINIC_STAFF)
 def patient_pain(request, pk):
-    """A clinician's view of one patient's pain log, deleted entries and corrections included."""
-    patient = get_patient_for_user(request.user, pk)
-    record_access(request, "view_pain", patient=patient, detail="pain log and outcomes")
-    entries = PainEntry.objects.filter(patient=patient).select_related("entered_by")
-    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
-    changes = PainEntryChange.objects.filter(entry__in=[e.pk for e in page.object_list])
-    history = {}
-    for change in changes.select_related("actor"):
-        history.setdefault(change.entry_id, []).append(change)
-    for entry in page.object_list:
-        entry.versions = with_differences(PainEntry, history.get(entry.pk, []))
-    schedule = LoggingSchedule.objects.filter(patient=patient).first() or LoggingSchedule(
-        patient=patient
+    """A clinician's view of one patient's pain: flags, chart, medicines, outcomes, record and
+    questionnaires. Every diary entry with its history is on patient_entries' page."""
+    if "page" in request.GET:
+        # This page listed the entries, 20 a page, until they moved: old links still work.
+        return redirect(
+            reverse("reports:patient_entries", args=[pk])
+            + "?"
+            + urlencode({"page": request.GET["page"]})
+        )
+    # The one-to-one records this page shows come in the same query as the patient.
+    patient = get_patient_for_user(
+        request.user, pk, related=("schedule", "intake", "questionnaire_schedule")
     )
+    record_access(request, "view_pain", patient=patient, detail="pain log and outcomes")
+    try:
+        schedule = patient.schedule
+    except LoggingSchedule.DoesNotExist:
+        schedule = LoggingSchedule(patient=patient)
+    try:
+        intake = patient.intake
+    except Intake.DoesNotExist:
+        intake = None
     amputations = patient.amputations_with_surgeries()
-    intake = Intake.objects.filter(patient=patient).first()
     # The entries once, as the chart's Readings; the outcome counts the same ones by day.
     chart_readings = patient_readings(patient)
     readings = chart_data.outcome_readings(chart_readings)
@@ -196,7 +202,7 @@ def patient_pain(request, pk):
         "reports/patient_pain.html",
         {
             "patient": patient,
-            "page": page,
+            "latest_notes": latest_notes(patient),
             "chart": progress_chart(
                 chart_readings,
                 amputations,

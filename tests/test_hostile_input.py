@@ -781,7 +781,7 @@ def test_a_dashboard_search_for_hostile_text_finds_nobody_and_echoes_it_escaped(
 @pytest.mark.parametrize("page", ["abc", "-1", "0", "1e309", "99999999999999999999", SCRIPT, NUL])
 def test_a_hostile_page_number_shows_a_page_of_the_list(world, page):
     for actor, path in [("clinician", reverse("reports:dashboard")),
-                        ("clinician", reverse("reports:patient_pain", args=[world.patient.pk])),
+                        ("clinician", reverse("reports:patient_entries", args=[world.patient.pk])),
                         ("patient", reverse("painlog:home"))]:  # fmt: skip
         response = log_in(world, actor).get(path, {"page": page})
         assert response.status_code == 200, path

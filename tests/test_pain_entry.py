@@ -239,7 +239,7 @@ def test_clinician_adds_an_entry_marked_as_on_behalf(client, clinician, patient)
     assert response["Location"] == reverse("reports:patient_pain", args=[patient.pk])
     entry = PainEntry.objects.get()
     assert entry.source == "clinician" and entry.entered_by == clinician
-    page = client.get(response["Location"]).content.decode()
+    page = client.get(reverse("reports:patient_entries", args=[patient.pk])).content.decode()
     assert "(clinician)" in page
     client.force_login(patient.user)
     assert "Entered by your clinic" in client.get(reverse("painlog:home")).content.decode()

@@ -10,6 +10,7 @@ from django.urls import reverse
 from painlog.models import LoggingSchedule, PainEntry, PainEntryChange
 from painlog.services import record_entry
 from painlog.views import ENTRIES_PER_PAGE
+from reports.entry_views import ENTRIES_PER_PAGE as ENTRIES_PER_CLINIC_PAGE
 from tests.conftest import make_amputation, make_surgery
 
 SAVED = datetime.datetime(2026, 3, 14, 18, 30, tzinfo=datetime.UTC)
@@ -147,18 +148,50 @@ def test_clinician_sees_deleted_entries_and_corrections(client, clinician, patie
         client.post(reverse("painlog:delete", args=[entry.pk]))
     client.force_login(clinician)
     with time_machine.travel(SAVED + datetime.timedelta(hours=2), tick=False):
-        body = client.get(reverse("reports:patient_pain", args=[patient.pk])).content.decode()
+        body = client.get(reverse("reports:patient_entries", args=[patient.pk])).content.decode()
     assert "Deleted" in body and "Corrected" in body and "phantom pain 6 → 5" in body
 
 
-def test_clinician_pain_page_trio(client, clinician, colleague, outsider, patient, entry):
-    url = reverse("reports:patient_pain", args=[patient.pk])
+@pytest.mark.parametrize("name", ["reports:patient_pain", "reports:patient_entries"])
+def test_clinician_pain_page_trio(client, clinician, colleague, outsider, patient, entry, name):
+    url = reverse(name, args=[patient.pk])
     for user in (clinician, colleague):
         client.force_login(user)
         assert client.get(url).status_code == 200
     for user in (outsider, patient.user):
         client.force_login(user)
         assert client.get(url).status_code == 404
+
+
+def test_the_entries_page_pages_newest_first_and_old_links_follow(client, clinician, patient):
+    for number in range(ENTRIES_PER_CLINIC_PAGE + 3):
+        log(patient, at=SAVED - datetime.timedelta(hours=number), phantom=number % 11)
+    client.force_login(clinician)
+    url = reverse("reports:patient_entries", args=[patient.pk])
+    first = client.get(url).context["page"]
+    assert first.paginator.count == ENTRIES_PER_CLINIC_PAGE + 3
+    assert [e.phantom_pain for e in first.object_list][:3] == [0, 1, 2]
+    second = client.get(url, {"page": 2}).context["page"]
+    assert len(second.object_list) == 3
+    # The pain page listed the entries until they moved: its paged links go to the new page.
+    old = client.get(reverse("reports:patient_pain", args=[patient.pk]), {"page": "2"})
+    assert old.status_code == 302 and old["Location"] == f"{url}?page=2"
+
+
+def test_the_pain_page_shows_the_latest_notes_and_links_every_entry(client, clinician, patient):
+    for number, note in enumerate(["", "Newest words", "", "Second", "Third", "Fourth"]):
+        entry = log(patient, at=SAVED - datetime.timedelta(hours=number))
+        PainEntry.objects.filter(pk=entry.pk).update(note=note)
+    gone = log(patient, at=SAVED + datetime.timedelta(minutes=5))
+    PainEntry.objects.filter(pk=gone.pk).update(note="Deleted words", deleted_at=SAVED)
+    client.force_login(clinician)
+    with time_machine.travel(SAVED + datetime.timedelta(hours=1), tick=False):
+        response = client.get(reverse("reports:patient_pain", args=[patient.pk]))
+    notes = [row["note"] for row in response.context["latest_notes"]]
+    assert notes == ["Newest words", "Second", "Third"]  # live ones with a note, newest first
+    body = response.content.decode()
+    assert "“Newest words”" in body and "Deleted words" not in body
+    assert reverse("reports:patient_entries", args=[patient.pk]) in body
 
 
 @pytest.mark.parametrize("entries", [2, 30])
@@ -170,14 +203,18 @@ def test_clinician_pain_page_runs_a_fixed_number_of_queries(
     for number in range(entries):
         log(patient, at=SAVED - datetime.timedelta(hours=number))
     client.force_login(clinician)
-    # session, user, verified device, role, patient, access-log line, count, page of entries,
-    # their versions, schedule;
+    # session, user, verified device, role, the patient with its logging and questionnaire
+    # schedules and intake, access-log line;
     # clinical record (also marked on the chart): amputations, surgeries, nerve transfers;
-    # intake; entries (once, for the outcomes and the chart); the medicine regimens (table,
-    # outcomes, flag and chart marks); the latest reviews of the flags; the questionnaire
-    # instruments, schedule and answer sets (issue 17)
-    with time_machine.travel(SAVED, tick=False), django_assert_num_queries(20):
+    # entries (once, for the outcomes and the chart); the latest notes; the medicine regimens
+    # (table, outcomes, flag and chart marks); the latest reviews of the flags; the
+    # questionnaire instruments and answer sets (issue 17)
+    with time_machine.travel(SAVED, tick=False), django_assert_num_queries(15):
         client.get(reverse("reports:patient_pain", args=[patient.pk]))
+    # session, user, verified device, role, patient, access-log line, count, page of entries,
+    # their versions
+    with time_machine.travel(SAVED, tick=False), django_assert_num_queries(9):
+        client.get(reverse("reports:patient_entries", args=[patient.pk]))
 
 
 def test_clinician_sets_the_logging_schedule(client, clinician, outsider, patient):

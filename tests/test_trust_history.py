@@ -137,7 +137,7 @@ def test_the_clinicians_pain_log_shows_what_a_correction_changed(client, clinici
     with time_machine.travel(FELT + datetime.timedelta(hours=1), tick=False):
         correct_entry(entry=entry, actor=patient.user)
     client.force_login(clinician)
-    body = client.get(reverse("reports:patient_pain", args=[patient.pk])).content.decode()
+    body = client.get(reverse("reports:patient_entries", args=[patient.pk])).content.decode()
     assert "phantom pain 6 → 5; note added: Better after physio" in body
     assert "{&#x27;" not in body and "{'" not in body
 

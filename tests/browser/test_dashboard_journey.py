@@ -96,13 +96,19 @@ def test_clinician_finds_the_patient_getting_worse_and_opens_their_review(
     assert desktop.locator("svg[role=img]").first.is_visible()
     phantom = desktop.locator("caption", has_text="Phantom limb pain: baseline")
     assert f"baseline {baseline:.1f} (baseline from diary (30 entries))" in phantom.inner_text()
+    assert_accessible(desktop)
+    screenshot(desktop, "clinician-patient-review", full_page=False)
+    # Every entry, with its history, is one link away; back to the review.
+    with desktop.expect_navigation():
+        desktop.get_by_role("link", name="Every entry, with its details").click()
     newest = desktop.locator("#entries-heading ~ div tbody tr").first.locator("td")
     assert (newest.nth(1).inner_text(), newest.nth(2).inner_text()) == (
         str(latest_phantom),
         str(latest_residual),
     )
     assert_accessible(desktop)
-    screenshot(desktop, "clinician-patient-review", full_page=False)
+    with desktop.expect_navigation():
+        desktop.go_back()
     # The flag says why, with its numbers; the clinician marks it reviewed with a note.
     assert desktop.get_by_text("Getting worse (PLP): 7-day mean").is_visible()
     desktop.get_by_label("Note (optional)").fill("Called: seen Friday")

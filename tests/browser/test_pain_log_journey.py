@@ -78,10 +78,14 @@ def test_patient_logs_pain_in_three_taps_and_the_clinician_sees_it(
     desktop.goto(f"{live_server.url}/patients/{patient.pk}/")
     assert_accessible(desktop)
     desktop.get_by_role("link", name="Pain log", exact=True).click()
-    cells = desktop.locator("#entries-heading ~ div tbody tr").first.locator("td")
-    assert (cells.nth(1).inner_text(), cells.nth(2).inner_text()) == ("2", "1")
-    assert cells.nth(4).inner_text() == "Patient"
     assert desktop.locator("svg[role=img]").first.is_visible()
     assert_accessible(desktop)
     screenshot(desktop, "clinician-pain-log")
+    with desktop.expect_navigation():
+        desktop.get_by_role("link", name="Every entry, with its details").click()
+    cells = desktop.locator("#entries-heading ~ div tbody tr").first.locator("td")
+    assert (cells.nth(1).inner_text(), cells.nth(2).inner_text()) == ("2", "1")
+    assert cells.nth(4).inner_text() == "Patient"
+    assert_accessible(desktop)
+    screenshot(desktop, "clinician-diary-entries")
     desktop.context.close()
