@@ -183,6 +183,12 @@ class ScheduleForm(forms.ModelForm):
     class Meta:
         model = LoggingSchedule
         fields = ["interval_days", "reminders"]
+        error_messages = {
+            "interval_days": {
+                "required": _("Choose how often the patient should log pain."),
+                "invalid_choice": _("Choose how often the patient should log pain."),
+            }
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,7 +1,7 @@
 """The patient answers a questionnaire one question a screen: large targets, real radio
 buttons (keyboard and screen readers work as with any form), every answer saved as it is given
 so that a patient can stop and come back; then a last screen to check and send. The clinician
-chooses which questionnaires a patient answers, on a page linked from the patient's."""
+chooses which questionnaires a patient answers on the patient's schedules page."""
 
 from django import forms
 from django.contrib import messages
@@ -19,7 +19,8 @@ from accounts.roles import CLINIC_STAFF, role_required
 from patients.access import get_patient_for_user, own_patient_record
 
 from .access import get_own_response
-from .models import Instrument
+from .forms import ScheduleForm
+from .models import Instrument, LoggingSchedule
 from .outcomes.questionnaires import DUE, EVENTS, event_name
 from .questionnaires import (
     due_for,
@@ -219,35 +220,47 @@ class ScheduleChoiceForm(forms.Form):
         }
 
 
+def schedules_page(request, patient, *, diary_form=None, questionnaire_form=None):
+    """The page of a patient's schedules: how often they log pain (painlog.views.schedule)
+    and which questionnaires they answer (questionnaire_schedule), each form posted on its
+    own. A form that was refused comes back bound, with the reason beside what was wrong,
+    and the page answers 400."""
+    if diary_form is None:
+        schedule = LoggingSchedule.objects.filter(patient=patient).first()
+        diary_form = ScheduleForm(instance=schedule or LoggingSchedule(patient=patient))
+    if questionnaire_form is None:
+        questionnaire_form = ScheduleChoiceForm(
+            instruments=Instrument.objects.current(), schedule=schedule_of(patient)
+        )
+    refused = diary_form.is_bound or questionnaire_form.is_bound
+    return render(
+        request,
+        "painlog/schedules.html",
+        {"patient": patient, "diary_form": diary_form, "questionnaire_form": questionnaire_form},
+        status=400 if refused else 200,
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @role_required(*CLINIC_STAFF)
 def questionnaire_schedule(request, pk):
-    """Which questionnaires this patient answers, at which time points: a page of its own, so
-    that a choice the form refuses is shown again with the reason beside it."""
-    patient = get_patient_for_user(request.user, pk, related=("questionnaire_schedule",))
+    """Which questionnaires this patient answers, at which time points."""
+    patient = get_patient_for_user(request.user, pk)
+    if request.method == "GET":
+        return redirect(reverse("painlog:schedule", args=[patient.pk]) + "#questionnaires")
     instruments = Instrument.objects.current()
-    if request.method == "POST":
-        form = ScheduleChoiceForm(request.POST, instruments=instruments, schedule={})
-        if form.is_valid():
-            set_schedule(patient=patient, events=form.events(), actor=request.user)
-            messages.success(request, _("Questionnaire schedule saved."))
-            return redirect(
-                reverse("reports:patient_pain", args=[patient.pk]) + "#questionnaires-heading"
-            )
-    else:
-        form = ScheduleChoiceForm(instruments=instruments, schedule=schedule_of(patient))
-    return render(
-        request,
-        "painlog/questionnaire_schedule.html",
-        {"patient": patient, "form": form},
-        status=400 if form.is_bound else 200,
-    )
+    form = ScheduleChoiceForm(request.POST, instruments=instruments, schedule={})
+    if not form.is_valid():
+        return schedules_page(request, patient, questionnaire_form=form)
+    set_schedule(patient=patient, events=form.events(), actor=request.user)
+    messages.success(request, _("Questionnaire schedule saved."))
+    return redirect(reverse("reports:patient_pain", args=[patient.pk]) + "#schedule-heading")
 
 
 def clinician_panel(patient, *, day_zero, today=None):
     """What the clinician's patient page shows of questionnaires: every scheduled one with its
-    status and scores (the schedule is changed on questionnaire_schedule's page); two queries,
-    three unless the patient came with its questionnaire_schedule."""
+    status and scores (the schedule is changed on questionnaire_schedule's page); three
+    queries."""
     rows = questionnaires_for(patient, today=today, day_zero=day_zero)
     return {"rows": rows, "due_status": DUE}

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patients.models import Patient, RecordChange, Surgery
+from patients.models import RecordChange, Surgery
 
 from .instruments import built_in_definitions, parse, scored_part
 from .models import Instrument, QuestionnaireResponse, QuestionnaireSchedule
@@ -61,14 +61,8 @@ def first_tmr_day(patient):
 
 
 def schedule_of(patient):
-    """{instrument key: events} the clinic chose for this patient, or the default. No query
-    when the patient was fetched with its questionnaire_schedule (select_related); otherwise
-    always a fresh one, so that a schedule just saved is read back."""
-    relation = Patient.questionnaire_schedule.related
-    if relation.is_cached(patient):
-        chosen = relation.get_cached_value(patient)
-    else:
-        chosen = QuestionnaireSchedule.objects.filter(patient=patient).first()
+    """{instrument key: events} the clinic chose for this patient, or the default."""
+    chosen = QuestionnaireSchedule.objects.filter(patient=patient).first()
     return chosen.events if chosen else dict(DEFAULT_SCHEDULE)
 
 

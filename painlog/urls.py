@@ -14,7 +14,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.entry_edit, name="edit"),
     path("<int:pk>/delete/", views.entry_delete, name="delete"),
     path("patients/<int:pk>/new/", views.clinician_entry_new, name="clinician_new"),
-    path("patients/<int:pk>/schedule/", views.schedule_update, name="schedule"),
+    path("patients/<int:pk>/schedule/", views.schedule, name="schedule"),
     # The clinician's page of a patient's pain moved to the reports app: old links still work.
     path(
         "patients/<int:pk>/",

@@ -12,7 +12,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.roles import CLINIC_STAFF, role_required
 from patients.access import get_patient_for_user, own_patient_record
@@ -24,6 +24,7 @@ from .charts import patient_chart
 from .forms import PainEntryForm, QuickPainEntryForm, ScheduleForm
 from .models import LoggingSchedule, PainEntry, Source
 from .offline import OFFLINE_KEY_HEADER, offline_key, web_manifest
+from .questionnaire_views import schedules_page
 from .questionnaires import due_for
 from .services import correct_entry, delete_entry, record_entry
 
@@ -228,24 +229,28 @@ def clinician_entry_new(request, pk):
     return _entry_form(request, patient, PainEntry(patient=patient, source=Source.CLINICIAN))
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 @role_required(*CLINIC_STAFF)
-def schedule_update(request, pk):
+def schedule(request, pk):
+    """The patient's schedules (GET); saves how often they log pain and whether they are
+    reminded (POST)."""
     patient = get_patient_for_user(request.user, pk)
+    if request.method == "GET":
+        return schedules_page(request, patient)
     schedule = LoggingSchedule.objects.filter(patient=patient).first() or LoggingSchedule(
         patient=patient
     )
     form = ScheduleForm(request.POST, instance=schedule)
-    if form.is_valid():
-        save_record(instance=form.instance, actor=request.user)
-        messages.success(
-            request,
-            _("Schedule saved: %(interval)s.")
-            % {"interval": schedule.get_interval_days_display().lower()},
-        )
-    else:
-        messages.error(request, _("Choose how often the patient should log pain."))
-    return redirect("reports:patient_pain", pk=patient.pk)
+    if not form.is_valid():
+        return schedules_page(request, patient, diary_form=form)
+    save_record(instance=form.instance, actor=request.user)
+    messages.success(
+        request,
+        _("Schedule saved: %(interval)s.")
+        % {"interval": schedule.get_interval_days_display().lower()},
+    )
+    return redirect(reverse("reports:patient_pain", args=[patient.pk]) + "#schedule-heading")
 
 
 # Served at the site's root (tmrclinic/urls.py) rather than under /static/: a service worker

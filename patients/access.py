@@ -26,12 +26,9 @@ def patients_visible_to(user):
     return Patient.objects.none()
 
 
-def get_patient_for_user(user, pk, *, related=()):
-    """The one fetch-and-authorize lookup for a patient: 404 unless this user may see it.
-    `related`: one-to-one records fetched in the same query ("schedule", "intake"...)."""
-    return get_object_or_404(
-        patients_visible_to(user).select_related("clinic", "user", *related), pk=pk
-    )
+def get_patient_for_user(user, pk):
+    """The one fetch-and-authorize lookup for a patient: 404 unless this user may see it."""
+    return get_object_or_404(patients_visible_to(user).select_related("clinic", "user"), pk=pk)
 
 
 def own_patient_record(user):

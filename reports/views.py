@@ -38,7 +38,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import CLINIC_STAFF, role_required
 from painlog import chart_data, outcomes, questionnaire_views
 from painlog.charts import patient_readings, progress_chart
-from painlog.forms import ScheduleForm
 from painlog.models import Instrument, LoggingSchedule
 from painlog.questionnaires import overdue_from
 from patients.access import clinics_of, get_patient_for_user, patients_visible_to
@@ -156,19 +155,12 @@ def patient_pain(request, pk):
             + "?"
             + urlencode({"page": request.GET["page"]})
         )
-    # The one-to-one records this page shows come in the same query as the patient.
-    patient = get_patient_for_user(
-        request.user, pk, related=("schedule", "intake", "questionnaire_schedule")
-    )
+    patient = get_patient_for_user(request.user, pk)
     record_access(request, "view_pain", patient=patient, detail="pain log and outcomes")
-    try:
-        schedule = patient.schedule
-    except LoggingSchedule.DoesNotExist:
-        schedule = LoggingSchedule(patient=patient)
-    try:
-        intake = patient.intake
-    except Intake.DoesNotExist:
-        intake = None
+    schedule = LoggingSchedule.objects.filter(patient=patient).first() or LoggingSchedule(
+        patient=patient
+    )
+    intake = Intake.objects.filter(patient=patient).first()
     amputations = patient.amputations_with_surgeries()
     # The entries once, as the chart's Readings; the outcome counts the same ones by day.
     chart_readings = patient_readings(patient)
@@ -211,7 +203,7 @@ def patient_pain(request, pk):
                 for_patient=False,
                 doses=doses,
             ),
-            "schedule_form": ScheduleForm(instance=schedule),
+            "schedule": schedule,
             "amputations": amputations,
             "intake": intake,
             "outcome": outcome,

@@ -689,10 +689,13 @@ def test_a_hostile_logging_schedule_is_refused_with_a_message(world, interval):
     response = client.post(
         reverse("painlog:schedule", args=[world.patient.pk]),
         {"interval_days": interval, "reminders": SCRIPT},
-        follow=True,
     )
-    assert response.status_code == 200
-    assert b"Choose how often the patient should log pain." in response.content
+    # The schedules page again, the reason beside the field.
+    assert response.status_code == 400
+    assert response.context["diary_form"].errors["interval_days"] == [
+        "Choose how often the patient should log pain."
+    ]
+    assert SCRIPT not in response.content.decode()
     assert database_state() == before
 
 

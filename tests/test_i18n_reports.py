@@ -180,7 +180,7 @@ def test_a_patients_pain_page_reads_in_spanish_with_a_decimal_comma(
         "El dolor a lo largo del tiempo",
         "Expediente clínico",
         "Ventana (días)",
-        "Calendario de registro",
+        "Calendarios",
     ):
         assert spanish in text
     assert "7,0" in text  # the baseline

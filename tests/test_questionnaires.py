@@ -456,26 +456,28 @@ def test_a_clinician_of_the_clinic_sets_the_schedule_and_others_cannot(
     assert schedule_of(operated) == {"peg": ["3 months", "6 months"]}
 
 
-def test_the_schedule_has_a_page_of_its_own_for_the_clinic_only(
+def test_the_schedules_page_is_for_the_clinic_only_and_linked_from_the_patients_page(
     client, operated, clinician, colleague, outsider
 ):
-    url = reverse("painlog:questionnaire_schedule", args=[operated.pk])
+    url = reverse("painlog:schedule", args=[operated.pk])
     for user in (clinician, colleague):
         client.force_login(user)
         response = client.get(url)
         assert response.status_code == 200
         # The current schedule is ticked: the default until the clinic changes it.
-        form = response.context["form"]
+        form = response.context["questionnaire_form"]
         assert list(form["pgic"].value()) == list(DEFAULT_SCHEDULE["pgic"])
     for user in (outsider, operated.user):
         client.force_login(user)
         assert client.get(url).status_code in (403, 404)
     client.force_login(clinician)
     pain_page = client.get(reverse("reports:patient_pain", args=[operated.pk])).content.decode()
-    assert url in pain_page  # linked from the patient's page
-    response = client.post(url, {"peg": ["3 months"]})
+    assert url in pain_page
+    questionnaires = reverse("painlog:questionnaire_schedule", args=[operated.pk])
+    assert client.get(questionnaires)["Location"] == url + "#questionnaires"
+    response = client.post(questionnaires, {"peg": ["3 months"]})
     assert response.status_code == 302
-    assert response["Location"].endswith("#questionnaires-heading")
+    assert response["Location"].endswith("#schedule-heading")
 
 
 def test_a_refused_schedule_is_shown_again_with_the_reason_beside_it(client, operated, clinician):
@@ -486,7 +488,9 @@ def test_a_refused_schedule_is_shown_again_with_the_reason_beside_it(client, ope
     body = response.content.decode()
     assert "The schedule was not saved" in body and "Choose among the time points shown." in body
     assert SCRIPT not in body
-    assert response.context["form"]["peg"].value() == ["3 months", SCRIPT]  # what was ticked stays
+    # What was ticked stays ticked; the other form shows what is saved.
+    assert response.context["questionnaire_form"]["peg"].value() == ["3 months", SCRIPT]
+    assert not response.context["diary_form"].is_bound
     assert schedule_of(operated) == DEFAULT_SCHEDULE
 
 
