@@ -197,7 +197,15 @@ def progress_chart(
     events += [
         (day, text) for day, _kind, text in outcomes.medicine_events(doses) if day >= first_day
     ]
-    chart = pain_chart(readings, events=events, start=first_day, end=today, weekly=True)
+    # The readings come sorted from patient_readings: drawn as they are.
+    chart = _chart_of_readings(
+        readings,
+        events=events,
+        start=first_day,
+        end=today,
+        weekly=True,
+        tz=timezone.get_current_timezone(),
+    )
     return dataclasses.replace(
         chart,
         **chart_data.mme_line(chart, doses),
@@ -218,10 +226,21 @@ def pain_chart(entries, *, events=(), start=None, end=None, weekly=False, tz=Non
     each day's mean faint behind them.
     tz: the time zone days are counted in; the clinic's current one by default.
     """
+    tz = tz or timezone.get_current_timezone()
+    return _chart_of_readings(
+        chart_data.readings_of(entries, tz),
+        events=events,
+        start=start,
+        end=end,
+        weekly=weekly,
+        tz=tz,
+    )
+
+
+def _chart_of_readings(readings, *, events, start, end, weekly, tz):
+    """pain_chart of chart_data.Readings sorted by time."""
     if start and end and start > end:
         raise ValueError("start must not be after end")
-    tz = tz or timezone.get_current_timezone()
-    readings = chart_data.readings_of(entries, tz)
     shown = [r for r in readings if (not start or r.day >= start) and (not end or r.day <= end)]
     if not shown:
         return _empty_chart()
