@@ -224,9 +224,13 @@ def test_clinician_sets_the_logging_schedule(client, clinician, outsider, patien
     assert client.post(url, {"interval_days": "7", "reminders": "on"}).status_code == 404
     assert not LoggingSchedule.objects.exists()
     client.force_login(clinician)
-    client.post(url, {"interval_days": "3"})
+    response = client.post(url, {"interval_days": "3"})
+    assert response["Location"].endswith("#schedule-heading")
     schedule = LoggingSchedule.objects.get(patient=patient)
     assert (schedule.interval_days, schedule.reminders) == (3, False)
+    # The patient's page says the schedule in words.
+    page = client.get(reverse("reports:patient_pain", args=[patient.pk])).content.decode()
+    assert "Logs pain: every 3 days." in page and "reminders when an entry is due: off." in page
     client.post(url, {"interval_days": "5", "reminders": "on"})
     schedule.refresh_from_db()
     assert schedule.interval_days == 3
