@@ -260,7 +260,6 @@ def questionnaire_schedule(request, pk):
 
 def clinician_panel(patient, *, day_zero, today=None):
     """What the clinician's patient page shows of questionnaires: every scheduled one with its
-    status and scores (the schedule is changed on schedules_page); three
-    queries."""
+    status and scores (the schedule is changed on schedules_page); three queries."""
     rows = questionnaires_for(patient, today=today, day_zero=day_zero)
     return {"rows": rows, "due_status": DUE}
