@@ -55,10 +55,6 @@ class Reading:
     residual_pain: int
     day: datetime.date  # of `when`: kept, as every mean asks for it
 
-    @classmethod
-    def at(cls, when, phantom_pain, residual_pain):
-        return cls(when, phantom_pain, residual_pain, when.date())
-
 
 def readings_of(entries, tz):
     """Readings sorted by time from (recorded_at, phantom, residual) tuples, as values_list()

@@ -311,6 +311,11 @@ class LoggingSchedule(models.Model):
     def __str__(self):
         return f"{self.patient.full_name}: {self.get_interval_days_display().lower()}"
 
+    @classmethod
+    def of(cls, patient):
+        """The patient's saved schedule, or the default one (daily, with reminders) unsaved."""
+        return cls.objects.filter(patient=patient).first() or cls(patient=patient)
+
 
 class InstrumentQuerySet(models.QuerySet):
     def current(self):

@@ -226,8 +226,7 @@ def schedules_page(request, patient, *, diary_form=None, questionnaire_form=None
     own. A form that was refused comes back bound, with the reason beside what was wrong,
     and the page answers 400."""
     if diary_form is None:
-        schedule = LoggingSchedule.objects.filter(patient=patient).first()
-        diary_form = ScheduleForm(instance=schedule or LoggingSchedule(patient=patient))
+        diary_form = ScheduleForm(instance=LoggingSchedule.of(patient))
     if questionnaire_form is None:
         questionnaire_form = ScheduleChoiceForm(
             instruments=Instrument.objects.current(), schedule=schedule_of(patient)

@@ -238,9 +238,7 @@ def schedule(request, pk):
     patient = get_patient_for_user(request.user, pk)
     if request.method == "GET":
         return schedules_page(request, patient)
-    schedule = LoggingSchedule.objects.filter(patient=patient).first() or LoggingSchedule(
-        patient=patient
-    )
+    schedule = LoggingSchedule.of(patient)
     form = ScheduleForm(request.POST, instance=schedule)
     if not form.is_valid():
         return schedules_page(request, patient, diary_form=form)

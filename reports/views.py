@@ -157,9 +157,7 @@ def patient_pain(request, pk):
         )
     patient = get_patient_for_user(request.user, pk)
     record_access(request, "view_pain", patient=patient, detail="pain log and outcomes")
-    schedule = LoggingSchedule.objects.filter(patient=patient).first() or LoggingSchedule(
-        patient=patient
-    )
+    schedule = LoggingSchedule.of(patient)
     intake = Intake.objects.filter(patient=patient).first()
     amputations = patient.amputations_with_surgeries()
     # The entries once, as the chart's Readings; the outcome counts the same ones by day.
