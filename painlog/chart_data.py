@@ -11,6 +11,7 @@ printed, as in painlog/outcomes.py, whose baseline is the one the sentence compa
 import datetime
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from django.utils import formats
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
@@ -46,9 +47,8 @@ RANGE_KEYS = tuple(chart_range.key for chart_range in RANGES)
 RANGE_WITHOUT_SURGERY = "3m"
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One live entry at its clinic-local time."""
+class Reading(NamedTuple):
+    """One live entry at its clinic-local time. A tuple: a diary of years has thousands."""
 
     when: datetime.datetime  # local
     phantom_pain: int
@@ -61,7 +61,7 @@ def readings_of(entries, tz):
     gives them, or from objects with those attributes."""
     readings = []
     for entry in entries:
-        if isinstance(entry, Reading):
+        if type(entry) is Reading:
             readings.append(entry)
             continue
         if isinstance(entry, tuple):
@@ -118,14 +118,41 @@ def range_choices(selected):
 # ---- Means -------------------------------------------------------------------------------------
 
 
-def daily_means(readings, field):
-    """(day, mean) of `field` for each day with entries, in day order. Floats: they are only
-    drawn (faint, behind the weekly means), never compared with a threshold or printed."""
-    totals = {}
-    for r in readings:
-        total, count = totals.get(r.day, (0, 0))
-        totals[r.day] = (total + getattr(r, field), count + 1)
-    return [(day, total / count) for day, (total, count) in sorted(totals.items())]
+class DayTotal(NamedTuple):
+    """One day's entries: the sum of each pain type's scores, and how many."""
+
+    day: datetime.date
+    phantom: int
+    residual: int
+    count: int
+
+
+def day_totals(readings):
+    """A DayTotal for each day with entries, in day order, from readings sorted by time: the
+    daily and weekly means of both pain types come from these, in one pass over the diary."""
+    totals = []
+    day, phantom, residual, count = None, 0, 0, 0
+    for reading in readings:
+        if reading.day != day:
+            if day is not None:
+                totals.append(DayTotal(day, phantom, residual, count))
+            day, phantom, residual, count = reading.day, 0, 0, 0
+        phantom += reading.phantom_pain
+        residual += reading.residual_pain
+        count += 1
+    if day is not None:
+        totals.append(DayTotal(day, phantom, residual, count))
+    return totals
+
+
+def daily_means(days):
+    """{"phantom": [(day, mean)], "residual": [...]}: each pain type's mean for each DayTotal.
+    Floats: they are only drawn (faint, behind the weekly means), never compared with a
+    threshold or printed."""
+    return {
+        "phantom": [(total.day, total.phantom / total.count) for total in days],
+        "residual": [(total.day, total.residual / total.count) for total in days],
+    }
 
 
 @dataclass(frozen=True)
@@ -136,24 +163,31 @@ class WeekMean:
     count: int
 
 
-def weekly_means(readings, field, first_day, last_day):
-    """The exact mean of `field` for each 7-day week from first_day to last_day, counted back
-    from last_day (the last week ends on it); weeks without entries have no mean. One pass
-    over the readings."""
+def weekly_means(days, first_day, last_day):
+    """{"phantom": [WeekMean], "residual": [...]}: each pain type's exact mean for each 7-day
+    week from first_day to last_day, counted back from last_day (the last week ends on it),
+    from DayTotals; weeks without entries have no mean."""
     weeks_back = (last_day - first_day).days // WEEK + 1
-    totals = [[0, 0] for _ in range(weeks_back)]
-    for r in readings:
-        day = r.day
-        if first_day <= day <= last_day:
-            week = totals[(last_day - day).days // WEEK]
-            week[0] += getattr(r, field)
-            week[1] += 1
-    weeks = []
-    for back, (total, count) in enumerate(totals):
+    totals = [[0, 0, 0] for _ in range(weeks_back)]  # phantom, residual, entries
+    first, last = first_day.toordinal(), last_day.toordinal()
+    for total in days:
+        day = total.day.toordinal()
+        if first <= day <= last:
+            week = totals[(last - day) // WEEK]
+            week[0] += total.phantom
+            week[1] += total.residual
+            week[2] += total.count
+    means = {"phantom": [], "residual": []}
+    for back, (phantom, residual, count) in enumerate(totals):
         end = last_day - datetime.timedelta(days=back * WEEK)
         start = max(first_day, end - datetime.timedelta(days=WEEK - 1))
-        weeks.append(WeekMean(start, end, Fraction(total, count) if count else None, count))
-    return weeks[::-1]
+        means["phantom"].append(WeekMean(start, end, _mean(phantom, count), count))
+        means["residual"].append(WeekMean(start, end, _mean(residual, count), count))
+    return {key: weeks[::-1] for key, weeks in means.items()}
+
+
+def _mean(total, count):
+    return Fraction(total, count) if count else None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from . import chart_data, chart_tables, outcomes
 from .chart_data import date_label, span_label
-from .chart_marks import LATEST_SQUARE_SIZE, SQUARE_SIZE, LatestPoint, Point, Series
+from .chart_marks import LATEST_SQUARE_SIZE, SQUARE_SIZE, LatestPoint, Point, Series, new_point
 from .models import PainEntry
 
 # The viewBox, shared with the cohort chart (reports/charts.py). Text is sized in the same
@@ -262,23 +262,26 @@ def _chart_of_readings(readings, *, events, start, end, weekly, tz):
         # float: a Fraction would print as "1951/10", which no SVG reader takes for a number.
         return round(plot_top + (PAIN_MAX - float(value)) / PAIN_MAX * PLOT_HEIGHT, 1)
 
-    # A day's x serves both series, and its mean is mostly a whole number (one entry a day):
-    # worked out once each, as a long diary has thousands of day points.
-    noon_x, mean_y = {}, {}
-
-    def at_noon(day, mean):
-        if (x := noon_x.get(day)) is None:
-            x = noon_x[day] = x_at((day - first_day).days + 0.5)
-        if (y := mean_y.get(mean)) is None:
-            y = mean_y[mean] = y_at(mean)
-        return Point(x, y, day, float(mean))
-
     daily_means = weekly or len(shown) > MAX_RAW_POINTS
     newest = shown[-1]
-    series, weeks = [], {}
+    day_totals = chart_data.day_totals(shown) if daily_means else ()
+    # A day's x serves both series, and a day's mean is mostly one of a few values (one entry a
+    # day): each worked out once, as a long diary has thousands of day points.
+    first_ordinal, width = first_day.toordinal(), PLOT_RIGHT - PLOT_LEFT
+    noon_x = [
+        round(PLOT_LEFT + (total.day.toordinal() - first_ordinal + 0.5) / days * width, 1)
+        for total in day_totals
+    ]
+    daily = chart_data.daily_means(day_totals)
+    weeks = chart_data.weekly_means(day_totals, first_day, last_day) if weekly else {}
+    series = []
     for key, label, field in SERIES:
         if daily_means:
-            points = [at_noon(day, mean) for day, mean in chart_data.daily_means(shown, field)]
+            y_of = {mean: y_at(mean) for mean in {mean for _day, mean in daily[key]}}
+            points = [
+                new_point(x, y_of[mean], day, mean)
+                for x, (day, mean) in zip(noon_x, daily[key], strict=True)
+            ]
         else:
             points = []
             for r in shown:
@@ -286,7 +289,6 @@ def _chart_of_readings(readings, *, events, start, end, weekly, tz):
                 points.append(Point(x_at(_position(r.when, first_day)), y_at(value), r.day, value))
         weekly_points, latest = [], None
         if weekly:
-            weeks[key] = chart_data.weekly_means(shown, field, first_day, last_day)
             weekly_points = [
                 # In the middle of its week.
                 Point(

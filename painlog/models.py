@@ -1,4 +1,6 @@
 import datetime
+import functools
+import json
 import uuid
 
 from django.conf import settings
@@ -327,6 +329,13 @@ class InstrumentQuerySet(models.QuerySet):
         return newest
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed_definition(text):
+    from .instruments import parse
+
+    return parse(json.loads(text))
+
+
 class Instrument(models.Model):
     """One version of a questionnaire, as its file defined it (painlog/instruments.py reads and
     scores the definition). Versions are never edited or pooled: a new file with the same key
@@ -353,9 +362,9 @@ class Instrument(models.Model):
 
     @cached_property
     def parsed(self):
-        from .instruments import parse
-
-        return parse(self.definition)
+        # Every page with questionnaires reads the definitions: each is checked and parsed
+        # once per process, by its content (a version's translations may be updated).
+        return _parsed_definition(json.dumps(self.definition, sort_keys=True))
 
     @property
     def shown(self):

@@ -204,14 +204,15 @@ def test_a_week_without_entries_has_no_mean_and_no_point():
 
 def test_weekly_means_are_exact_fractions():
     weeks = chart_data.weekly_means(
-        chart_data.readings_of(
-            [entry(at(1), 1, 0), entry(at(1, 13), 1, 0), entry(at(2), 2, 0)], UTC
+        chart_data.day_totals(
+            chart_data.readings_of(
+                [entry(at(1), 1, 0), entry(at(1, 13), 1, 0), entry(at(2), 2, 0)], UTC
+            )
         ),
-        "phantom_pain",
         FIRST,
         datetime.date(2026, 3, 7),
     )
-    assert [week.mean for week in weeks] == [Fraction(4, 3)]
+    assert [week.mean for week in weeks["phantom"]] == [Fraction(4, 3)]
 
 
 def test_each_days_mean_is_drawn_faint_behind_the_weekly_lines():
