@@ -5,6 +5,7 @@ retypes a number: `{% load outcome_rules %}{% outcome_rules as rules %}` then
 from django import template
 
 from painlog import outcomes
+from painlog.outcome_tables import follow_up_rows_html
 
 register = template.Library()
 
@@ -21,3 +22,9 @@ def outcome_rules():
         "baseline_last_day": outcomes.BASELINE_LAST_DAY,
         "baseline_days": outcomes.BASELINE_LAST_DAY - outcomes.BASELINE_FIRST_DAY + 1,
     }
+
+
+@register.filter
+def follow_up_rows(follow_ups):
+    """`{{ pain.follow_ups|follow_up_rows }}`: the rows of an outcome table (outcome_tables)."""
+    return follow_up_rows_html(follow_ups)
