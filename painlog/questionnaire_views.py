@@ -21,7 +21,7 @@ from patients.access import get_patient_for_user, own_patient_record
 from .access import get_own_response
 from .forms import ScheduleForm
 from .models import Instrument, LoggingSchedule
-from .outcomes.questionnaires import DUE, EVENTS, event_name
+from .outcomes.questionnaires import EVENTS, event_name
 from .questionnaires import (
     due_for,
     first_unanswered,
@@ -261,4 +261,4 @@ def clinician_panel(patient, *, day_zero, today=None):
     """What the clinician's patient page shows of questionnaires: every scheduled one with its
     status and scores (the schedule is changed on schedules_page); three queries."""
     rows = questionnaires_for(patient, today=today, day_zero=day_zero)
-    return {"rows": rows, "due_status": DUE}
+    return {"rows": rows}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from patients.models import RecordChange, Surgery
@@ -18,10 +18,12 @@ from .outcomes import day_zero, shown_change
 from .outcomes.questionnaires import (
     BASELINE,
     DEFAULT_SCHEDULE,
+    DONE,
     DUE,
     EVENT_LABELS,
     EVENTS,
     MISSED,
+    NOT_YET,
     Overdue,
     event_name,
     event_status,
@@ -48,12 +50,31 @@ class Scheduled:
         return event_name(self.event)
 
     @property
+    def status_shown(self):
+        """Where it stands, as the clinician's page says it: "Due, open until 9 Jun 2026"."""
+        if self.status == DONE:
+            return _("Answered")
+        if self.status == DUE:
+            if self.window.closes:
+                return _("Due, open until %(closes)s") % {"closes": _day(self.window.closes)}
+            return _("Due")
+        if self.status == NOT_YET:
+            return _("Due from %(opens)s") % {"opens": _day(self.window.opens)}
+        if self.status == MISSED:
+            return _("Missed (closed %(closes)s)") % {"closes": _day(self.window.closes)}
+        return _("Waiting for surgery date")
+
+    @property
     def started(self):
         return any(response.answers for response in self.responses)
 
     @property
     def question_count(self):
         return len(self.instrument.parsed.items) * len(self.instrument.parsed.limbs)
+
+
+def _day(day):
+    return formats.date_format(day, _("j M Y"))
 
 
 def first_tmr_day(patient):
