@@ -174,6 +174,13 @@ class PainEntry(models.Model):
                 condition=Q(deleted_at__isnull=True),
                 name="pain_entry_live_scores_idx",
             ),
+            # The patient's latest notes on the clinician's page: without it the newest three
+            # are looked for through every entry of a diary of years, most of them without one.
+            models.Index(
+                fields=["patient", "-recorded_at"],
+                condition=Q(deleted_at__isnull=True) & ~Q(note=""),
+                name="pain_entry_patient_notes_idx",
+            ),
         ]
 
     def __str__(self):
