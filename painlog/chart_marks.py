@@ -43,12 +43,6 @@ class Point(SquareMarker, _Where):
     __slots__ = ()
 
 
-def new_point(x, y, day, value):
-    """Point(x, y, day, value) at half the cost, for the thousands of day points of a long
-    diary: a NamedTuple's own __new__ is a Python function around this one."""
-    return tuple.__new__(Point, (x, y, day, value))
-
-
 class LatestPoint(Point):
     """The newest entry, drawn larger so that the one just saved stands out at the edge."""
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from . import chart_data, chart_tables, outcomes
 from .chart_data import date_label, span_label
-from .chart_marks import LATEST_SQUARE_SIZE, SQUARE_SIZE, LatestPoint, Point, Series, new_point
+from .chart_marks import LATEST_SQUARE_SIZE, SQUARE_SIZE, LatestPoint, Point, Series
 from .models import PainEntry
 
 # The viewBox, shared with the cohort chart (reports/charts.py). Text is sized in the same
@@ -274,12 +274,14 @@ def _chart_of_readings(readings, *, events, start, end, weekly, tz):
     ]
     daily = chart_data.daily_means(day_totals)
     weeks = chart_data.weekly_means(day_totals, first_day, last_day) if weekly else {}
-    series = []
+    series, new = [], tuple.__new__
     for key, label, field in SERIES:
         if daily_means:
             y_of = {mean: y_at(mean) for mean in {mean for _day, mean in daily[key]}}
+            # tuple.__new__ is what Point(...) runs, through a Python-level __new__ that doubles
+            # the cost of the thousands of day points of a long diary.
             points = [
-                new_point(x, y_of[mean], day, mean)
+                new(Point, (x, y_of[mean], day, mean))
                 for x, (day, mean) in zip(noon_x, daily[key], strict=True)
             ]
         else:
