@@ -9,6 +9,7 @@ printed, as in painlog/outcomes.py, whose baseline is the one the sentence compa
 """
 
 import datetime
+import operator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
@@ -60,6 +61,9 @@ def readings_of(entries, tz):
     """Readings sorted by time from (recorded_at, phantom, residual) tuples, as values_list()
     gives them, or from objects with those attributes."""
     readings = []
+    # Reading(...) through tuple.__new__ and the sort keyed by itemgetter: no Python-level
+    # call per entry, of which a diary of years has thousands.
+    new = tuple.__new__
     for entry in entries:
         if type(entry) is Reading:
             readings.append(entry)
@@ -73,14 +77,18 @@ def readings_of(entries, tz):
         if recorded_at.tzinfo is None:
             raise ValueError("recorded_at must be aware")
         when = recorded_at.astimezone(tz)
-        readings.append(Reading(when, phantom, residual, when.date()))
-    readings.sort(key=lambda reading: reading.when)
+        readings.append(new(Reading, (when, phantom, residual, when.date())))
+    readings.sort(key=_WHEN)
     return readings
+
+
+_WHEN = operator.itemgetter(0)  # Reading.when
 
 
 def outcome_readings(readings):
     """The same readings as painlog.outcomes counts them."""
-    return [outcomes.Reading(r.day, r.phantom_pain, r.residual_pain) for r in readings]
+    new, reading = tuple.__new__, outcomes.Reading
+    return [new(reading, (r.day, r.phantom_pain, r.residual_pain)) for r in readings]
 
 
 # ---- Ranges ------------------------------------------------------------------------------------

@@ -107,9 +107,9 @@ def responder_label(responder):
     return ""
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One live entry, on its clinic-local calendar day."""
+class Reading(NamedTuple):
+    """One live entry, on its clinic-local calendar day. A tuple: a diary of years has
+    thousands."""
 
     day: datetime.date
     phantom: int
