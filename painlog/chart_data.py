@@ -9,6 +9,7 @@ printed, as in painlog/outcomes.py, whose baseline is the one the sentence compa
 """
 
 import datetime
+import itertools
 import operator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -332,8 +333,11 @@ def summary(shown, *, daily, weekly, event_days):
     else:
         # Whole weeks when there are two to compare, or else single days.
         days = WEEK if (last - first).days >= 2 * WEEK - 1 else 1
-        opening = _means([r for r in shown if (r.day - first).days < days])
-        closing = _means([r for r in shown if (last - r.day).days < days])
+        # The readings are in time order: the first and last days are read from either end.
+        opening_end = first + datetime.timedelta(days=days)
+        closing_start = last - datetime.timedelta(days=days)
+        opening = _means(list(itertools.takewhile(lambda r: r.day < opening_end, shown)))
+        closing = _means(list(itertools.takewhile(lambda r: r.day > closing_start, shown[::-1])))
         values = {
             "span": span_label(first, last),
             "count": count,
