@@ -57,10 +57,12 @@ class Series:
     points: tuple  # each entry, or each day's mean (faint when there are weekly means)
     weekly: tuple = ()  # weekly-mean points, empty unless weekly
     latest: LatestPoint | None = None
+    # svg_points(points) when the chart has written it already (day_points_text).
+    points_text: str = ""
 
     @cached_property
     def polyline(self):
-        return svg_points(self.points)
+        return self.points_text or svg_points(self.points)
 
     @property
     def day_dots(self):
@@ -77,6 +79,16 @@ class Series:
 def svg_points(points):
     """The `points` attribute of an SVG polyline through the points."""
     return " ".join(f"{point.x},{point.y}" for point in points)
+
+
+def day_points_text(x_texts, means, y_of):
+    """svg_points of day points from their x as printed (`x_texts`, shared by both series) and
+    their means' y (`y_of`, a dict): each x printed once for both series and each y once for
+    all the days with that mean, where svg_points prints two numbers a point."""
+    y_texts = {mean: f"{y}" for mean, y in y_of.items()}
+    return " ".join(
+        [f"{x},{y_texts[mean]}" for x, (_day, mean) in zip(x_texts, means, strict=True)]
+    )
 
 
 def svg_dots(polyline):

@@ -18,7 +18,14 @@ from django.utils.translation import gettext as _
 
 from . import chart_data, chart_tables, outcomes
 from .chart_data import date_label, span_label
-from .chart_marks import LATEST_SQUARE_SIZE, SQUARE_SIZE, LatestPoint, Point, Series
+from .chart_marks import (
+    LATEST_SQUARE_SIZE,
+    SQUARE_SIZE,
+    LatestPoint,
+    Point,
+    Series,
+    day_points_text,
+)
 from .models import PainEntry
 
 # The viewBox, shared with the cohort chart (reports/charts.py). Text is sized in the same
@@ -272,6 +279,7 @@ def _chart_of_readings(readings, *, events, start, end, weekly, tz):
         round(PLOT_LEFT + (total.day.toordinal() - first_ordinal + 0.5) / days * width, 1)
         for total in day_totals
     ]
+    x_texts = [f"{x}" for x in noon_x]
     daily = chart_data.daily_means(day_totals)
     weeks = chart_data.weekly_means(day_totals, first_day, last_day) if weekly else {}
     series, new = [], tuple.__new__
@@ -284,8 +292,9 @@ def _chart_of_readings(readings, *, events, start, end, weekly, tz):
                 new(Point, (x, y_of[mean], day, mean))
                 for x, (day, mean) in zip(noon_x, daily[key], strict=True)
             ]
+            points_text = day_points_text(x_texts, daily[key], y_of)
         else:
-            points = []
+            points, points_text = [], ""
             for r in shown:
                 value = getattr(r, field)
                 points.append(Point(x_at(_position(r.when, first_day)), y_at(value), r.day, value))
@@ -306,7 +315,7 @@ def _chart_of_readings(readings, *, events, start, end, weekly, tz):
             latest = LatestPoint(
                 x_at(_position(newest.when, first_day)), y_at(value), newest.day, value
             )
-        series.append(Series(key, label, tuple(points), tuple(weekly_points), latest))
+        series.append(Series(key, label, tuple(points), tuple(weekly_points), latest, points_text))
 
     title = _("Phantom and residual limb pain, %(span)s") % {
         "span": span_label(shown[0].day, shown[-1].day)

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import dateformat, formats, timezone, translation
 
 from painlog import chart_data, chart_tables
+from painlog.chart_marks import svg_points
 from painlog.charts import TableRow, date_ticks, pain_chart
 
 UTC = datetime.UTC
@@ -213,6 +214,17 @@ def test_weekly_means_are_exact_fractions():
         datetime.date(2026, 3, 7),
     )
     assert [week.mean for week in weeks["phantom"]] == [Fraction(4, 3)]
+
+
+def test_the_faint_daily_line_is_written_as_svg_points_would_write_it():
+    # Two entries a day give means of halves and thirds; the chart writes each day's x once
+    # for both series, and that text must be the one svg_points makes from the points.
+    entries = [entry(at(day, hour), day % 3 + hour % 2, hour % 3) for day in range(1, 15)
+               for hour in (9, 16, 20)]  # fmt: skip
+    chart = weekly_chart(entries)
+    for series in chart.series:
+        assert series.points_text
+        assert series.polyline == svg_points(series.points)
 
 
 def test_each_days_mean_is_drawn_faint_behind_the_weekly_lines():
