@@ -98,3 +98,27 @@ def test_an_amputation_level_must_fit_its_limb(patient):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         make_amputation(patient, limb="upper", level="transtibial")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_choice_labels_are_what_django_would_print(language):
+    # ChoiceLabels replaces Django's get_FOO_display() with a dict lookup: the same label for
+    # every choice of every field, in each language, and the raw value for one not offered.
+    from django.db import models as django_models
+    from django.utils import translation
+
+    from patients.models import Amputation, NerveTransfer, Patient, Surgery
+
+    checked = set()
+    with translation.override(language):
+        for model in (Patient, Amputation, Surgery, NerveTransfer):
+            for field in model._meta.concrete_fields:
+                if not field.choices:
+                    continue
+                checked.add(f"{model.__name__}.{field.name}")
+                for value in [value for value, _label in field.flatchoices] + ["not-a-choice"]:
+                    record = model(**{field.attname: value})
+                    shown = getattr(record, f"get_{field.name}_display")()
+                    assert shown == django_models.Model._get_FIELD_display(record, field)
+                    assert type(shown) is str
+    assert {"Amputation.level", "Surgery.procedure", "NerveTransfer.nerve"} <= checked

@@ -19,6 +19,7 @@ from .codes import (  # noqa: F401 - the record's codes are imported from here t
     TMR_PROCEDURES,
     UPPER_LEVELS,
     UPPER_NERVES,
+    ChoiceLabels,
     Etiology,
     Level,
     Limb,
@@ -119,7 +120,7 @@ class PatientQuerySet(models.QuerySet):
         )
 
 
-class Patient(models.Model):
+class Patient(ChoiceLabels, models.Model):
     """A person treated by a clinic. Archived, never deleted: pain history hangs off it."""
 
     Sex = Sex
@@ -263,7 +264,7 @@ def shown_date(day):
     return date_format(day, pgettext("date format", "d M Y"))
 
 
-class Amputation(models.Model):
+class Amputation(ChoiceLabels, models.Model):
     """One limb lost (a bilateral amputee has two). Surgeries and pain are read against it."""
 
     Limb = Limb
@@ -404,7 +405,7 @@ class Amputation(models.Model):
             raise ValidationError(errors)
 
 
-class Surgery(models.Model):
+class Surgery(ChoiceLabels, models.Model):
     """A nerve operation on one residual limb: TMR, RPNI, neuroma excision, revision..."""
 
     Procedure = Procedure
@@ -505,7 +506,7 @@ class Surgery(models.Model):
             raise ValidationError(errors)
 
 
-class NerveTransfer(models.Model):
+class NerveTransfer(ChoiceLabels, models.Model):
     """One cut nerve (donor) coapted to a motor branch (target)."""
 
     Nerve = Nerve
