@@ -124,6 +124,7 @@ class PainChart:
     headline: tuple = ()
     ranges: tuple = ()  # (ChartRange, selected) pairs
     selected_range: str = ""
+    for_patient: bool = True  # the patient's own chart ("your latest entry"), or a clinician's
     # Daily MME as a step line on its own scale (top of the plot = mme_top), when the patient
     # took an opioid with a factor in the chart's span.
     mme_polyline: str = ""
@@ -217,6 +218,7 @@ def progress_chart(
         chart,
         **chart_data.mme_line(chart, doses),
         headline=chart_data.progress_sentences(readings, outcome, today, for_patient=for_patient),
+        for_patient=for_patient,
         ranges=chart_data.range_choices(range_key) if ranges else (),
         selected_range=range_key,
     )

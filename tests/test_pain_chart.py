@@ -1,5 +1,6 @@
 """The pain chart: painlog.charts.pain_chart() and templates/painlog/_pain_chart.html."""
 
+import dataclasses
 import datetime
 import re
 import time
@@ -544,6 +545,9 @@ def test_legend_names_each_series_by_more_than_colour(chart):
     assert 'stroke-dasharray="8 4"' in legend  # residual: dashed
     assert "<circle" in legend and "<rect" in legend  # and its markers
     assert "Faint dots: each day" in legend and "Large marks: your latest entry" in legend
+    # On a clinician's page the latest entry is the patient's, not the reader's.
+    legend = render(dataclasses.replace(chart, for_patient=False))
+    assert "Large marks: the patient's latest entry" in legend and "your latest" not in legend
 
 
 def test_two_charts_on_a_page_get_their_own_ids(chart):
