@@ -371,8 +371,7 @@ def date_ticks(first_day, last_day, x_at):
     steps += [("month", months) for months in (1, 3, 6, 12, 24, 60, 120)]
     span = (last_day - first_day).days
     for unit, step in steps:
-        # A step of days or weeks that must give more ticks than that is not tried: a chart of
-        # years would list its every day first.
+        # Days or weeks too many to fit are not listed: a chart of years has thousands of days.
         if unit != "month" and span // (step * (7 if unit == "week" else 1)) > MAX_X_TICKS:
             continue
         days = _tick_days(first_day, last_day, unit, step)
