@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patients.models import RecordChange, Surgery
 
+from .chart_data import date_label
 from .instruments import built_in_definitions, parse, scored_part
 from .models import Instrument, QuestionnaireResponse, QuestionnaireSchedule
 from .outcomes import day_zero, shown_change
@@ -56,12 +57,12 @@ class Scheduled:
             return _("Answered")
         if self.status == DUE:
             if self.window.closes:
-                return _("Due, open until %(closes)s") % {"closes": _day(self.window.closes)}
+                return _("Due, open until %(closes)s") % {"closes": date_label(self.window.closes)}
             return _("Due")
         if self.status == NOT_YET:
-            return _("Due from %(opens)s") % {"opens": _day(self.window.opens)}
+            return _("Due from %(opens)s") % {"opens": date_label(self.window.opens)}
         if self.status == MISSED:
-            return _("Missed (closed %(closes)s)") % {"closes": _day(self.window.closes)}
+            return _("Missed (closed %(closes)s)") % {"closes": date_label(self.window.closes)}
         return _("Waiting for surgery date")
 
     @property
@@ -71,10 +72,6 @@ class Scheduled:
     @property
     def question_count(self):
         return len(self.instrument.parsed.items) * len(self.instrument.parsed.limbs)
-
-
-def _day(day):
-    return formats.date_format(day, _("j M Y"))
 
 
 def first_tmr_day(patient):

@@ -759,3 +759,36 @@ def test_answer_sets_are_valid_questionnaire_responses_with_their_scores_as_obse
         .valueCoding.code
         == "10"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            ["Answered", "Due, open until 26 Apr 2026", "Due", "Due from 1 Mar 2026",
+             "Missed (closed 26 Apr 2026)", "Waiting for surgery date"],
+        ),
+        (
+            "es",
+            ["Respondido", "Pendiente, abierto hasta el 26 abr 2026", "Pendiente",
+             "Pendiente desde el 1 mar 2026", "Perdido (cerró el 26 abr 2026)",
+             "Esperando la fecha de la cirugía"],
+        ),
+    ],
+)  # fmt: skip
+def test_each_status_is_said_on_the_clinicians_page_with_its_dates(language, expected):
+    from django.utils import translation
+
+    from painlog.outcomes.questionnaires import DONE, DUE, MISSED, NOT_YET, WAITING, Window
+    from painlog.questionnaires import Scheduled
+
+    window = Window(datetime.date(2026, 3, 1), datetime.date(2026, 4, 26))
+    cases = [(DONE, window), (DUE, window), (DUE, Window(None, None)), (NOT_YET, window)]
+    cases += [(MISSED, window), (WAITING, Window(None, None))]
+    with translation.override(language):
+        shown = [
+            Scheduled(instrument=None, event="3 months", status=status, window=w).status_shown
+            for status, w in cases
+        ]
+    assert shown == expected
