@@ -57,18 +57,28 @@ def nginx_binary():
     return path
 
 
-def free_port():
-    """A loopback port nobody listens on, from PORTS."""
+def free_ports(count):
+    """Loopback ports nobody listens on, from PORTS, all different: each stays bound until all
+    are chosen, so two picks for one config can never be the same port."""
     candidates = list(PORTS)
     random.shuffle(candidates)
-    for port in candidates:
-        with socket.socket() as probe:
+    with contextlib.ExitStack() as held:
+        ports = []
+        for port in candidates:
+            probe = held.enter_context(socket.socket())
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS}")
+            ports.append(port)
+            if len(ports) == count:
+                return ports
+    raise RuntimeError(f"fewer than {count} free ports in {PORTS}")
+
+
+def free_port():
+    """A loopback port nobody listens on, from PORTS."""
+    return free_ports(1)[0]
 
 
 def url_for_database(base_url, name):

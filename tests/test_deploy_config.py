@@ -15,7 +15,7 @@ import pytest
 from tests.deploy_support import (
     Nginx,
     clean_environment,
-    free_port,
+    free_ports,
     make_test_certificate,
     nginx_binary,
     site_config_for_test,
@@ -164,9 +164,8 @@ def test_nginx_accepts_the_shipped_config(tmp_path):
     directory = Path(tempfile.mkdtemp(prefix="tmrclinic-nginx-"))
     try:
         cert, key = make_test_certificate(directory)
-        site = site_config_for_test(
-            (free_port(), free_port()), free_port(), free_port(), cert, key, directory
-        )
+        first, second, http_port, https_port = free_ports(4)
+        site = site_config_for_test((first, second), http_port, https_port, cert, key, directory)
         output = Nginx(directory, site).check()
     finally:
         subprocess.run(["rm", "-rf", str(directory)], check=False)

@@ -25,7 +25,7 @@ from tests.deploy_support import (
     Browser,
     Gunicorn,
     Nginx,
-    free_port,
+    free_ports,
     make_test_certificate,
     migrate,
     migrate_and_seed_demo,
@@ -130,7 +130,7 @@ def test_two_app_servers_share_sessions_and_lose_no_entry_when_one_is_killed(
             assert stored_counts(url, [submission_id]) == {submission_id: 1}
 
             # nginx in front of both, with the shipped config.
-            http_port, https_port = free_port(), free_port()
+            http_port, https_port = free_ports(2)
             cert, key = make_test_certificate(nginx_dir)
             site = site_config_for_test(
                 (first.port, second.port), http_port, https_port, cert, key, nginx_dir

@@ -35,9 +35,9 @@ def stack():
             d.Gunicorn(env, work / "gunicorn-b.log", workers=1).start(),
         ]
         cert, key = d.make_test_certificate(work)
-        https_port = d.free_port()
+        http_port, https_port = d.free_ports(2)
         site = d.site_config_for_test(
-            [server.port for server in servers], d.free_port(), https_port, cert, key, work
+            [server.port for server in servers], http_port, https_port, cert, key, work
         )
         nginx = d.Nginx(work, site)
         nginx.start()
