@@ -57,10 +57,27 @@ def nginx_binary():
     return path
 
 
+# Ports this process has handed out: a server often picks its port a while before it binds it
+# (two Gunicorns made, then started), and nothing else may get the same one meanwhile.
+_handed_out = set()
+
+
 def free_ports(count):
-    """Loopback ports nobody listens on, from PORTS, all different: each stays bound until all
-    are chosen, so two picks for one config can never be the same port."""
-    candidates = list(PORTS)
+    """Loopback ports nobody listens on, from PORTS, all different and none handed out before
+    by this process (until PORTS runs out of those, when the record starts afresh)."""
+    ports = _bound_ports(count, exclude=_handed_out)
+    if ports is None:
+        _handed_out.clear()
+        ports = _bound_ports(count, exclude=_handed_out)
+    if ports is None:
+        raise RuntimeError(f"fewer than {count} free ports in {PORTS}")
+    _handed_out.update(ports)
+    return ports
+
+
+def _bound_ports(count, exclude):
+    # Each probe stays bound until all are chosen, so one call can never pick a port twice.
+    candidates = [port for port in PORTS if port not in exclude]
     random.shuffle(candidates)
     with contextlib.ExitStack() as held:
         ports = []
@@ -73,11 +90,11 @@ def free_ports(count):
             ports.append(port)
             if len(ports) == count:
                 return ports
-    raise RuntimeError(f"fewer than {count} free ports in {PORTS}")
+    return None
 
 
 def free_port():
-    """A loopback port nobody listens on, from PORTS."""
+    """A loopback port nobody listens on, from PORTS (see free_ports)."""
     return free_ports(1)[0]
 
 
