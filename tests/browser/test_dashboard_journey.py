@@ -131,7 +131,34 @@ def test_clinician_reads_the_worklist_on_a_phone_without_sideways_scroll(
     card = phone.locator("table.worklist tbody tr").first
     assert "Reyes, Jordan" in card.inner_text() and "Getting worse" in card.inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
-    phone.set_viewport_size({"width": 360, "height": 780})
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert misplaced_figures(phone) == []
+    for width in (360, 320):
+        phone.set_viewport_size({"width": width, "height": 780})
+        assert phone.evaluate("document.documentElement.scrollWidth") <= width
+        assert misplaced_figures(phone) == []
     assert_accessible(phone)
     screenshot(phone, "clinician-worklist-phone", full_page=False)
+
+
+# Each figure of a card (a line per pain type where a cell has two) must lie inside its cell and
+# beside the cell's label: a figure wider than its column spilled past the card by a few pixels,
+# and a cell's second line fell under the label.
+MISPLACED_FIGURES = """() => {
+  const misplaced = [];
+  for (const cell of document.querySelectorAll("table.worklist td[data-label]")) {
+    const box = cell.getBoundingClientRect();
+    const first = cell.children[0] && cell.children[0].getBoundingClientRect().left;
+    for (const line of cell.children) {
+      const left = line.getBoundingClientRect().left;
+      const outside = left < box.left - 0.5 || left + line.scrollWidth > box.right + 0.5;
+      if (outside || left !== first || left < box.left + 20) {
+        misplaced.push(`${cell.dataset.label}: ${line.textContent.trim()}`);
+      }
+    }
+  }
+  return misplaced;
+}"""
+
+
+def misplaced_figures(page):
+    return page.evaluate(MISPLACED_FIGURES)
