@@ -11,7 +11,7 @@ from fractions import Fraction
 from types import SimpleNamespace
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from painlog import outcomes
 from painlog.models import PainEntry
@@ -802,6 +802,15 @@ def test_a_time_point_whose_window_has_not_opened_says_when_it_is_due():
 )
 def test_a_change_is_printed_truncated_toward_zero_with_its_sign(exact, shown):
     assert outcomes.shown_change(exact) == shown
+
+
+def test_a_change_is_printed_with_the_readers_decimal_mark():
+    # Beside "7,0 / 5,5" a Spanish page printed "+1.0 (+16.6%)": the same figures, one mark.
+    with translation.override("es"):
+        assert outcomes.shown_change(Fraction(-2995, 100)) == "-29,9"
+        assert outcomes.shown_change(Fraction(1, 10)) == "+0,1"
+    with translation.override("en"):
+        assert outcomes.shown_change(Fraction(-2995, 100)) == "-29.9"
 
 
 def test_a_nearly_30_percent_reduction_reads_as_what_it_is():

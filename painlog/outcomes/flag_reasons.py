@@ -51,7 +51,7 @@ def flag_reasons(flags, facts):
                 "recent": _mean(recent),
                 "earlier": _mean(earlier),
                 "earlier_days": EARLIER_DAYS,
-                "change": _change(recent.mean - earlier.mean),
+                "change": shown_change(recent.mean - earlier.mean),
             }
         )
     for pain_type in flags.worse_than_before:
@@ -66,7 +66,7 @@ def flag_reasons(flags, facts):
                 "days": LAST_MONTH_DAYS,
                 "mean": _mean(month),
                 "baseline": _number(baseline),
-                "change": _change(month.mean - baseline),
+                "change": shown_change(month.mean - baseline),
             }
         )
     for pain_type in flags.high_pain:
@@ -138,7 +138,7 @@ def flag_reasons(flags, facts):
                 "days": LAST_MONTH_DAYS,
                 "mean": _mean(month),
                 "baseline": _number(baseline),
-                "change": _change((month.mean - baseline) / baseline * 100),
+                "change": shown_change((month.mean - baseline) / baseline * 100),
                 "moderate": MODERATE_REDUCTION,
                 "since": facts.days_since_surgery,
             }
@@ -170,7 +170,8 @@ def flag_reasons(flags, facts):
             "percent": MME_RISE_PERCENT,
         }
         if facts.mme_before:
-            values["rise"] = _change((facts.mme_now - facts.mme_before) / facts.mme_before * 100)
+            rise = (facts.mme_now - facts.mme_before) / facts.mme_before * 100
+            values["rise"] = shown_change(rise)
             reason = _(
                 "Opioid dose rising: %(now)s MME/day today vs %(before)s %(days)s days ago "
                 "(%(rise)s%%; %(percent)s%% or more flags)"
@@ -199,11 +200,6 @@ def flag_reasons(flags, facts):
 def _number(value):
     """A figure to one decimal in the reader's language: 6.3, or 6,3 in Spanish."""
     return formats.number_format(round(float(value), 1), decimal_pos=1)
-
-
-def _change(exact):
-    """shown_change (truncated, signed) with the reader's decimal mark."""
-    return shown_change(exact).replace(".", formats.get_format("DECIMAL_SEPARATOR"))
 
 
 def _mme_text(mme):

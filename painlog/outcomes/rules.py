@@ -457,12 +457,13 @@ def window_status(opens, closes, n, today):
 def shown_change(exact):
     """A change as printed beside its verdict: truncated toward zero at one decimal and signed
     ("+1.2", "-29.9", "0.0"), from the exact value, so that the figure never crosses a
-    threshold its verdict did not (-29.95% is not shown as -30.0%)."""
+    threshold its verdict did not (-29.95% is not shown as -30.0%). With the reader's decimal
+    mark ("+1,2" in Spanish), as every other figure beside it."""
     exact = exact if isinstance(exact, Fraction) else Fraction(exact)
     # |exact| x 10 truncated, in integers: a page shows hundreds of these.
     tenths = abs(exact.numerator) * 10 // exact.denominator
     sign = "" if not tenths else "+" if exact > 0 else "-"
-    return f"{sign}{tenths // 10}.{tenths % 10}"
+    return f"{sign}{tenths // 10}{formats.get_format('DECIMAL_SEPARATOR')}{tenths % 10}"
 
 
 def patient_outcome(*, readings, surgeries, intake=None, today=None):
