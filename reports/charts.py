@@ -170,9 +170,10 @@ def cohort_chart(rows):
     centres = [round(CHART_LEFT + slot * (i + 0.5), 1) for i in range(len(outcomes.TIME_POINTS))]
     series = []
     sentences = []
-    for offset, (pain_type, label) in zip(
+    for offset, (pain_type, _english) in zip(
         (-SERIES_OFFSET, SERIES_OFFSET), outcomes.PAIN_TYPES, strict=True
     ):
+        label = outcomes.PAIN_TYPE_NAMES[pain_type]
         points = []
         for centre, cell, time_point in zip(
             centres, rows[pain_type].cells, outcomes.TIME_POINTS, strict=True
@@ -190,7 +191,7 @@ def cohort_chart(rows):
                     y_high=None if ci_high is None else y_at(ci_high),
                     cap_low=ci_low is not None and ci_low >= low,
                     cap_high=ci_high is not None and ci_high <= high,
-                    text=_point_text(time_point.label, cell),
+                    text=_point_text(time_point.label_shown, cell),
                     n=cell.changes,
                     few=cell.changes < FEW_PATIENTS,
                 )

@@ -273,19 +273,19 @@ def pain_tables(cohort):
     return tuple(
         PainTable(
             pain_type,
-            label,
+            outcomes.PAIN_TYPE_NAMES[pain_type],
             tuple(
                 Section(title, tuple(group_row(name, members, pain_type) for name, members in rows))
                 for title, rows in groups
             ),
         )
-        for pain_type, label in outcomes.PAIN_TYPES
+        for pain_type, _english in outcomes.PAIN_TYPES
     )
 
 
 MEDICINE_POINT_LABELS = (
     gettext_lazy("Baseline"),
-    *(time_point.label for time_point in outcomes.TIME_POINTS),
+    *(outcomes.TIME_POINT_NAMES[time_point.label] for time_point in outcomes.TIME_POINTS),
 )
 
 

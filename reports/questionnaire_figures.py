@@ -28,7 +28,7 @@ class QuestionnaireTable:
 
     @property
     def title(self):
-        names = {"name": self.instrument.name, "version": self.instrument.version}
+        names = {"name": self.instrument.shown.name, "version": self.instrument.version}
         if self.limb == "phantom":
             return _("%(name)s, phantom limb (version %(version)s)") % names
         if self.limb == "residual":

@@ -72,7 +72,7 @@ def _outcome_rows(outcome):
         return ()
     rows = [(_("Baseline"), outcome.phantom.baseline, outcome.residual.baseline)]
     rows += [
-        (phantom.label, phantom, residual)
+        (phantom.label_shown, phantom, residual)
         for phantom, residual in zip(
             outcome.phantom.follow_ups, outcome.residual.follow_ups, strict=True
         )

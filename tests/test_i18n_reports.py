@@ -129,6 +129,14 @@ def assert_no_english(text, english_of_mine):
     assert not left, f"English left on the Spanish page: {left}"
 
 
+ENGLISH_RULE_NAMES = ("1 month", "3 months", "12 months", "Phantom limb pain", "Residual limb")
+
+
+def assert_none_of(text, english):
+    left = [words for words in english if words in text]
+    assert not left, f"English left on the Spanish page: {left}"
+
+
 # --- the worklist -------------------------------------------------------------------------
 
 
@@ -228,6 +236,10 @@ def test_the_cohort_page_reads_in_spanish_with_a_decimal_comma(
         assert spanish in text
     assert "\u22123,3" in text  # PLP's mean change at 3 months: 11/3 − 7
     assert_no_english(text, english_of_mine)
+    # Names the outcome rules hold (so not in english_of_mine): the tables' and chart's time
+    # points and pain types were printed in English here.
+    assert "3 meses" in text and "Dolor del miembro fantasma" in text
+    assert_none_of(text, ENGLISH_RULE_NAMES)
 
 
 def test_the_cohort_page_in_english_is_unchanged(client, clinician, reyes):
@@ -249,6 +261,8 @@ def test_the_visit_summary_reads_in_spanish(client, clinician, reyes, english_of
     assert "Confidencial: esta página contiene información de salud." in text
     assert "3,7" in text
     assert_no_english(text, english_of_mine)
+    assert "3 meses" in text
+    assert_none_of(text, (*ENGLISH_RULE_NAMES, "baseline from diary"))
 
 
 def test_the_figures_help_reads_in_spanish(client, clinician, english_of_mine):
@@ -257,6 +271,8 @@ def test_the_figures_help_reads_in_spanish(client, clinician, english_of_mine):
     assert "Cómo se calculan las cifras" in text
     assert "Ejemplos resueltos" in text
     assert_no_english(text, english_of_mine)
+    assert "12 meses" in text
+    assert_none_of(text, ENGLISH_RULE_NAMES)
 
 
 # --- exports ------------------------------------------------------------------------------

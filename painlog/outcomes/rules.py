@@ -51,6 +51,10 @@ class TimePoint(NamedTuple):
     half_width: int  # the window is day +/- half_width, both edges included
 
     @property
+    def label_shown(self):
+        return time_point_name(self.label)
+
+    @property
     def first_day(self):
         return self.day - self.half_width
 
