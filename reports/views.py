@@ -156,6 +156,10 @@ def patient_pain(request, pk):
             + urlencode({"page": request.GET["page"]})
         )
     patient = get_patient_for_user(request.user, pk)
+    return _patient_pain_page(request, patient, review_form=FlagReviewForm())
+
+
+def _patient_pain_page(request, patient, *, review_form, status=200):
     record_access(request, "view_pain", patient=patient, detail="pain log and outcomes")
     schedule = LoggingSchedule.of(patient)
     intake = Intake.objects.filter(patient=patient).first()
@@ -215,7 +219,7 @@ def patient_pain(request, pk):
             and outcomes.review_stands(
                 latest_review.flags, latest_review.reviewed_at, flags, timezone.now()
             ),
-            "review_form": FlagReviewForm(),
+            "review_form": review_form,
             "questionnaires": questionnaires,
             "review_days": outcomes.REVIEW_DAYS,
             "regimens": regimens,
@@ -224,6 +228,7 @@ def patient_pain(request, pk):
             "medicine_points": outcomes.medicine_points(doses, outcome.day_zero, today),
             "opioid_stop": outcomes.days_to_stopping_opioids(doses, outcome.day_zero, today),
         },
+        status=status,
     )
 
 
@@ -239,11 +244,8 @@ def review_flags(request, pk):
         back = ""
     back = back or reverse("reports:patient_pain", args=[patient.pk])
     if not form.is_valid():
-        messages.error(
-            request,
-            _("The note was not saved: %(errors)s") % {"errors": " ".join(form.errors["note"])},
-        )
-        return redirect(back)
+        # The patient's page again, the note as typed and why beside it: nothing is marked.
+        return _patient_pain_page(request, patient, review_form=form, status=400)
     review = record_review(
         patient=patient, reviewed_by=request.user, note=form.cleaned_data["note"]
     )

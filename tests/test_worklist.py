@@ -170,7 +170,8 @@ def test_severe_pain_comes_first_and_a_review_moves_it_down_until_a_week_passes(
     assert not FlagReview.objects.exists()
     # A note too long is refused with its reason, and nothing is recorded.
     client.force_login(clinician)
-    response = client.post(review_url, {"note": "x" * 501}, follow=True)
+    response = client.post(review_url, {"note": "x" * 501})
+    assert response.status_code == 400
     assert "at most 500 characters" in response.content.decode()
     assert not FlagReview.objects.exists()
     # A GET changes nothing.
@@ -214,6 +215,42 @@ def test_a_new_flag_ends_a_review(frozen, client, clinician, clinic):
     frozen.shift(datetime.timedelta(days=4))
     row = worklist_row(client, clinician, patient)
     assert row.flags.stopped_logging and not row.review_stands
+
+
+@pytest.mark.parametrize(
+    ("note", "reason"),
+    [
+        ("Called: booked \u202efor Friday", "invisible control character (U+202E)"),
+        ("Called. " + "x" * 500, "at most 500 characters"),
+    ],
+    ids=["hidden-character", "too-long"],
+)
+def test_a_refused_note_comes_back_as_typed_with_its_reason_beside_it(
+    frozen, client, clinician, clinic, note, reason
+):
+    patient = surgery_patient(clinic, "S-1", "Severe", recent=[9, 9, 9])
+    client.force_login(clinician)
+    response = client.post(reverse("reports:review_flags", args=[patient.pk]), {"note": note})
+    assert response.status_code == 400
+    page = response.content.decode()
+    # The patient's page again, with the note in its box and the reason right under it.
+    field = page[page.index('name="note"') :]
+    assert field.index(note[:20]) < field.index(reason) < field.index("Mark today's flags")
+    assert "is-invalid" in page[page.index("<textarea") : page.index("</textarea>")]
+    assert "High pain (PLP)" in page  # the flags still there, still to review
+    assert not FlagReview.objects.exists()
+    assert not RecordChange.objects.filter(action="reviewed").exists()
+
+
+def test_a_note_with_markup_is_kept_as_text(frozen, client, clinician, clinic):
+    patient = surgery_patient(clinic, "S-1", "Severe", recent=[9, 9, 9])
+    client.force_login(clinician)
+    note = "<script>alert(1)</script> & called"
+    client.post(reverse("reports:review_flags", args=[patient.pk]), {"note": note})
+    assert FlagReview.objects.get().note == note
+    page = client.get(reverse("reports:patient_pain", args=[patient.pk])).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; called" in page
+    assert "<script>alert(1)" not in page
 
 
 def test_reviewing_a_patient_without_flags_records_nothing(frozen, client, clinician, clinic):
