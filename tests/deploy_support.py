@@ -63,34 +63,32 @@ _handed_out = set()
 
 
 def free_ports(count):
-    """Loopback ports nobody listens on, from PORTS, all different and none handed out before
-    by this process (until PORTS runs out of those, when the record starts afresh)."""
-    ports = _bound_ports(count, exclude=_handed_out)
-    if ports is None:
+    """Loopback ports nobody listens on, from PORTS, none handed out before by this process
+    (until PORTS runs out of those, when the record starts afresh)."""
+    ports = _free_unused_ports(count)
+    if len(ports) < count:
         _handed_out.clear()
-        ports = _bound_ports(count, exclude=_handed_out)
-    if ports is None:
+        ports = _free_unused_ports(count)
+    if len(ports) < count:
         raise RuntimeError(f"fewer than {count} free ports in {PORTS}")
     _handed_out.update(ports)
     return ports
 
 
-def _bound_ports(count, exclude):
-    # Each probe stays bound until all are chosen, so one call can never pick a port twice.
-    candidates = [port for port in PORTS if port not in exclude]
+def _free_unused_ports(count):
+    candidates = [port for port in PORTS if port not in _handed_out]
     random.shuffle(candidates)
-    with contextlib.ExitStack() as held:
-        ports = []
-        for port in candidates:
-            probe = held.enter_context(socket.socket())
+    ports = []
+    for port in candidates:
+        with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            ports.append(port)
-            if len(ports) == count:
-                return ports
-    return None
+        ports.append(port)
+        if len(ports) == count:
+            break
+    return ports
 
 
 def free_port():
