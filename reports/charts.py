@@ -18,7 +18,9 @@ from .numbers import signed
 CHART_WIDTH = WIDTH
 CHART_FONT = FONT_SIZE
 CHART_LEFT = 84
-CHART_RIGHT = 624
+# Room right of the plot for the last time point's "n = 4" beside its residual marker, at the
+# largest the text is drawn (a phone's, where the labels are widest in viewBox units).
+CHART_RIGHT = 612
 CHART_TOP = 16
 CHART_PLOT_HEIGHT = 260
 CHART_BOTTOM_MARGIN = 72  # month numbers and the axis title
