@@ -249,32 +249,38 @@ def date_label(day):
     return formats.date_format(day, pgettext("date format", "j M Y"))
 
 
+def day_month_label(day):
+    """A day without its year, the language's way: "9 Jun", "9 jun" in Spanish."""
+    return formats.date_format(day, pgettext("date format", "j M"))
+
+
 def span_label(first, last):
     if first == last:
         return date_label(first)
-    opening = (
-        formats.date_format(first, pgettext("date format", "j M"))
-        if first.year == last.year
-        else date_label(first)
-    )
+    opening = day_month_label(first) if first.year == last.year else date_label(first)
     return _("%(first)s to %(last)s") % {"first": opening, "last": date_label(last)}
 
 
 class DateWords:
-    """Dates as dateformat writes them ("j M Y", "D j M Y, H:i"), for the rows of a table: the
-    language's month and weekday abbreviations are looked up once, where dateformat looks them
-    up for each date (about 15 microseconds a date, a few milliseconds a chart)."""
+    """Dates as date_label writes them (the language's "j M Y": "9 Jun 2026", "9 jun 2026" in
+    Spanish, whose months are not capitalised), for the rows of a table: the language's month
+    and weekday abbreviations are looked up once, where dateformat looks them up for each date
+    (about 15 microseconds a date, a few milliseconds a chart)."""
 
     def __init__(self):
-        self.months = {month: MONTHS_3[month].title() for month in MONTHS_3}
+        # "b" is dateformat's lower-case month abbreviation, "M" its capitalised one.
+        capitalised = "b" not in pgettext("date format", "j M Y")
+        self.months = {
+            month: name.title() if capitalised else str(name) for month, name in MONTHS_3.items()
+        }
         self.weekdays = {day: str(name) for day, name in WEEKDAYS_ABBR.items()}
 
     def day(self, day):
-        """'j M Y': 9 Jun 2026."""
+        """date_label's: 9 Jun 2026."""
         return f"{day.day} {self.months[day.month]} {day.year}"
 
     def moment(self, when):
-        """'D j M Y, H:i': Tue 9 Jun 2026, 14:05."""
+        """A weekday, the day, the time: Tue 9 Jun 2026, 14:05."""
         return f"{self.weekdays[when.weekday()]} {self.day(when)}, {when:%H:%M}"
 
     def week(self, first, last):

@@ -17,7 +17,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from . import chart_data, chart_tables, outcomes
-from .chart_data import date_label, span_label
+from .chart_data import date_label, day_month_label, span_label
 from .chart_marks import (
     LATEST_SQUARE_SIZE,
     SQUARE_SIZE,
@@ -384,7 +384,7 @@ def date_ticks(first_day, last_day, x_at):
         if unit == "month" and step >= 12:
             label, year = str(day.year), ""
         else:
-            label = dateformat.format(day, "M" if unit == "month" else "j M")
+            label = dateformat.format(day, "M") if unit == "month" else day_month_label(day)
             year = str(day.year) if day.year != previous_year else ""
         previous_year = day.year
         x = x_at((day - first_day).days)

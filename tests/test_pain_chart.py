@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from django.template.loader import render_to_string
 from django.utils import dateformat, formats, timezone, translation
+from django.utils.translation import pgettext
 
 from painlog import chart_data, chart_tables
 from painlog.chart_marks import svg_points
@@ -98,6 +99,14 @@ def test_a_week_gets_a_tick_a_day():
         ("7 Mar", ""),
         ("8 Mar", ""),
     ]
+
+
+def test_a_days_tick_names_its_month_as_the_languages_dates_do():
+    with translation.override("es"):
+        labels = [
+            label for label, _ in ticks(datetime.date(2026, 11, 30), datetime.date(2026, 12, 2))
+        ]
+    assert labels == ["30 nov", "1 dic", "2 dic"]  # as "2 dic 2026" elsewhere on the page
 
 
 def test_ten_days_get_a_tick_every_other_day():
@@ -567,14 +576,18 @@ def test_coordinates_keep_their_decimal_point_in_other_languages(chart):
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_table_dates_read_as_dateformat_writes_them(language):
+def test_table_dates_read_as_the_pages_other_dates(language):
+    # The language's own "j M Y" (Spanish "j b Y": "2 dic 2026", never "2 Dic 2026").
     with translation.override(language):
         words = chart_data.DateWords()
         for days in range(0, 400, 5):
             day = datetime.date(2025, 12, 20) + datetime.timedelta(days=days)
             when = datetime.datetime.combine(day, datetime.time(7, 5))
-            assert words.day(day) == dateformat.format(day, "j M Y")
-            assert words.moment(when) == dateformat.format(when, "D j M Y, H:i")
+            assert words.day(day) == chart_data.date_label(day)
+            shown = pgettext("date format", "j M Y")
+            assert words.moment(when) == dateformat.format(when, f"D {shown}, H:i")
+    with translation.override("es"):
+        assert chart_data.DateWords().day(datetime.date(2026, 12, 2)) == "2 dic 2026"
 
 
 def test_week_labels_name_the_month_and_year_only_where_they_change():
