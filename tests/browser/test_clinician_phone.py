@@ -59,7 +59,8 @@ def test_a_clinicians_pages_on_a_phone_pass_axe_with_every_table_box_reachable(
         "/dashboard/outcomes/",
         "/dashboard/",
     ):
-        phone.goto(live_server.url + path)
+        # A page that is not there would pass every check below.
+        assert phone.goto(live_server.url + path).status == 200, path
         if has_horizontal_scroll(phone):
             failures.append(f"{path}: the page scrolls sideways")
         # Folded tables too: a box that scrolls once opened must take the keyboard's focus.
