@@ -92,19 +92,6 @@ def run_bare(raw_connection, statements, per_query, rows=None):
     return time.perf_counter() - start
 
 
-def minimal_page(client, args):
-    """Median ms of bench/urls.py's minimal logged-in page: the base template and the
-    middleware, no query of its own beyond the session, the user and the access checks."""
-    for _ in range(args.warmup):
-        get_page(client, MINIMAL_URL)
-    times = []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        get_page(client, MINIMAL_URL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
-
-
 def get_page(client, url):
     response = client.get(url)
     if response.status_code != 200:
@@ -112,13 +99,18 @@ def get_page(client, url):
     return response
 
 
-def measure(client, url, args):
-    """Page and bare-SQL timings, alternating, plus the statements the page ran."""
+def measure(client, url, args, baseline_url=None):
+    """Page and bare-SQL timings, alternating, plus the statements the page ran. With a
+    baseline_url (the minimal page), that page is timed in the same rounds: on a machine whose
+    speed drifts from one second to the next, a baseline timed a minute later can be a tenth
+    faster or slower than the page it is held against."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     for _ in range(args.warmup):
         get_page(client, url)
+        if baseline_url:
+            get_page(client, baseline_url)
     with CaptureQueriesContext(connection) as captured:
         get_page(client, url)
     statements = bare_sql(query["sql"] for query in captured.captured_queries)
@@ -127,12 +119,16 @@ def measure(client, url, args):
     run_bare(raw, statements, defaultdict(list), rows)
     for _ in range(args.warmup):
         run_bare(raw, statements, defaultdict(list))
-    page_times, sql_times = [], []
+    page_times, sql_times, baseline_times = [], [], []
     for _ in range(args.repeat):
         start = time.perf_counter()
         get_page(client, url)
         page_times.append(time.perf_counter() - start)
         sql_times.append(run_bare(raw, statements, per_query))
+        if baseline_url:
+            start = time.perf_counter()
+            get_page(client, baseline_url)
+            baseline_times.append(time.perf_counter() - start)
     return {
         "url": url,
         "statements": statements,
@@ -140,6 +136,7 @@ def measure(client, url, args):
         "sql": median_p95(sql_times),
         "per_query": [statistics.median(per_query[i]) * 1000 for i in range(len(statements))],
         "rows": [rows[i] for i in range(len(statements))],
+        "baseline": statistics.median(baseline_times) * 1000 if baseline_times else None,
     }
 
 
@@ -411,9 +408,10 @@ def main():
     started = time.perf_counter()
     pages = {
         "dashboard": measure(client, "/dashboard/", args),
-        "patient page": measure(client, f"/dashboard/patients/{patient.pk}/", args),
+        "patient page": measure(
+            client, f"/dashboard/patients/{patient.pk}/", args, baseline_url=MINIMAL_URL
+        ),
     }
-    minimal = minimal_page(client, args)
     print(
         "| page | page median | page p95 | bare SQL median | bare SQL p95 | page - SQL "
         "| page / SQL | queries |"
@@ -466,6 +464,7 @@ def main():
     verdict = "within" if ratio <= TARGET_RATIO else "NOT within"
     print(f"Dashboard: {ratio:.2f}x its bare SQL, {verdict} the {TARGET_RATIO}x target.")
     patient = pages["patient page"]
+    minimal = patient["baseline"]
     target = TARGET_RATIO * (patient["sql"][0] + minimal)
     verdict = "within" if patient["page"][0] <= target else "NOT within"
     print(

@@ -171,6 +171,10 @@ class WeekMean:
     mean: Fraction | None  # None for a week without entries
     count: int
 
+    def middle(self, first_day):
+        """The week's middle in days from the start of first_day (a chart's x)."""
+        return ((self.first_day - first_day).days + (self.last_day - first_day).days + 1) / 2
+
 
 def weekly_means(days, first_day, last_day):
     """{"phantom": [WeekMean], "residual": [...]}: each pain type's exact mean for each 7-day
@@ -193,6 +197,24 @@ def weekly_means(days, first_day, last_day):
         means["phantom"].append(WeekMean(start, end, _mean(phantom, count), count))
         means["residual"].append(WeekMean(start, end, _mean(residual, count), count))
     return {key: weeks[::-1] for key, weeks in means.items()}
+
+
+def weekly_ranges(days, first_day, last_day):
+    """{"phantom": [(lowest, highest) or None], "residual": [...]}: the lowest and highest daily
+    mean of each week of weekly_means (same weeks, same order), from DayTotals; None for a week
+    without entries. Floats: drawn (faint, behind the weekly means), never printed."""
+    weeks_back = (last_day - first_day).days // WEEK + 1
+    means = {key: [[] for _ in range(weeks_back)] for key in ("phantom", "residual")}
+    first, last = first_day.toordinal(), last_day.toordinal()
+    for total in days:
+        day = total.day.toordinal()
+        if first <= day <= last:
+            means["phantom"][(last - day) // WEEK].append(total.phantom / total.count)
+            means["residual"][(last - day) // WEEK].append(total.residual / total.count)
+    return {
+        key: [(min(week), max(week)) if week else None for week in weeks[::-1]]
+        for key, weeks in means.items()
+    }
 
 
 def _mean(total, count):
@@ -309,7 +331,7 @@ def _short_number(value):
     return formats.number_format(rounded, decimal_pos=1)
 
 
-def summary(shown, *, daily, weekly, event_days):
+def summary(shown, *, daily, weekly, event_days, faint_days=True):
     """The chart's description: what it shows, first and last averages, what is marked."""
     first, last = shown[0].day, shown[-1].day
     count = len(shown)
@@ -378,8 +400,13 @@ def summary(shown, *, daily, weekly, event_days):
                 )
                 % values
             )
-    if weekly:
+    if weekly and faint_days:
         text += " " + _("The thick lines are weekly averages; the faint dots each day's average.")
+    elif weekly:
+        text += " " + _(
+            "The thick lines are weekly averages; the faint bars each week's range, from its "
+            "lowest day's average to its highest."
+        )
     elif daily:
         text += " " + _("Each point is the average of one day's entries.")
     if event_days:

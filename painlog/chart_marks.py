@@ -59,6 +59,9 @@ class Series:
     latest: LatestPoint | None = None
     # svg_points(points) when the chart has written it already (day_points_text).
     points_text: str = ""
+    # The `d` of one SVG path with a vertical stroke per week, from its lowest day's mean to its
+    # highest, at the weekly mean's x: drawn instead of each day on charts of over half a year.
+    week_ranges: str = ""
 
     @cached_property
     def polyline(self):
@@ -88,6 +91,15 @@ def day_points_text(x_texts, means, y_of):
     y_texts = {mean: f"{y}" for mean, y in y_of.items()}
     return " ".join(
         [f"{x},{y_texts[mean]}" for x, (_day, mean) in zip(x_texts, means, strict=True)]
+    )
+
+
+def svg_ranges(points, spreads, y_at):
+    """Path data with a vertical segment at each point's x from the y of its (lowest, highest)
+    spread: drawn with stroke-linecap="round", a week's range of days as one stroke."""
+    return "".join(
+        f"M{point.x},{y_at(high)}V{y_at(low)}"
+        for point, (low, high) in zip(points, spreads, strict=True)
     )
 
 

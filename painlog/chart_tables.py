@@ -5,9 +5,33 @@ and a template loop over them took 6 ms of the clinician's page. Text is escaped
 template escapes it; the numbers are whole numbers or the chart's own printed means.
 """
 
+import datetime
+from dataclasses import dataclass
 from html import escape
 
 from django.utils.safestring import SafeString
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """An entry as a row of the chart's table of entries."""
+
+    when: datetime.datetime  # in the clinic's time zone
+    when_label: str
+    phantom_pain: int
+    residual_pain: int
+
+
+def table_row(reading, words):
+    """The TableRow of a chart_data.Reading, its time in words (chart_data.DateWords)."""
+    return TableRow(
+        when=reading.when,
+        # Formatted here: the template's date filter would convert to the current time zone,
+        # which need not be the one the chart was drawn in.
+        when_label=words.moment(reading.when),
+        phantom_pain=reading.phantom_pain,
+        residual_pain=reading.residual_pain,
+    )
 
 
 def week_rows_html(rows):
@@ -24,7 +48,7 @@ def week_rows_html(rows):
 
 
 def entry_rows_html(rows):
-    """<tr> of each charts.TableRow: when, and both scores."""
+    """<tr> of each TableRow: when, and both scores."""
     return SafeString(
         "\n".join(
             f'<tr><th scope="row">{escape(row.when_label)}</th>'

@@ -25,6 +25,7 @@ from .chart_marks import (
     Point,
     Series,
     day_points_text,
+    svg_ranges,
 )
 from .models import PainEntry
 
@@ -52,6 +53,9 @@ MAX_RAW_POINTS = 150
 MAX_MARKERS = 60
 # Weekly means are bold lines with large markers: half a year of them, at most, or they crowd.
 MAX_WEEKLY_MARKERS = 26
+# Half a year: beyond it a day gets under 3 of the plot's 552 units, and each week's range of
+# days is drawn instead of each day.
+FAINT_DAYS_MAX = MAX_WEEKLY_MARKERS * 7
 MARKER_RADIUS = 5
 LATEST_RADIUS = 9
 TABLE_ROWS = 60
@@ -83,14 +87,6 @@ class EventMark:
 
 
 @dataclass(frozen=True)
-class TableRow:
-    when: datetime.datetime  # in the clinic's time zone
-    when_label: str
-    phantom_pain: int
-    residual_pain: int
-
-
-@dataclass(frozen=True)
 class PainChart:
     width: int
     height: int
@@ -116,6 +112,9 @@ class PainChart:
     marker_radius: int = MARKER_RADIUS
     square_size: int = SQUARE_SIZE
     weekly: bool = False
+    faint_days: bool = (
+        False  # each day's means faint behind the weekly ones, else each week's range
+    )
     week_rows: tuple = ()  # newest first
     latest_label: str = ""  # "today at 14:05" or "3 Nov 2026"
     latest_radius: int = LATEST_RADIUS
@@ -274,50 +273,54 @@ def _chart_of_readings(readings, *, events, start, end, weekly, tz):
     daily_means = weekly or len(shown) > MAX_RAW_POINTS
     newest = shown[-1]
     day_totals = chart_data.day_totals(shown) if daily_means else ()
+    # Each day faint behind the weekly means while a day has room of its own; over longer
+    # spans each week's lowest to highest day instead: a day's dot would be under 3 units
+    # wide, hundreds of them one smear.
+    faint_days = daily_means and not (weekly and days > FAINT_DAYS_MAX)
+    ranged = weekly and not faint_days
     # A day's x serves both series, and a day's mean is mostly one of a few values (one entry a
-    # day): each worked out once, as a long diary has thousands of day points.
+    # day): each worked out once, as half a year has hundreds of day points.
     first_ordinal, width = first_day.toordinal(), PLOT_RIGHT - PLOT_LEFT
     noon_x = [
         round(PLOT_LEFT + (total.day.toordinal() - first_ordinal + 0.5) / days * width, 1)
-        for total in day_totals
+        for total in (day_totals if faint_days else ())
     ]
     x_texts = [f"{x}" for x in noon_x]
-    daily = chart_data.daily_means(day_totals)
+    daily = chart_data.daily_means(day_totals if faint_days else ())
     weeks = chart_data.weekly_means(day_totals, first_day, last_day) if weekly else {}
+    spreads = chart_data.weekly_ranges(day_totals, first_day, last_day) if ranged else {}
     series, new = [], tuple.__new__
     for key, label, field in SERIES:
-        if daily_means:
+        points, points_text = [], ""
+        if faint_days:
             y_of = {mean: y_at(mean) for mean in {mean for _day, mean in daily[key]}}
             # tuple.__new__ is what Point(...) runs, through a Python-level __new__ that doubles
-            # the cost of the thousands of day points of a long diary.
+            # the cost of the hundreds of day points.
             points = [
                 new(Point, (x, y_of[mean], day, mean))
                 for x, (day, mean) in zip(noon_x, daily[key], strict=True)
             ]
             points_text = day_points_text(x_texts, daily[key], y_of)
-        else:
-            points, points_text = [], ""
+        elif not daily_means:
             for r in shown:
                 value = getattr(r, field)
                 points.append(Point(x_at(_position(r.when, first_day)), y_at(value), r.day, value))
-        weekly_points, latest = [], None
+        weekly_points, week_ranges, latest = [], "", None
         if weekly:
             weekly_points = [
                 # In the middle of its week.
-                Point(
-                    x_at(((w.first_day - first_day).days + (w.last_day - first_day).days + 1) / 2),
-                    y_at(w.mean),
-                    w.last_day,
-                    float(w.mean),
-                )
+                new(Point, (x_at(w.middle(first_day)), y_at(w.mean), w.last_day, float(w.mean)))
                 for w in weeks[key]
                 if w.mean is not None
             ]
+            if ranged:
+                week_ranges = svg_ranges(weekly_points, filter(None, spreads[key]), y_at)
             value = getattr(newest, field)
             latest = LatestPoint(
                 x_at(_position(newest.when, first_day)), y_at(value), newest.day, value
             )
-        series.append(Series(key, label, tuple(points), tuple(weekly_points), latest, points_text))
+        marks = (tuple(points), tuple(weekly_points), latest, points_text, week_ranges)
+        series.append(Series(key, label, *marks))
 
     title = _("Phantom and residual limb pain, %(span)s") % {
         "span": span_label(shown[0].day, shown[-1].day)
@@ -350,11 +353,13 @@ def _chart_of_readings(readings, *, events, start, end, weekly, tz):
             daily=daily_means,
             weekly=weekly,
             event_days=event_days,
+            faint_days=faint_days,
         ),
         entry_count=len(shown),
-        rows=tuple(_table_row(r, words) for r in shown[::-1][:TABLE_ROWS]),
+        rows=tuple(chart_tables.table_row(r, words) for r in shown[::-1][:TABLE_ROWS]),
         rows_not_shown=max(0, len(shown) - TABLE_ROWS),
         weekly=weekly,
+        faint_days=faint_days,
         week_rows=chart_data.week_rows(weeks) if weekly else (),
         latest_label=(
             _("today at %(time)s") % {"time": f"{newest.when:%H:%M}"}
@@ -527,17 +532,6 @@ def _event_mark(label, plot_top):
         anchor=label.anchor,
         # Up to the top of its label, so line and label read as one flag.
         line_top=round(baseline - (count - 1) * EVENT_ROW_HEIGHT - 0.75 * FONT_SIZE, 1),
-    )
-
-
-def _table_row(reading, words):
-    return TableRow(
-        when=reading.when,
-        # Formatted here: the template's date filter would convert to the current time zone,
-        # which need not be the one the chart was drawn in.
-        when_label=words.moment(reading.when),
-        phantom_pain=reading.phantom_pain,
-        residual_pain=reading.residual_pain,
     )
 
 

@@ -16,7 +16,8 @@ from django.utils.translation import pgettext
 
 from painlog import chart_data, chart_tables
 from painlog.chart_marks import svg_points
-from painlog.charts import TableRow, date_ticks, pain_chart
+from painlog.chart_tables import TableRow
+from painlog.charts import date_ticks, pain_chart
 
 UTC = datetime.UTC
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -259,6 +260,80 @@ def test_day_dots_path_data_has_one_zero_length_segment_per_day():
     points = weekly_chart().series[1].points
     segments = re.findall(r"M(-?[\d.]+),(-?[\d.]+)h0", weekly_chart().series[1].day_dots)
     assert [(float(x), float(y)) for x, y in segments] == [(p.x, p.y) for p in points]
+
+
+def long_chart(days, entries=None):
+    """A weekly chart of `days` days ending on 14 Mar 2026, one entry a day cycling 0-9."""
+    end = datetime.date(2026, 3, 14)
+    start = end - datetime.timedelta(days=days - 1)
+    if entries is None:
+        entries = [
+            entry(datetime.datetime.combine(start + datetime.timedelta(days=n), datetime.time(12),
+                                            tzinfo=UTC), n % 10, (n * 3) % 10)
+            for n in range(days)
+        ]  # fmt: skip
+    return pain_chart(entries, start=start, end=end, weekly=True, tz=UTC)
+
+
+def test_half_a_year_still_shows_each_day_and_a_day_more_shows_each_weeks_range():
+    six_months = long_chart(26 * 7)
+    assert six_months.faint_days and len(six_months.series[0].points) == 26 * 7
+    assert all(not series.week_ranges for series in six_months.series)
+    longer = long_chart(26 * 7 + 1)
+    assert not longer.faint_days
+    assert all(series.points == () and series.points_text == "" for series in longer.series)
+    assert all(series.week_ranges for series in longer.series)
+
+
+def test_each_weeks_range_runs_from_its_lowest_days_mean_to_its_highest():
+    # 27 weeks: in the last one, phantom pain 4 and 6 one day (mean 5), 1 another, 9 a third.
+    end = datetime.date(2026, 3, 14)
+    start = end - datetime.timedelta(days=27 * 7 - 1)
+    entries = [entry(datetime.datetime(2025, 9, 20, 12, tzinfo=UTC), 3, 3)]  # the first week
+    entries += [
+        entry(at(9, 9), 4, 2),
+        entry(at(9, 18), 6, 2),
+        entry(at(11), 1, 2),
+        entry(at(13), 9, 2),
+    ]
+    chart = pain_chart(entries, start=start, end=end, weekly=True, tz=UTC)
+    phantom, residual = chart.series
+    assert chart.first_day == start and not chart.faint_days
+
+    def y(value):
+        return round(chart.plot_top + (10 - value) / 10 * 220, 1)  # as the chart: a float
+
+    # One stroke a week with entries, at its weekly point: the first week's a dot (3 to 3).
+    first, last = phantom.weekly
+    assert phantom.week_ranges == f"M{first.x},{y(3)}V{y(3)}M{last.x},{y(9)}V{y(1)}"
+    assert residual.week_ranges == f"M{first.x},{y(3)}V{y(3)}M{last.x},{y(2)}V{y(2)}"
+    html = render(chart)
+    strokes = [e for e in main_svg(html).iter() if e.get("class") == "pain-chart-week-range"]
+    assert [e.get("d") for e in strokes] == [phantom.week_ranges, residual.week_ranges]
+    assert {e.get("stroke-linecap") for e in strokes} == {"round"}
+    assert 'class="pain-chart-day"' not in html and 'class="pain-chart-daily"' not in html
+    legend = html[html.index('<ul class="pain-chart-legend">') :]
+    assert "Faint bars: each week, from its lowest day to its highest" in legend
+    assert "Faint dots" not in legend
+    assert "the faint bars each week's range" in chart.summary
+    assert "faint dots" not in chart.summary
+
+
+def test_weekly_ranges_follow_the_weeks_of_weekly_means():
+    days = chart_data.day_totals(
+        chart_data.readings_of(
+            [entry(at(2), 8, 0), entry(at(2, 13), 3, 1), entry(at(5), 2, 6), entry(at(12), 7, 7)],
+            UTC,
+        )
+    )
+    ranges = chart_data.weekly_ranges(days, datetime.date(2026, 2, 22), LAST)
+    weeks = chart_data.weekly_means(days, datetime.date(2026, 2, 22), LAST)
+    # 22-28 Feb (nothing), 1-7 Mar (2 Mar: means 5.5 and 0.5; 5 Mar: 2 and 6), 8-14 Mar.
+    assert ranges == {
+        "phantom": [None, (2.0, 5.5), (7.0, 7.0)],
+        "residual": [None, (0.5, 6.0), (7.0, 7.0)],
+    }
+    assert [week.count for week in weeks["phantom"]] == [0, 3, 1]
 
 
 def test_the_latest_entry_is_drawn_large_at_its_time():

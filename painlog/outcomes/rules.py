@@ -12,8 +12,10 @@ Means are computed exactly (as fractions of the 0-10 scores) so that a reduction
 to; the dataclasses carry full-precision floats and presentation rounds.
 """
 
+import bisect
 import datetime
 import functools
+import operator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
@@ -273,10 +275,6 @@ class PatientOutcome:
         return with_value[-1] if with_value else None
 
 
-def _scores(readings, pain_type, first, last):
-    return [getattr(reading, pain_type) for reading in readings if first <= reading.day <= last]
-
-
 @functools.cache
 def _fraction(total, count):
     # The worklist asks for the same few hundred small means thousands of times.
@@ -297,6 +295,29 @@ class Scores(NamedTuple):
     @classmethod
     def of(cls, scores):
         return cls(sum(scores), len(scores))
+
+
+class Diary:
+    """Readings sorted by day, for the scores of a span of days by bisection: an outcome and
+    the flags ask for two dozen spans of a diary that can hold years of entries."""
+
+    def __init__(self, readings):
+        self.readings = sorted(readings, key=operator.attrgetter("day"))
+        self.days = [reading.day for reading in self.readings]
+
+    def _span(self, first, last):
+        start = bisect.bisect_left(self.days, first)
+        return start, bisect.bisect_right(self.days, last, lo=start)
+
+    def scores(self, pain_type, first, last):
+        """Scores of this pain type from day `first` to day `last`, both included."""
+        start, end = self._span(first, last)
+        return Scores.of([getattr(reading, pain_type) for reading in self.readings[start:end]])
+
+    def count(self, first, last):
+        """How many readings from day `first` to day `last`, both included."""
+        start, end = self._span(first, last)
+        return end - start
 
 
 def baseline_diary_span(start):
@@ -398,14 +419,11 @@ def _responder(percent, baseline):
     return "no"
 
 
-def _window_scores(readings, pain_type, start, time_point):
-    return Scores.of(
-        _scores(
-            readings,
-            pain_type,
-            start + datetime.timedelta(days=time_point.first_day),
-            start + datetime.timedelta(days=time_point.last_day),
-        )
+def _window_scores(diary, pain_type, start, time_point):
+    return diary.scores(
+        pain_type,
+        start + datetime.timedelta(days=time_point.first_day),
+        start + datetime.timedelta(days=time_point.last_day),
     )
 
 
@@ -481,17 +499,16 @@ def patient_outcome(*, readings, surgeries, intake=None, today=None):
     if start is None:
         return PatientOutcome(day_zero=None, phantom=None, residual=None)
     today = today or timezone.localdate()
-    readings = [reading for reading in readings if reading.day <= today]
+    diary = Diary(reading for reading in readings if reading.day <= today)
     baseline_days = baseline_diary_span(start)
     return outcome_from_scores(
         day_zero=start,
         baseline_scores={
-            pain_type: Scores.of(_scores(readings, pain_type, *baseline_days))
-            for pain_type, _label in PAIN_TYPES
+            pain_type: diary.scores(pain_type, *baseline_days) for pain_type, _label in PAIN_TYPES
         },
         window_scores={
             pain_type: tuple(
-                _window_scores(readings, pain_type, start, time_point) for time_point in TIME_POINTS
+                _window_scores(diary, pain_type, start, time_point) for time_point in TIME_POINTS
             )
             for pain_type, _label in PAIN_TYPES
         },

@@ -11,7 +11,6 @@ numbers). So a flag has one rule and one arithmetic wherever it is shown, and it
 before; both in the clinic's calendar days.
 """
 
-import bisect
 import datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -30,8 +29,8 @@ from .rules import (
     PAIN_TYPE_SHORT_NAMES,
     PAIN_TYPES,
     TIME_POINTS,
+    Diary,
     Scores,
-    _scores,
 )
 
 # Getting worse: the last RECENT_DAYS days against the EARLIER_DAYS days before them.
@@ -465,18 +464,15 @@ def facts_from_readings(
 ):
     """TriageFacts from one patient's readings (the patient's page); the dashboard builds the
     same from SQL sums and counts."""
-    readings = [reading for reading in readings if reading.day <= today]
+    diary = Diary(reading for reading in readings if reading.day <= today)
 
     def scores(span):
-        return {p: Scores.of(_scores(readings, p, span.first, span.last)) for p, _ in PAIN_TYPES}
+        return {p: diary.scores(p, span.first, span.last) for p, _ in PAIN_TYPES}
 
     counts = ()
     if day_zero is not None:
-        days = sorted(reading.day for reading in readings)
-        counts = tuple(
-            bisect.bisect_right(days, day_zero + last) - bisect.bisect_left(days, day_zero + first)
-            for first, last in _WINDOW_OFFSETS.values()
-        )
+        windows = _WINDOW_OFFSETS.values()
+        counts = tuple(diary.count(day_zero + first, day_zero + last) for first, last in windows)
     return TriageFacts(
         today=today,
         day_zero=day_zero,
@@ -520,10 +516,11 @@ def facts_for_patient(
 def trends_from(readings, today):
     """Trend per pain type from readings, over the spans that end today."""
     recent, earlier = recent_span(today), earlier_span(today)
+    diary = Diary(readings)
     return {
         pain_type: Trend(
-            Scores.of(_scores(readings, pain_type, recent.first, recent.last)),
-            Scores.of(_scores(readings, pain_type, earlier.first, earlier.last)),
+            diary.scores(pain_type, recent.first, recent.last),
+            diary.scores(pain_type, earlier.first, earlier.last),
         )
         for pain_type, _label in PAIN_TYPES
     }
