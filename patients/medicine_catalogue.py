@@ -7,8 +7,7 @@ medicines.py) change only with a new release of the app, reviewed like any clini
 
 from typing import NamedTuple
 
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgettext_lazy
 
 OPIOID = "opioid"
 GABAPENTINOID = "gabapentinoid"
@@ -16,9 +15,9 @@ ANTIDEPRESSANT = "antidepressant"
 OTHER_CLASS = "other"
 
 CLASS_LABELS = {
-    OPIOID: _("Opioid"),
-    GABAPENTINOID: _("Gabapentinoid"),
-    ANTIDEPRESSANT: _("Antidepressant used for pain"),
+    OPIOID: gettext_lazy("Opioid"),
+    GABAPENTINOID: gettext_lazy("Gabapentinoid"),
+    ANTIDEPRESSANT: gettext_lazy("Antidepressant used for pain"),
     OTHER_CLASS: pgettext_lazy("medicine class", "Other"),
 }
 
@@ -35,43 +34,44 @@ class Medicine(NamedTuple):
 
 CATALOGUE = (
     # Opioids (DOMAIN's codes)
-    Medicine("codeine", "Codeine", "2670", OPIOID),
-    Medicine("fentanyl", "Fentanyl", "4337", OPIOID),
-    Medicine("hydrocodone", "Hydrocodone", "5489", OPIOID),
-    Medicine("hydromorphone", "Hydromorphone", "3423", OPIOID),
-    Medicine("methadone", "Methadone", "6813", OPIOID),
-    Medicine("morphine", "Morphine", "7052", OPIOID),
-    Medicine("oxycodone", "Oxycodone", "7804", OPIOID),
-    Medicine("oxymorphone", "Oxymorphone", "7814", OPIOID),
-    Medicine("tramadol", "Tramadol", "10689", OPIOID),
-    Medicine("tapentadol", "Tapentadol", "787390", OPIOID),
-    Medicine("buprenorphine", "Buprenorphine", "1819", OPIOID),
+    Medicine("codeine", gettext_noop("Codeine"), "2670", OPIOID),
+    Medicine("fentanyl", gettext_noop("Fentanyl"), "4337", OPIOID),
+    Medicine("hydrocodone", gettext_noop("Hydrocodone"), "5489", OPIOID),
+    Medicine("hydromorphone", gettext_noop("Hydromorphone"), "3423", OPIOID),
+    Medicine("methadone", gettext_noop("Methadone"), "6813", OPIOID),
+    Medicine("morphine", gettext_noop("Morphine"), "7052", OPIOID),
+    Medicine("oxycodone", gettext_noop("Oxycodone"), "7804", OPIOID),
+    Medicine("oxymorphone", gettext_noop("Oxymorphone"), "7814", OPIOID),
+    Medicine("tramadol", gettext_noop("Tramadol"), "10689", OPIOID),
+    Medicine("tapentadol", gettext_noop("Tapentadol"), "787390", OPIOID),
+    Medicine("buprenorphine", gettext_noop("Buprenorphine"), "1819", OPIOID),
     # Gabapentinoids and antidepressants used for pain. DOMAIN asks for these codes to be
     # checked in RxNav before they are relied on: recheck them when RxNav can be reached.
-    Medicine("gabapentin", "Gabapentin", "25480", GABAPENTINOID),
-    Medicine("pregabalin", "Pregabalin", "187832", GABAPENTINOID),
-    Medicine("duloxetine", "Duloxetine", "72625", ANTIDEPRESSANT),
-    Medicine("amitriptyline", "Amitriptyline", "704", ANTIDEPRESSANT),
-    Medicine("nortriptyline", "Nortriptyline", "7531", ANTIDEPRESSANT),
+    Medicine("gabapentin", gettext_noop("Gabapentin"), "25480", GABAPENTINOID),
+    Medicine("pregabalin", gettext_noop("Pregabalin"), "187832", GABAPENTINOID),
+    Medicine("duloxetine", gettext_noop("Duloxetine"), "72625", ANTIDEPRESSANT),
+    Medicine("amitriptyline", gettext_noop("Amitriptyline"), "704", ANTIDEPRESSANT),
+    Medicine("nortriptyline", gettext_noop("Nortriptyline"), "7531", ANTIDEPRESSANT),
     # Other pain medicines (codes not in DOMAIN: same caveat).
-    Medicine("acetaminophen", "Paracetamol (acetaminophen)", "161", OTHER_CLASS),
-    Medicine("ibuprofen", "Ibuprofen", "5640", OTHER_CLASS),
-    Medicine("naproxen", "Naproxen", "7258", OTHER_CLASS),
-    Medicine("diclofenac", "Diclofenac", "3355", OTHER_CLASS),
-    Medicine("celecoxib", "Celecoxib", "140587", OTHER_CLASS),
-    Medicine(OTHER, "Other (name it)", "", OTHER_CLASS),
+    Medicine("acetaminophen", gettext_noop("Paracetamol (acetaminophen)"), "161", OTHER_CLASS),
+    Medicine("ibuprofen", gettext_noop("Ibuprofen"), "5640", OTHER_CLASS),
+    Medicine("naproxen", gettext_noop("Naproxen"), "7258", OTHER_CLASS),
+    Medicine("diclofenac", gettext_noop("Diclofenac"), "3355", OTHER_CLASS),
+    Medicine("celecoxib", gettext_noop("Celecoxib"), "140587", OTHER_CLASS),
+    Medicine(OTHER, gettext_noop("Other (name it)"), "", OTHER_CLASS),
 )
 
 BY_KEY = {medicine.key: medicine for medicine in CATALOGUE}
-# The list a patient picks from, in their language. Generic drug names read the same in
-# English and Spanish; `name` above stays plain text for exports and history.
-SHOWN_NAMES = {
-    "acetaminophen": _("Paracetamol (acetaminophen)"),
-    OTHER: _("Other (name it)"),
-}
-CHOICES = [(medicine.key, SHOWN_NAMES.get(medicine.key, medicine.name)) for medicine in CATALOGUE]
+# The list a patient picks from, in their language ("Pregabalina" in Spanish); `name` above
+# stays plain English for exports, FHIR and the record's history.
+CHOICES = [(medicine.key, gettext_lazy(medicine.name)) for medicine in CATALOGUE]
 OPIOIDS = frozenset(m.key for m in CATALOGUE if m.medicine_class == OPIOID)
 GABAPENTINOIDS = frozenset(m.key for m in CATALOGUE if m.medicine_class == GABAPENTINOID)
+
+
+def shown_name(key):
+    """A listed medicine's name in the reader's language; "" for one not listed."""
+    return gettext(BY_KEY[key].name) if key in BY_KEY and key != OTHER else ""
 
 
 def medicine_class(key):

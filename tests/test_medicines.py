@@ -8,7 +8,9 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import translation
 
+from painlog import outcomes
 from patients.models import MedicineRegimen, RecordChange
 
 TODAY = datetime.date(2026, 6, 15)
@@ -345,3 +347,44 @@ def test_a_bad_medicine_in_the_intake_is_explained_and_nothing_is_saved(
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors.get(field, []))
     assert not MedicineRegimen.objects.exists() and not RecordChange.objects.exists()
+
+
+def test_a_spanish_reader_picks_and_reads_medicines_by_their_spanish_names(
+    client, patient, clinician
+):
+    patient.app_language = "es"
+    patient.save(update_fields=["app_language"])
+    client.force_login(patient.user)
+    form = client.get(reverse("patients:my_medicine_add")).content.decode()
+    assert ">Pregabalina<" in form and ">Oxicodona<" in form and ">Pregabalin<" not in form
+    client.post(reverse("patients:my_medicine_add"), medicine_data(medicine="pregabalin"))
+    regimen = MedicineRegimen.objects.get()
+    mine = client.get(reverse("patients:my_medicines")).content.decode()
+    assert "Pregabalina" in mine and "Pregabalin " not in mine
+    # The record keeps plain English whoever wrote it: history, exports, FHIR.
+    assert str(regimen).startswith("Pregabalin 10 mg")
+    assert RecordChange.objects.get().record.startswith("Medicine: Pregabalin 10 mg")
+    with translation.override("es"):
+        assert regimen.name_shown == "Pregabalina"
+        events = outcomes.medicine_events([outcomes.Dose.of(regimen)])
+        assert [text for _day, _kind, text in events] == ["Pregabalina: inicio"]
+    with translation.override("en"):
+        assert regimen.name_shown == "Pregabalin"
+    # A medicine not listed reads as it was typed, in every language.
+    other = make_regimen(patient, medicine="other", other_name="Cannabidiol")
+    with translation.override("es"):
+        assert other.name_shown == "Cannabidiol"
+
+
+def test_every_listed_medicine_has_a_spanish_name():
+    from patients import medicine_catalogue
+
+    with translation.override("es"):
+        untranslated = [
+            medicine.name
+            for medicine in medicine_catalogue.CATALOGUE
+            if medicine_catalogue.shown_name(medicine.key) == medicine.name
+            and medicine.name not in ("Tramadol", "Tapentadol", "Celecoxib")
+            and medicine.key != medicine_catalogue.OTHER
+        ]
+    assert untranslated == []

@@ -21,7 +21,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from patients.medicine_catalogue import GABAPENTINOIDS, OPIOIDS
+from patients.medicine_catalogue import GABAPENTINOIDS, OPIOIDS, shown_name
 
 from .rules import BASELINE_LAST_DAY, TIME_POINTS, time_point_name
 
@@ -271,7 +271,7 @@ def medicine_events(doses):
     stops = {(dose.medicine, dose.name, dose.stopped_on) for dose in doses if dose.stopped_on}
     for dose in doses:
         key = (dose.medicine, dose.name, dose.started_on)
-        name = dose.name or dose.medicine.capitalize()
+        name = shown_name(dose.medicine) or dose.name or dose.medicine.capitalize()
         if key in stops:
             events.append(
                 (dose.started_on, "change", _("%(medicine)s: dose changed") % {"medicine": name})

@@ -193,6 +193,11 @@ class MedicineRegimen(models.Model):
         return catalogue.BY_KEY[self.medicine].name if self.medicine in catalogue.BY_KEY else ""
 
     @property
+    def name_shown(self):
+        """The name in the reader's language: "Pregabalina" in Spanish; as typed when not listed."""
+        return catalogue.shown_name(self.medicine) or self.name
+
+    @property
     def medicine_class(self):
         return catalogue.medicine_class(self.medicine)
 
