@@ -112,9 +112,8 @@ class PainChart:
     marker_radius: int = MARKER_RADIUS
     square_size: int = SQUARE_SIZE
     weekly: bool = False
-    faint_days: bool = (
-        False  # each day's means faint behind the weekly ones, else each week's range
-    )
+    # Weekly: each day's means faint behind the weekly ones, or else each week's range of days.
+    faint_days: bool = False
     week_rows: tuple = ()  # newest first
     latest_label: str = ""  # "today at 14:05" or "3 Nov 2026"
     latest_radius: int = LATEST_RADIUS
