@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from painlog import outcomes
 from painlog.outcomes import Dose, daily_mme, days_to_stopping_opioids, regimen_mme
@@ -253,3 +254,14 @@ def test_chart_events_show_a_dose_change_once():
         (D(2025, 2, 1), "change", "Morphine: dose changed"),
         (D(2025, 3, 1), "stop", "Morphine stopped"),
     ]
+
+
+def test_an_opioid_without_mme_reads_in_the_readers_language_and_exports_stay_english():
+    figure = daily_mme(
+        [dose("buprenorphine", 0.5, 3, name="Buprenorphine"), dose("morphine", 15, 2)], DAY
+    )
+    with translation.override("es"):
+        assert figure.label_shown.endswith("; Buprenorfina 1,5 mg/día, sin MME")
+    with translation.override("en"):
+        assert figure.label_shown.endswith("; Buprenorphine 1.5 mg/day, no MME")
+    assert figure.without_mme == ("Buprenorphine 1.5 mg/day",)

@@ -131,6 +131,9 @@ class DailyMME:
     on_gabapentinoid: bool
     as_needed: bool  # some of the MME is an as-needed maximum
     without_mme: tuple = ()  # opioids taken with no factor, as "Buprenorphine 8 mg/day"
+    # The same as (medicine, name, daily amount, per hour) for label_shown, which words them in
+    # the reader's language when it is read: "Buprenorfina 8 mg/día".
+    no_factor: tuple = ()
 
     @property
     def shown(self):
@@ -159,7 +162,10 @@ class DailyMME:
             parts.append(
                 _("%(mme)s MME/day (%(table)s)") % {"mme": shown, "table": self.factor_table}
             )
-        parts.extend(_("%(medicine)s, no MME") % {"medicine": text} for text in self.without_mme)
+        parts.extend(
+            _("%(medicine)s, no MME") % {"medicine": _no_factor_text_shown(*taken)}
+            for taken in self.no_factor
+        )
         if self.as_needed:
             parts.append(str(AS_NEEDED_NOTE_SHOWN))
         return "; ".join(parts)
@@ -169,6 +175,13 @@ def _no_factor_text(dose):
     unit = "mcg/hour" if dose.is_patch else "mg/day"
     amount = f"{dose.daily_amount.normalize():f}"
     return f"{dose.name or dose.medicine.capitalize()} {amount} {unit}"
+
+
+def _no_factor_text_shown(medicine, name, amount, per_hour):
+    """_no_factor_text in the reader's language and decimal mark."""
+    unit = _("mcg/hour") if per_hour else _("mg/day")
+    amount = f"{amount.normalize():f}".replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+    return f"{shown_name(medicine) or name or medicine.capitalize()} {amount} {unit}"
 
 
 @functools.lru_cache(maxsize=16)
@@ -183,13 +196,14 @@ def daily_mme(doses, day):
     if not doses:  # most patients of a worklist: nothing to add up
         return _nothing_taken(day)
     taken = [dose for dose in doses if dose.taken_on(day)]
-    total, as_needed, without = Decimal(0), False, []
+    total, as_needed, without, without_shown = Decimal(0), False, [], []
     for dose in taken:
         if not dose.is_opioid:
             continue
         mme = regimen_mme(dose)
         if mme is None:
             without.append(_no_factor_text(dose))
+            without_shown.append((dose.medicine, dose.name, dose.daily_amount, dose.is_patch))
             continue
         total += mme
         as_needed = as_needed or dose.as_needed
@@ -201,6 +215,7 @@ def daily_mme(doses, day):
         on_gabapentinoid=any(dose.is_gabapentinoid for dose in taken),
         as_needed=as_needed,
         without_mme=tuple(without),
+        no_factor=tuple(without_shown),
     )
 
 
