@@ -6,6 +6,7 @@ import datetime
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from painlog.models import LoggingSchedule, PainEntry
 from painlog.services import correct_entry, record_entry
@@ -78,6 +79,14 @@ def test_a_first_version_has_no_differences_and_a_removed_value_says_what_it_was
         PainEntry, {"medicine_taken": "Gabapentin"}, {"medicine_taken": ""}
     )
     assert str(removed) == "pain medicine taken removed (was Gabapentin)"
+
+
+def test_spanish_history_lines_agree_with_every_label_whatever_its_gender():
+    # "Puntuación agregado" was wrong: the Spanish wording no longer agrees with the label.
+    with translation.override("es"):
+        assert str(Difference("Score", "", "4")) == "Puntuación: se agregó 4"
+        assert str(Difference("Score", "4", "")) == "Puntuación: se eliminó (era 4)"
+        assert str(Difference("Score", "x" * 61, "y" * 61)) == f"Puntuación: se cambió a {'y' * 61}"
 
 
 def test_a_stored_record_change_reads_the_same_way_and_ignores_malformed_history():
