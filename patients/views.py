@@ -384,7 +384,7 @@ def _medicine_add(request, patient):
     )
     if request.method == "POST" and form.is_valid():
         start_medicine(regimen=form.instance, actor=request.user)
-        messages.success(request, _("%(medicine)s is added.") % {"medicine": form.instance.name})
+        messages.success(request, _("%(medicine)s is added.") % {"medicine": form.instance.name_shown})
         return redirect(_medicines_page(request.user, patient))
     return render(
         request,
@@ -417,7 +417,7 @@ def medicine_dose(request, pk):
     regimen = get_medicine_for_user(request.user, pk)
     back = _medicines_page(request.user, regimen.patient)
     if regimen.stopped_on is not None:
-        messages.info(request, _("%(medicine)s is already stopped.") % {"medicine": regimen.name})
+        messages.info(request, _("%(medicine)s is already stopped.") % {"medicine": regimen.name_shown})
         return redirect(back)
     form = DoseChangeForm(request.POST or None, regimen=regimen)
     if request.method == "POST" and form.is_valid():
@@ -430,7 +430,7 @@ def medicine_dose(request, pk):
             _add_errors(form, error)
         else:
             messages.success(
-                request, _("The new dose of %(medicine)s is saved.") % {"medicine": regimen.name}
+                request, _("The new dose of %(medicine)s is saved.") % {"medicine": regimen.name_shown}
             )
             return redirect(back)
     return render(
@@ -440,7 +440,7 @@ def medicine_dose(request, pk):
             "form": form,
             "patient": regimen.patient,
             "regimen": regimen,
-            "title": _("New dose of %(medicine)s") % {"medicine": regimen.name},
+            "title": _("New dose of %(medicine)s") % {"medicine": regimen.name_shown},
             "back": back,
             "submit_label": _("Save the new dose"),
         },
@@ -454,7 +454,7 @@ def medicine_stop(request, pk):
     regimen = get_medicine_for_user(request.user, pk)
     back = _medicines_page(request.user, regimen.patient)
     if regimen.stopped_on is not None:
-        messages.info(request, _("%(medicine)s is already stopped.") % {"medicine": regimen.name})
+        messages.info(request, _("%(medicine)s is already stopped.") % {"medicine": regimen.name_shown})
         return redirect(back)
     form = StopMedicineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -464,7 +464,7 @@ def medicine_stop(request, pk):
             _add_errors(form, error)
         else:
             messages.success(
-                request, _("%(medicine)s is marked as stopped.") % {"medicine": regimen.name}
+                request, _("%(medicine)s is marked as stopped.") % {"medicine": regimen.name_shown}
             )
             return redirect(back)
     return render(
@@ -474,7 +474,7 @@ def medicine_stop(request, pk):
             "form": form,
             "patient": regimen.patient,
             "regimen": regimen,
-            "title": _("Stop %(medicine)s") % {"medicine": regimen.name},
+            "title": _("Stop %(medicine)s") % {"medicine": regimen.name_shown},
             "back": back,
             "submit_label": _("Save"),
         },

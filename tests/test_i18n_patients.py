@@ -244,7 +244,7 @@ def test_a_spanish_patient_submits_iso_dates_and_the_history_stays_english(
     change = RecordChange.objects.get(patient=spanish_patient)
     assert change.record == "Medicine: Gabapentin 300 mg, once a day"
     page = visible_text(spanish_client.get(reverse("patients:my_medicines")))
-    assert "Se agregó Gabapentin." in page and "300 mg, una vez al día" in page
+    assert "Se agregó Gabapentina." in page and "300 mg, una vez al día" in page
 
 
 def edit_data(patient, **changes):
