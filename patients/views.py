@@ -384,7 +384,9 @@ def _medicine_add(request, patient):
     )
     if request.method == "POST" and form.is_valid():
         start_medicine(regimen=form.instance, actor=request.user)
-        messages.success(request, _("%(medicine)s is added.") % {"medicine": form.instance.name_shown})
+        messages.success(
+            request, _("%(medicine)s is added.") % {"medicine": form.instance.name_shown}
+        )
         return redirect(_medicines_page(request.user, patient))
     return render(
         request,
@@ -417,7 +419,9 @@ def medicine_dose(request, pk):
     regimen = get_medicine_for_user(request.user, pk)
     back = _medicines_page(request.user, regimen.patient)
     if regimen.stopped_on is not None:
-        messages.info(request, _("%(medicine)s is already stopped.") % {"medicine": regimen.name_shown})
+        messages.info(
+            request, _("%(medicine)s is already stopped.") % {"medicine": regimen.name_shown}
+        )
         return redirect(back)
     form = DoseChangeForm(request.POST or None, regimen=regimen)
     if request.method == "POST" and form.is_valid():
@@ -430,7 +434,8 @@ def medicine_dose(request, pk):
             _add_errors(form, error)
         else:
             messages.success(
-                request, _("The new dose of %(medicine)s is saved.") % {"medicine": regimen.name_shown}
+                request,
+                _("The new dose of %(medicine)s is saved.") % {"medicine": regimen.name_shown},
             )
             return redirect(back)
     return render(
@@ -454,7 +459,9 @@ def medicine_stop(request, pk):
     regimen = get_medicine_for_user(request.user, pk)
     back = _medicines_page(request.user, regimen.patient)
     if regimen.stopped_on is not None:
-        messages.info(request, _("%(medicine)s is already stopped.") % {"medicine": regimen.name_shown})
+        messages.info(
+            request, _("%(medicine)s is already stopped.") % {"medicine": regimen.name_shown}
+        )
         return redirect(back)
     form = StopMedicineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
