@@ -122,10 +122,15 @@ def _text(value):
     one way of writing a date (13 mar 2025 in Spanish)."""
     if value in (None, ""):
         return ""
+    # Yes/no fields were stored as Python writes them.
+    if str(value) in ("True", "False"):
+        return _("Yes") if str(value) == "True" else _("No")
     try:
         day = datetime.date.fromisoformat(str(value))
     except ValueError:
-        return str(value)
+        # Choices were stored by their English labels, which are in the catalogue: a page in
+        # another language shows them in its own words (anything else reads as it was kept).
+        return _(str(value))
     return date_format(day, pgettext("date format", "j M Y"))
 
 

@@ -89,6 +89,23 @@ def test_spanish_history_lines_agree_with_every_label_whatever_its_gender():
         assert str(Difference("Score", "x" * 61, "y" * 61)) == f"Puntuación: se cambió a {'y' * 61}"
 
 
+def test_stored_choices_and_yes_no_values_read_in_the_readers_words():
+    # Kept as written, in English ("True", the choice's English label); shown in the reader's.
+    changes = {"procedure": ["TMR with RPNI", "Secondary (delayed) TMR"], "research consent": [
+        "False", "True"], "surgeon": ["", "Dr Ana Ruiz"]}  # fmt: skip
+    with translation.override("en"):
+        assert [str(d) for d in recorded_differences(changes)] == [
+            "procedure TMR with RPNI → Secondary (delayed) TMR",
+            "research consent No → Yes",
+            "surgeon added: Dr Ana Ruiz",
+        ]
+    with translation.override("es"):
+        procedure, consent, surgeon = recorded_differences(changes)
+        assert (procedure.before, procedure.after) == ("TMR con RPNI", "TMR secundaria (diferida)")
+        assert (consent.before, consent.after) == ("No", "Sí")
+        assert surgeon.after == "Dr Ana Ruiz"  # free text reads as it was written
+
+
 def test_a_stored_record_change_reads_the_same_way_and_ignores_malformed_history():
     assert recorded_differences({"level": ["Transtibial", "Transfemoral"]}) == [
         Difference("level", "Transtibial", "Transfemoral")
