@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from .models import INVITATION_CODE_ALPHABET, INVITATION_CODE_LENGTH, Invitation
 
@@ -27,7 +28,7 @@ def _log(patient, *, actor, action, reason):
     history = patient.record_changes
     return history.log(
         actor=actor,
-        record="Invitation link",
+        record=gettext_noop("Invitation link"),
         action=history.model.Action[action],
         reason=reason,
         about=patient,

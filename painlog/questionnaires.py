@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from patients.models import RecordChange, Surgery
 
@@ -229,7 +230,7 @@ def set_schedule(*, patient, events, actor):
     RecordChange.objects.log(
         actor=actor,
         patient=patient,
-        record="Questionnaire schedule",
+        record=gettext_noop("Questionnaire schedule"),
         action=RecordChange.Action.CHANGED,
         changes={
             key.upper(): [", ".join(before.get(key, ())), ", ".join(events.get(key, ()))]

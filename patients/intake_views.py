@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -118,7 +119,7 @@ def _send(request, patient, intake):
     log_change(
         patient=patient,
         actor=request.user,
-        record="Intake: sent by the patient",
+        record=gettext_noop("Intake: sent by the patient"),
         action=ChangeAction.CREATED,
         about=intake,
     )

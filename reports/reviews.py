@@ -3,6 +3,7 @@ the record's history."""
 
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from patients.models import RecordChange
 
@@ -36,9 +37,9 @@ def record_review(*, patient, reviewed_by, note=""):
             badges = "; ".join(str(text) for _code, text in flags.badges())
         patient.record_changes.log(
             actor=reviewed_by,
-            record="today's flags",
+            record=gettext_noop("today's flags"),
             action=RecordChange.Action.REVIEWED,
-            changes={"flags": [None, badges]},
+            changes={gettext_noop("flags"): [None, badges]},
             reason=note,
         )
     return review

@@ -350,6 +350,11 @@ def test_a_review_made_in_spanish_is_kept_in_english_in_the_history(client, clin
     assert change.changes["flags"][1] == "Never logged"
     page = client.get(response["Location"], **SPANISH)
     assert "Alertas de Ana Ruiz marcadas como revisadas." in visible_text(page)
+    # Kept in English, read in Spanish: the record's line and the flag it reviewed.
+    record = visible_text(client.get(reverse("patients:detail", args=[patient.pk]), **SPANISH))
+    assert "Revisado alertas de hoy" in record
+    assert "alertas: se agregó Nunca registró" in record
+    assert "today's flags" not in record
 
 
 # --- the number helpers -------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .record import Patient
@@ -88,6 +89,13 @@ class RecordChange(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} {self.record} ({self.at:%Y-%m-%d %H:%M})"
+
+    @property
+    def record_shown(self):
+        """`record` in the reader's language where its words are the catalogue's ("today's
+        flags"); a record named by its own words ("Surgery: TMR with RPNI on 4 Nov 2025") reads
+        as it was written."""
+        return gettext(self.record) if self.record else ""
 
     def differences(self):
         """What changed, field by field, in words ("Level: transtibial → transfemoral")."""
