@@ -8,11 +8,13 @@ field's raw value (painlog PainEntryChange.values) and are compared with the ver
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -128,10 +130,36 @@ def _text(value):
     try:
         day = datetime.date.fromisoformat(str(value))
     except ValueError:
+        text = str(value)
         # Choices were stored by their English labels, which are in the catalogue: a page in
-        # another language shows them in its own words (anything else reads as it was kept).
-        return _(str(value))
+        # another language shows them in its own words. Anything else (a surgeon called May)
+        # reads as it was kept.
+        return _(text) if text in _choice_labels() or text in _MORE_WORDS else text
     return date_format(day, pgettext("date format", "j M Y"))
+
+
+# English words that other apps store in history lines and want read in the reader's language
+# (reports: the names of the flags a review saw).
+_MORE_WORDS = set()
+
+
+def translate_when_shown(words):
+    """Let these English words, stored as values in history lines, read in the reader's
+    language (the catalogue must have them)."""
+    _MORE_WORDS.update(words)
+
+
+@functools.cache
+def _choice_labels():
+    """The English labels of every model field's choices, as the history stores them."""
+    with translation.override(None):
+        return frozenset(
+            str(label)
+            for model in apps.get_models()
+            for field in model._meta.get_fields()
+            if getattr(field, "choices", None)
+            for _value, label in field.flatchoices
+        )
 
 
 def _shown(field, value):
