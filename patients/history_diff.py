@@ -134,19 +134,24 @@ def _text(value):
         # Choices were stored by their English labels, which are in the catalogue: a page in
         # another language shows them in its own words. Anything else (a surgeon called May)
         # reads as it was kept.
-        return _(text) if text in _choice_labels() or text in _MORE_WORDS else text
+        if text in _choice_labels():
+            return _(text)
+        for words in _WORDS_OF_OTHER_APPS:
+            if (shown := words(text)) is not None:
+                return shown
+        return text
     return date_format(day, pgettext("date format", "j M Y"))
 
 
-# English words that other apps store in history lines and want read in the reader's language
-# (reports: the names of the flags a review saw).
-_MORE_WORDS = set()
+# Functions from a value other apps store in history lines, in English, to its words in the
+# reader's language, or None when they do not know it (reports: the flags a review saw).
+_WORDS_OF_OTHER_APPS = []
 
 
 def translate_when_shown(words):
-    """Let these English words, stored as values in history lines, read in the reader's
-    language (the catalogue must have them)."""
-    _MORE_WORDS.update(words)
+    """Let `words(text)` say stored English values in the reader's language."""
+    if words not in _WORDS_OF_OTHER_APPS:
+        _WORDS_OF_OTHER_APPS.append(words)
 
 
 @functools.cache

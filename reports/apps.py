@@ -7,14 +7,11 @@ class ReportsConfig(AppConfig):
     verbose_name = "Reports"
 
     def ready(self):
-        from django.utils import translation
-
-        from painlog.outcomes import FLAG_LABELS
         from patients.history_diff import translate_when_shown
 
+        from .reviews import review_words
         from .sql import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="reports.sql")
-        # A review's history line keeps the flags it saw in English (reports/reviews.py).
-        with translation.override(None):
-            translate_when_shown(str(label) for label in FLAG_LABELS.values())
+        # A review's history line keeps the flags it saw in English.
+        translate_when_shown(review_words)

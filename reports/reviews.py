@@ -1,10 +1,14 @@
 """Reviews of a patient's flags: recorded with the flags raised at that moment, and kept in
 the record's history."""
 
+import functools
+
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from painlog.outcomes import FLAG_LABELS, TIME_POINTS, TriageFlags
+from painlog.outcomes.triage import PAIN_FLAGS, TIME_POINT_FLAGS
 from patients.models import RecordChange
 
 from .dashboard import worklist
@@ -43,3 +47,28 @@ def record_review(*, patient, reviewed_by, note=""):
             reason=note,
         )
     return review
+
+
+@functools.cache
+def _one_flag_by_badge():
+    """{English badge: TriageFlags of that flag alone}, for each flag with each pain type or
+    pair, or each time point: the badges a review's history line keeps."""
+    details = {code: [("phantom",), ("residual",), ("phantom", "residual")] for code in PAIN_FLAGS}
+    details |= {code: [(point.label,) for point in TIME_POINTS] for code in TIME_POINT_FLAGS}
+    flags = [
+        TriageFlags(**{code: value})
+        for code in FLAG_LABELS
+        for value in details.get(code, [True] if code != "questionnaire_overdue" else [])
+    ]
+    return {flag.badges()[0][1]: flag for flag in flags}
+
+
+def review_words(text):
+    """A review's stored flags ("High pain (PLP and RLP); Never logged") in the reader's
+    language, for its history line; None when a badge is not one of _one_flag_by_badge's (an
+    overdue questionnaire), so that the line reads as it was kept."""
+    known = _one_flag_by_badge()
+    badges = str(text).split("; ")
+    if not all(badge in known for badge in badges):
+        return None
+    return "; ".join(known[badge].badges_shown()[0][1] for badge in badges)

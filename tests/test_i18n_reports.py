@@ -371,3 +371,20 @@ def test_figures_follow_the_language_and_keep_their_rounding(language, expected)
     with translation.override(language):
         shown = (one_decimal(6.45), signed(-2.35), signed(0.49), signed(-0.04), whole_percent(66.7))
     assert shown == expected
+
+
+def test_a_reviews_stored_flags_read_in_spanish_and_unknown_ones_as_kept():
+    from patients.history_diff import recorded_differences
+    from reports.reviews import review_words
+
+    kept = "High pain (PLP and RLP); Not improving (PLP); Never logged; Missed follow-up (3 months)"
+    with translation.override("es"):
+        [line] = recorded_differences({"flags": [None, kept]})
+        assert str(line) == (
+            "alertas: se agregó Dolor intenso (DMF y DMR); Sin mejoría (DMF); Nunca registró; "
+            "Seguimiento perdido (3 meses)"
+        )
+        # An overdue questionnaire is not among the badges it knows: the line reads as kept.
+        assert review_words("Never logged; Questionnaire overdue (PEG at 3 months)") is None
+    with translation.override("en"):
+        assert review_words(kept) == kept
