@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from painlog.outcomes import FLAG_LABELS, TIME_POINTS, TriageFlags
+from painlog.outcomes import TIME_POINTS, TriageFlags
 from painlog.outcomes.triage import PAIN_FLAGS, TIME_POINT_FLAGS
 from patients.models import RecordChange
 
@@ -55,11 +55,10 @@ def _one_flag_by_badge():
     pair, or each time point: the badges a review's history line keeps."""
     details = {code: [("phantom",), ("residual",), ("phantom", "residual")] for code in PAIN_FLAGS}
     details |= {code: [(point.label,) for point in TIME_POINTS] for code in TIME_POINT_FLAGS}
-    flags = [
-        TriageFlags(**{code: value})
-        for code in FLAG_LABELS
-        for value in details.get(code, [True] if code != "questionnaire_overdue" else [])
-    ]
+    # The yes/no flags; an overdue questionnaire names its instrument and event, so it is not
+    # listed.
+    details |= {code: [True] for code, off in TriageFlags._field_defaults.items() if off is False}
+    flags = [TriageFlags(**{code: value}) for code, values in details.items() for value in values]
     return {flag.badges()[0][1]: flag for flag in flags}
 
 
