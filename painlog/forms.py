@@ -25,6 +25,23 @@ def _optional_score(label):
     )
 
 
+class SubmissionIdField(forms.UUIDField):
+    """The hidden id that stores an entry once however often it is sent. Only a changed or
+    broken page sends one that cannot be read: the patient is told so in words, and the page
+    sent back carries a new id, or every later Save would meet the same refusal."""
+
+    widget = forms.HiddenInput
+    unreadable = _("This page could not be read. Your answers are still here: tap Save again.")
+    default_error_messages = {"required": unreadable, "invalid": unreadable}
+
+    def bound_data(self, data, initial):
+        try:
+            readable = self.to_python(data) is not None
+        except forms.ValidationError:
+            readable = False
+        return data if readable else initial
+
+
 class PainEntryForm(PlainTextMixin, forms.ModelForm):
     """Two taps for the scores, one for Save; everything else is optional and folded away."""
 
@@ -56,7 +73,7 @@ class PainEntryForm(PlainTextMixin, forms.ModelForm):
     )
     sleep_interference = _optional_score(_("How much did pain get in the way of sleep?"))
     activity_interference = _optional_score(_("How much did pain get in the way of daily life?"))
-    submission_id = forms.UUIDField(widget=forms.HiddenInput)
+    submission_id = SubmissionIdField()
 
     class Meta:
         model = PainEntry
@@ -133,6 +150,10 @@ class PainEntryForm(PlainTextMixin, forms.ModelForm):
 
     def detail_fields(self):
         return [self[name] for name in self.DETAIL_FIELDS]
+
+    def answers_to_check(self):
+        """How many answers the patient can see are marked wrong: the hidden id is not one."""
+        return sum(1 for name in self.errors if name not in ("submission_id", "__all__"))
 
     def details_have_errors(self):
         return any(self[name].errors for name in self.DETAIL_FIELDS)

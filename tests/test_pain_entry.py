@@ -80,6 +80,40 @@ def test_the_same_submission_id_from_two_patients_is_two_entries(client, patient
     assert PainEntry.objects.count() == 2
 
 
+@pytest.mark.parametrize("sent", ["not-a-uuid", "", "<script>"])
+def test_a_page_with_an_unreadable_submission_id_says_so_and_the_next_save_works(
+    client, patient, sent
+):
+    client.force_login(patient.user)
+    response = client.post(NEW, three_taps(submission_id=sent, note="Worse at night"))
+    page = response.content.decode()
+    # No answer the patient can see is wrong: the banner does not send them looking for one.
+    assert "Nothing was saved yet." in page and "answer marked below" not in page
+    assert "This page could not be read. Your answers are still here: tap Save again." in page
+    assert "valid UUID" not in page
+    form = response.context["form"]
+    assert form["phantom_pain"].value() == "6" and form["note"].value() == "Worse at night"
+    fresh = form["submission_id"].value()
+    assert uuid.UUID(str(fresh)) and str(fresh) != sent
+    assert not PainEntry.objects.exists()
+    # Saving again from the page sent back stores the entry once.
+    retry = {**three_taps(note="Worse at night"), "submission_id": str(fresh)}
+    client.post(NEW, retry)
+    client.post(NEW, retry)
+    entry = PainEntry.objects.get()
+    assert (entry.phantom_pain, entry.note, str(entry.submission_id)) == (
+        6,
+        "Worse at night",
+        str(fresh),
+    )
+
+
+def test_a_wrong_score_and_an_unreadable_id_count_one_answer_to_check(client, patient):
+    client.force_login(patient.user)
+    response = client.post(NEW, three_taps(submission_id="x", phantom_pain="11"))
+    assert "Please check the 1 answer marked below." in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
@@ -99,7 +133,8 @@ def test_the_same_submission_id_from_two_patients_is_two_entries(client, patient
         ({"sleep_interference": "12"}, "sleep_interference", "from 0 to 10"),
         ({"sensations": ["burning", "tickling"]}, "sensations", "Choose from the feelings"),
         ({"phantom_frequency": "hourly"}, "phantom_frequency", "Select a valid choice"),
-        ({"submission_id": "not-a-uuid"}, "submission_id", "valid UUID"),
+        ({"submission_id": "not-a-uuid"}, "submission_id", "This page could not be read"),
+        ({"submission_id": None}, "submission_id", "This page could not be read"),
     ],
 )
 def test_bad_input_gets_a_message_next_to_the_field_and_stores_nothing(
