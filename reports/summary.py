@@ -1,55 +1,41 @@
 """
 The visit summary: one printable page about a patient's last three months, for the clinician
 and for the patient to bring to the visit. The chart with its plain-words comparison, the
-weekly averages, the outcome table, today's flags with their reasons, and the intake's
-answers; printed by the browser (static/css/visit-summary.css fits A4 and Letter).
+weekly averages, the outcome table, today's flags with their reasons (the same as on the
+clinician's page of the patient), the medicines taken today, the questionnaires answered and
+the intake's answers; printed by the browser (static/css/visit-summary.css fits A4 and Letter).
 
 Every showing goes into the access log, like the clinician's page of the patient.
 """
 
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from painlog import chart_data, outcomes
-from painlog.charts import patient_readings, progress_chart
-from painlog.models import LoggingSchedule
+from painlog.charts import progress_chart
 from patients.access import get_patient_for_user
 from patients.audit import record_access
-from patients.models import Intake
+
+from .patient_today import patient_today
 
 SUMMARY_RANGE = "3m"
 
 
 def visit_summary_context(patient, *, for_patient):
-    """What the page shows, from six queries: amputations, surgeries and their nerve
-    transfers, the intake, the entries (as tuples) and the logging schedule."""
-    today = timezone.localdate()
-    amputations = patient.amputations_with_surgeries()
-    intake = Intake.objects.filter(patient=patient).first()
-    readings = patient_readings(patient)
-    day_readings = chart_data.outcome_readings(readings)
-    outcome = outcomes.patient_outcome(
-        readings=day_readings,
-        surgeries=[s for a in amputations for s in a.surgery_list],
-        intake=intake,
-        today=today,
-    )
+    """What the page shows: where the patient stands today (patient_today, as on the
+    clinician's page of the patient), over the last three months."""
+    now = patient_today(patient)
+    today, outcome = now.today, now.outcome
     chart = progress_chart(
-        readings,
-        amputations,
+        now.chart_readings,
+        now.amputations,
         outcome,
         range_key=SUMMARY_RANGE,
         for_patient=for_patient,
         ranges=False,
+        doses=now.doses,
     )
-    schedule = LoggingSchedule.objects.filter(patient=patient).first()
-    interval_days = schedule.interval_days if schedule else LoggingSchedule().interval_days
-    facts = outcomes.facts_for_patient(
-        day_readings, outcome, interval_days=interval_days, today=today
-    )
-    flags = outcomes.triage_flags(facts)
     first_day = chart_data.range_start(SUMMARY_RANGE, today, None)
     return {
         "patient": patient,
@@ -57,12 +43,21 @@ def visit_summary_context(patient, *, for_patient):
         "today": today,
         "first_day": first_day,
         "chart": chart,
-        "amputations": amputations,
-        "intake": intake,
+        "amputations": now.amputations,
+        "intake": now.intake,
         "outcome": outcome,
         "outcome_rows": _outcome_rows(outcome),
-        "flag_reasons": outcomes.flag_reasons(flags, facts),
-        "entries_in_period": sum(1 for r in day_readings if first_day <= r.day <= today),
+        "flag_reasons": now.flag_reasons,
+        "entries_in_period": sum(1 for r in now.readings if first_day <= r.day <= today),
+        "regimens_now": now.regimens_now,
+        "mme_now": now.mme_now,
+        "mme_caveat": outcomes.MME_CAVEAT_SHOWN,
+        "questionnaires_sent": [
+            (row, response)
+            for row in now.questionnaires["rows"]
+            for response in row.responses
+            if response.completed_at
+        ],
     }
 
 

@@ -36,13 +36,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import CLINIC_STAFF, role_required
-from painlog import chart_data, outcomes, questionnaire_views
-from painlog.charts import patient_readings, progress_chart
-from painlog.models import Instrument, LoggingSchedule
-from painlog.questionnaires import overdue_from
+from painlog import outcomes
+from painlog.charts import progress_chart
+from painlog.models import Instrument
 from patients.access import clinics_of, get_patient_for_user, patients_visible_to
 from patients.audit import export_detail, record_access
-from patients.models import Intake, MedicineRegimen, Patient
+from patients.models import Patient
 
 from . import fhir, fhir_questionnaires, jobs
 from .charts import cohort_chart
@@ -58,6 +57,7 @@ from .entry_views import latest_notes
 from .exports import start_export
 from .forms import CohortFilterForm, DashboardForm, FlagReviewForm
 from .models import ExportJob, FlagReview
+from .patient_today import patient_today
 from .questionnaire_figures import REFERENCE_SOURCE, questionnaire_tables
 from .reviews import record_review
 
@@ -161,34 +161,8 @@ def patient_pain(request, pk):
 
 def _patient_pain_page(request, patient, *, review_form, status=200):
     record_access(request, "view_pain", patient=patient, detail="pain log and outcomes")
-    schedule = LoggingSchedule.of(patient)
-    intake = Intake.objects.filter(patient=patient).first()
-    amputations = patient.amputations_with_surgeries()
-    # The entries once, as the chart's Readings; the outcome counts the same ones by day.
-    chart_readings = patient_readings(patient)
-    readings = chart_data.outcome_readings(chart_readings)
-    today = timezone.localdate()
-    outcome = outcomes.patient_outcome(
-        readings=readings,
-        surgeries=[s for a in amputations for s in a.surgery_list],
-        intake=intake,
-        today=today,
-    )
-    regimens = list(MedicineRegimen.objects.filter(patient=patient))
-    doses = [outcomes.Dose.of(regimen) for regimen in regimens]
-    questionnaires = questionnaire_views.clinician_panel(
-        patient, day_zero=outcome.day_zero, today=today
-    )
-    # Today's flags, from the same rules as the worklist's, with why.
-    facts = outcomes.facts_for_patient(
-        readings,
-        outcome,
-        interval_days=schedule.interval_days,
-        today=today,
-        doses=doses,
-        questionnaires_overdue=overdue_from(questionnaires["rows"], today=today),
-    )
-    flags = outcomes.triage_flags(facts)
+    now = patient_today(patient)
+    outcome, flags, today = now.outcome, now.flags, now.today
     reviews = list(FlagReview.objects.filter(patient=patient).select_related("reviewed_by")[:5])
     latest_review = reviews[0] if reviews else None
     return render(
@@ -198,20 +172,20 @@ def _patient_pain_page(request, patient, *, review_form, status=200):
             "patient": patient,
             "latest_notes": latest_notes(patient),
             "chart": progress_chart(
-                chart_readings,
-                amputations,
+                now.chart_readings,
+                now.amputations,
                 outcome,
                 range_key=request.GET.get("range"),
                 for_patient=False,
-                doses=doses,
+                doses=now.doses,
             ),
-            "schedule": schedule,
-            "amputations": amputations,
-            "intake": intake,
+            "schedule": now.schedule,
+            "amputations": now.amputations,
+            "intake": now.intake,
             "outcome": outcome,
             "pain_outcomes": [o for o in (outcome.phantom, outcome.residual) if o],
             "flags": flags,
-            "flag_reasons": outcomes.flag_reasons(flags, facts),
+            "flag_reasons": now.flag_reasons,
             "verdicts": past_verdicts(outcome),
             "reviews": reviews,
             "review_stands": bool(flags)
@@ -220,13 +194,13 @@ def _patient_pain_page(request, patient, *, review_form, status=200):
                 latest_review.flags, latest_review.reviewed_at, flags, timezone.now()
             ),
             "review_form": review_form,
-            "questionnaires": questionnaires,
+            "questionnaires": now.questionnaires,
             "review_days": outcomes.REVIEW_DAYS,
-            "regimens": regimens,
-            "today_mme": outcomes.daily_mme(doses, today),
+            "regimens": now.regimens,
+            "today_mme": now.mme_now,
             "mme_caveat": outcomes.MME_CAVEAT_SHOWN,
-            "medicine_points": outcomes.medicine_points(doses, outcome.day_zero, today),
-            "opioid_stop": outcomes.days_to_stopping_opioids(doses, outcome.day_zero, today),
+            "medicine_points": outcomes.medicine_points(now.doses, outcome.day_zero, today),
+            "opioid_stop": outcomes.days_to_stopping_opioids(now.doses, outcome.day_zero, today),
         },
         status=status,
     )

@@ -1,13 +1,15 @@
 """The one-page visit summary (reports.summary) for the clinician and for the patient."""
 
 import datetime
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.urls import reverse
 
-from painlog.models import LoggingSchedule, PainEntry
-from patients.models import AccessEvent, Intake
+from painlog.models import Instrument, LoggingSchedule, PainEntry, QuestionnaireResponse
+from painlog.questionnaires import send_response
+from patients.models import AccessEvent, Intake, MedicineRegimen
 from tests.conftest import make_amputation, make_surgery
 
 NOW = datetime.datetime(2026, 6, 15, 18, 0, tzinfo=datetime.UTC)
@@ -80,7 +82,11 @@ def test_clinician_sees_the_summary_of_the_last_three_months(client, clinician, 
     assert "baseline from diary (10 entries)" in body
     assert "Gabapentin 300 mg" in body
     assert "&lt;b&gt;Walk&lt;/b&gt; my dog again" in body  # escaped
-    assert "Flags today" in body and "None: not getting worse" in body
+    assert "Flags today" in body and "None today." in body
+    assert "Medicines today" in body and "No medicines recorded." in body
+    assert "Today: <strong>No opioid</strong>." in body and "population estimate" not in body
+    assert "Pain medicines at intake" in body
+    assert "Questionnaires answered" in body and "None yet." in body
     assert response["Cache-Control"].startswith("max-age=0")
 
 
@@ -104,6 +110,51 @@ def test_the_summary_says_why_a_flag_is_raised(client, clinician, patient, froze
     assert "Stopped logging: last entry 5 Jun 2026, 10 days ago" in body
     assert "No TMR surgery recorded yet" in body
     assert "Intake answers" in body and "Not started." in body
+
+
+def test_the_summary_shows_the_flags_of_the_patients_page_the_medicines_and_the_answers(
+    client, clinician, patient
+):
+    """A printed summary holds the same flags as the clinician's page of the patient, those
+    judged from medicines and questionnaires too; the medicines taken today, not the stopped
+    ones nor the intake's words alone; and each questionnaire answered, with its score."""
+    surgery_day = TODAY - datetime.timedelta(days=107)
+    amputation = make_amputation(patient, date=surgery_day - datetime.timedelta(days=300))
+    make_surgery(amputation, date=surgery_day, procedure="secondary_tmr")
+    diary(patient, [(days, 4, 3) for days in range(20)])
+    oxycodone = {"patient": patient, "medicine": "oxycodone", "times_per_day": 2}
+    MedicineRegimen.objects.create(
+        **oxycodone, strength=Decimal(10), reported_by="clinician",
+        started_on=TODAY - datetime.timedelta(days=100),
+        stopped_on=TODAY - datetime.timedelta(days=3), stop_reason="dose_changed",
+    )  # fmt: skip
+    MedicineRegimen.objects.create(
+        **oxycodone, strength=Decimal(15), reported_by="clinician",
+        started_on=TODAY - datetime.timedelta(days=3),
+    )  # fmt: skip
+    with time_machine.travel(NOW, tick=False):
+        answered = QuestionnaireResponse.objects.create(
+            patient=patient, instrument=Instrument.objects.get(key="pgic"), event="1 month",
+            answers={"change": 2}, entered_by=patient.user, started_at=NOW,
+        )  # fmt: skip
+        send_response(response=answered, actor=patient.user)
+        client.force_login(clinician)
+        page = client.get(reverse("reports:patient_pain", args=[patient.pk]))
+        response = client.get(url(patient))
+    reasons = [str(reason) for reason in response.context["flag_reasons"]]
+    assert reasons == [str(reason) for reason in page.context["flag_reasons"]]
+    body = response.content.decode()
+    assert "Opioid dose rising: 45 MME/day today vs 30 28 days ago" in body
+    assert "Questionnaire overdue (PEG at 3 months)" in body
+    assert [str(r) for r in response.context["regimens_now"]] == ["Oxycodone 15 mg, twice a day"]
+    assert "Oxycodone, 15 mg, twice a day (since 12 Jun 2026)" in body
+    assert "10 mg" not in body
+    assert "Today: <strong>45 MME/day (CDC 2022)</strong>." in body
+    assert "population estimate" in body
+    [(row, sent)] = response.context["questionnaires_sent"]
+    assert (row.event, row.instrument.key, sent.pk) == ("1 month", "pgic", answered.pk)
+    assert sent.score is not None
+    assert f'<th scope="row">{row.event_label}</th>' in body
 
 
 def test_trio_and_the_other_patient(client, colleague, outsider, other_patient, record, frozen):
@@ -144,9 +195,10 @@ def test_the_summary_runs_a_fixed_number_of_queries(
     make_surgery(amputation, date=TODAY - datetime.timedelta(days=200), procedure="secondary_tmr")
     diary(patient, [(days, 3, 2) for days in range(entries)])
     client.force_login(clinician)
-    # session, user, verified device, role, patient, access-log line; amputations, surgeries,
-    # nerve transfers, intake, entries as tuples, schedule
-    with django_assert_num_queries(12):
+    # session, user, verified device, role, patient, access-log line; schedule, intake,
+    # amputations, surgeries, nerve transfers, entries as tuples, medicines; instruments,
+    # answer sets and questionnaire schedule
+    with django_assert_num_queries(16):
         client.get(url(patient))
 
 
