@@ -50,14 +50,31 @@ def visit_summary_context(patient, *, for_patient):
         "flag_reasons": now.flag_reasons,
         "entries_in_period": sum(1 for r in now.readings if first_day <= r.day <= today),
         "regimens_now": now.regimens_now,
+        "medicines_recorded": bool(now.regimens),
         "mme_now": now.mme_now,
         "mme_caveat": outcomes.MME_CAVEAT_SHOWN,
-        "questionnaires_sent": [
-            (row, response)
-            for row in now.questionnaires["rows"]
-            for response in row.responses
-            if response.completed_at
-        ],
+        "questionnaires_sent": _answered_table(now.questionnaires["rows"]),
+    }
+
+
+def _answered_table(rows):
+    """The answer sets sent, folded for one page: a column per questionnaire (and limb, for
+    one asked of each), a row per time point with an answer, each cell the answer set or None.
+    `rows` are painlog.questionnaires' Scheduled, in time-point order."""
+    columns, cells = {}, {}
+    for row in rows:
+        for response in row.responses:
+            if response.completed_at is None:
+                continue
+            column = (row.instrument.key, response.limb)
+            name = row.instrument.shown.short_name
+            columns.setdefault(
+                column, f"{name} ({response.get_limb_display().lower()})" if response.limb else name
+            )
+            cells.setdefault(row.event_label, {})[column] = response
+    return {
+        "columns": list(columns.values()),
+        "rows": [(label, [answered.get(c) for c in columns]) for label, answered in cells.items()],
     }
 
 

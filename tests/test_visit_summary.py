@@ -151,10 +151,26 @@ def test_the_summary_shows_the_flags_of_the_patients_page_the_medicines_and_the_
     assert "10 mg" not in body
     assert "Today: <strong>45 MME/day (CDC 2022)</strong>." in body
     assert "population estimate" in body
-    [(row, sent)] = response.context["questionnaires_sent"]
-    assert (row.event, row.instrument.key, sent.pk) == ("1 month", "pgic", answered.pk)
-    assert sent.score is not None
-    assert f'<th scope="row">{row.event_label}</th>' in body
+    table = response.context["questionnaires_sent"]
+    assert table["columns"] == ["PGIC"]
+    [(label, [sent])] = table["rows"]
+    assert (label, sent.pk) == ("1 month", answered.pk) and sent.score is not None
+    assert '<th scope="col">PGIC</th>' in body
+    assert f'<th scope="row">1 month</th>\n                  <td>{sent.score:.1f}</td>' in body
+
+
+def test_the_summary_says_none_is_taken_today_when_every_medicine_is_stopped(
+    client, clinician, patient, frozen
+):
+    MedicineRegimen.objects.create(
+        patient=patient, medicine="pregabalin", strength=Decimal(75), times_per_day=2,
+        reported_by="patient", started_on=TODAY - datetime.timedelta(days=90),
+        stopped_on=TODAY - datetime.timedelta(days=10), stop_reason="side_effects",
+    )  # fmt: skip
+    client.force_login(clinician)
+    body = client.get(url(patient)).content.decode()
+    assert "None taken today." in body and "No medicines recorded." not in body
+    assert "Pregabalin" not in body
 
 
 def test_trio_and_the_other_patient(client, colleague, outsider, other_patient, record, frozen):
