@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import get_language
@@ -467,6 +468,20 @@ class QuestionnaireResponse(models.Model):
     def __str__(self):
         limb = f", {self.get_limb_display().lower()}" if self.limb else ""
         return f"{self.instrument} at {self.event}{limb} for {self.patient.full_name}"
+
+    @property
+    def score_shown(self):
+        """The score at one decimal ("4.3"); a one-question instrument scored by its answer
+        (the PGIC) shows the answer in words beside it ("4 (No change)"), as a number on a
+        scale the reader may not know by heart says little. Empty without a score."""
+        if self.score is None:
+            return ""
+        instrument = self.instrument.shown
+        if len(instrument.items) == 1 and instrument.scoring in ("mean", "sum"):
+            answer = instrument.items[0].label_of(int(self.score))
+            if answer and self.score == int(self.score):
+                return f"{int(self.score)} ({answer})"
+        return floatformat(self.score, 1)
 
     def answer_rows(self):
         """(question as asked, answer in words) for every item, in order."""

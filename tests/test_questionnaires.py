@@ -14,7 +14,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from painlog.instruments import InstrumentError, built_in_definitions, load, parse
 from painlog.models import Instrument, QuestionnaireResponse
@@ -440,6 +440,35 @@ def test_the_clinicians_page_shows_scores_and_the_schedule_form(
         assert "Krebs 2009" in body and "Much improved" not in body
     client.force_login(outsider)
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"), [("en", "2 (Much improved)"), ("es", "2 (Mucho mejor)")]
+)
+def test_a_pgic_score_is_shown_with_its_answer_in_words(
+    client, operated, clinician, language, shown
+):
+    """A one-question scale's number says little alone: the PGIC's 2 is "Much improved". A
+    score of several answers keeps its one decimal."""
+    pgic = QuestionnaireResponse.objects.create(
+        patient=operated, instrument=Instrument.objects.get(key="pgic"), event="3 months",
+        entered_by=operated.user, answers={"change": 2}, completed_at=NOW, score=Decimal("2"),
+    )  # fmt: skip
+    client.force_login(clinician)
+    body = client.get(
+        reverse("reports:patient_pain", args=[operated.pk]), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    assert f"<strong>{shown}</strong>" in body
+    with translation.override(language):
+        assert pgic.score_shown == shown
+        pgic.score = None
+        assert pgic.score_shown == ""
+    peg_set = QuestionnaireResponse(instrument=peg(), score=Decimal("5.667"))
+    with translation.override("es"):
+        assert peg_set.score_shown == "5,7"
+    peg_set.score = Decimal("4")
+    with translation.override("en"):
+        assert peg_set.score_shown == "4.0"
 
 
 def test_a_clinician_of_the_clinic_sets_the_schedule_and_others_cannot(

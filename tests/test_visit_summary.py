@@ -156,7 +156,7 @@ def test_the_summary_shows_the_flags_of_the_patients_page_the_medicines_and_the_
     [(label, [sent])] = table["rows"]
     assert (label, sent.pk) == ("1 month", answered.pk) and sent.score is not None
     assert '<th scope="col">PGIC</th>' in body
-    assert f'<th scope="row">1 month</th>\n                  <td>{sent.score:.1f}</td>' in body
+    assert '<th scope="row">1 month</th>\n                  <td>2 (Much improved)</td>' in body
 
 
 def test_the_summary_says_none_is_taken_today_when_every_medicine_is_stopped(
