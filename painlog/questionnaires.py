@@ -3,6 +3,7 @@ sending (scoring), the clinic's choice of schedule, and installing an instrument
 rules of when (windows) live in painlog.outcomes.questionnaires; the file format and scoring
 in painlog.instruments."""
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -65,6 +66,15 @@ class Scheduled:
         if self.status == MISSED:
             return _("Missed (closed %(closes)s)") % {"closes": date_label(self.window.closes)}
         return _("Waiting for surgery date")
+
+    @property
+    def limbs_to_enter(self):
+        """The limbs ("" when asked once) whose answers clinic staff may type in from a paper
+        form: those not yet sent, while the window is open or after it closed."""
+        if self.status not in (DUE, MISSED):
+            return []
+        sent = {response.limb for response in self.responses if response.completed_at}
+        return [limb for limb in self.instrument.parsed.limbs if limb not in sent]
 
     @property
     def started(self):
@@ -198,14 +208,14 @@ def save_answer(*, response, item, value, language=""):
 
 
 @transaction.atomic
-def send_response(*, response, actor):
+def send_response(*, response, actor, completed_at=None, reason=""):
     """Score and close an answer set, and keep the event in the record's history."""
     instrument = response.instrument.parsed
     missing = [item.id for item in instrument.items if item.id not in response.answers]
     if missing:
         raise ValidationError(_("Please answer every question first."))
     score = instrument.score(response.answers)
-    response.completed_at = timezone.now()
+    response.completed_at = completed_at or timezone.now()
     response.score = score.value if score else None
     response.score_se = score.se if score else None
     response.save(update_fields=["completed_at", "score", "score_se"])
@@ -217,9 +227,55 @@ def send_response(*, response, actor):
         action=RecordChange.Action.CREATED,
         # {label: [before, after]} in words, as every history line (patients/history_diff.py).
         changes={"Score": ["", str(response.score) if response.score is not None else "none"]},
+        reason=reason,
         about=response,
     )
     return response
+
+
+@transaction.atomic
+def enter_paper_answers(*, patient, instrument, event, limb, answers, answered_on, actor):
+    """Keep an answer set the patient gave on paper, typed in by clinic staff: scored and sent
+    as from the app, dated the day the patient answered (at noon, or now if that is later
+    today), with "answered on paper" in the history. Refused when these answers are already
+    sent, or when the patient has begun them in the app: what a patient saved is not
+    overwritten."""
+    begun = (
+        QuestionnaireResponse.objects.select_for_update()
+        .filter(patient=patient, instrument=instrument, event=event, limb=limb)
+        .first()
+    )
+    if begun is not None and begun.completed_at is not None:
+        raise ValidationError(
+            _("These answers were already sent on %(day)s.")
+            % {"day": date_label(timezone.localdate(begun.completed_at))}
+        )
+    if begun is not None and begun.answers:
+        raise ValidationError(
+            _(
+                "The patient has begun these questions in the app. Ask them to finish there: "
+                "what they saved is kept and not replaced."
+            )
+        )
+    answered_at = min(
+        timezone.make_aware(datetime.datetime.combine(answered_on, datetime.time(12))),
+        timezone.now(),
+    )
+    response = begun or QuestionnaireResponse(
+        patient=patient, instrument=instrument, event=event, limb=limb
+    )
+    # Opened in the app and left empty, the set is the patient's no longer: staff fill it.
+    response.entered_by = actor
+    response.answers = dict(answers)
+    response.started_at = answered_at
+    response.language = ""  # the paper's language is not known
+    response.save()
+    return send_response(
+        response=response,
+        actor=actor,
+        completed_at=answered_at,
+        reason=f"Answered on paper on {answered_on.isoformat()}, entered by clinic staff.",
+    )
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import questionnaire_views, views
+from . import paper_questionnaires, questionnaire_views, views
 
 app_name = "painlog"
 
@@ -47,5 +47,10 @@ urlpatterns += [
         "patients/<int:pk>/questionnaires/",
         questionnaire_views.questionnaire_schedule,
         name="questionnaire_schedule",
+    ),
+    path(
+        "patients/<int:pk>/questionnaires/<int:instrument_pk>/<slug:event>/paper/",
+        paper_questionnaires.paper_answers,
+        name="questionnaire_paper",
     ),
 ]
