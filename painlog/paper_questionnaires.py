@@ -153,7 +153,7 @@ def paper_answers(request, pk, instrument_pk, event):
             messages.success(
                 request,
                 _("%(questionnaire)s at %(time_point)s saved from paper.")
-                % {"questionnaire": instrument.short_name, "time_point": row.event_label},
+                % {"questionnaire": instrument.short_name, "time_point": row.event_label.lower()},
             )
             return redirect(back)
     return render(
