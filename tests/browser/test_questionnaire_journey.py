@@ -3,7 +3,12 @@ one question a screen (with the keyboard for one answer), stop halfway and come 
 send it, then the PGIC; the clinician sees the score on the patient's page and the cohort page.
 Each screen passes axe-core (WCAG 2.2 A and AA) and none scrolls sideways."""
 
-from painlog.models import QuestionnaireResponse
+import datetime
+
+from django.urls import reverse
+
+from painlog.models import Instrument, QuestionnaireResponse
+from painlog.questionnaires import first_tmr_day
 from patients.demo import DEMO_PASSWORD
 from patients.models import Patient
 from tests.browser.conftest import (
@@ -81,3 +86,37 @@ def test_a_patient_answers_the_due_peg_on_a_phone_and_the_clinician_sees_it(
     figures = desktop.locator("section[aria-labelledby=questionnaire-figures-heading]")
     assert "PEG" in figures.inner_text()
     screenshot(desktop, "questionnaire-cohort")
+
+
+def test_a_clinician_types_in_a_peg_the_patient_answered_on_paper(desktop, live_server, demo_data):
+    """The demo's Kwame Johansson never answered his baseline PEG in the app: he did on paper,
+    three days before surgery, and the clinician types it in from his page."""
+    patient = Patient.objects.get(first_name="Kwame", last_name="Johansson")
+    peg = Instrument.objects.get(key="peg")
+    answered_on = first_tmr_day(patient) - datetime.timedelta(days=3)
+    form_url = reverse("painlog:questionnaire_paper", args=[patient.pk, peg.pk, "baseline"])
+    log_in(desktop, live_server.url, "clinician", DEMO_PASSWORD)
+    desktop.goto(f"{live_server.url}/dashboard/patients/{patient.pk}/")
+    section = desktop.locator("section[aria-labelledby=questionnaires-heading]")
+    section.locator(f"a[href='{form_url}']").click()
+    assert "PEG at baseline: answers from paper" in desktop.inner_text("main")
+    assert_accessible(desktop)
+
+    desktop.get_by_role("button", name="Save the answers").click()  # nothing filled in
+    main = desktop.inner_text("main")
+    assert "Nothing was saved" in main and "Enter the day written on the form" in main
+    assert main.count("Choose the answer ticked on the form.") == 3
+    assert_accessible(desktop)
+    screenshot(desktop, "questionnaire-paper-refused")
+    desktop.fill("input[name=answered_on]", answered_on.isoformat())
+    for item, value in (("pain", 8), ("enjoyment", 7), ("activity", 6)):
+        desktop.check(f"#id_{item}_{value}")
+    desktop.get_by_role("button", name="Save the answers").click()
+
+    assert "PEG at baseline saved from paper." in desktop.inner_text("main")
+    row = section.locator("tr", has_text="Baseline").filter(has_text="PEG")
+    assert "Answered" in row.inner_text() and "7.0" in row.inner_text()
+    assert section.locator(f"a[href='{form_url}']").count() == 0
+    sent = QuestionnaireResponse.objects.get(patient=patient, instrument=peg, event="baseline")
+    assert sent.answers == {"pain": 8, "enjoyment": 7, "activity": 6}
+    assert sent.entered_by.username == "clinician"
