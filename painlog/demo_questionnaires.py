@@ -11,12 +11,13 @@ from fractions import Fraction
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from patients.history_words import record_fields
 from patients.models import Patient, RecordChange
 
 from .models import Instrument, PainEntry, QuestionnaireResponse
 from .outcomes import Reading, local_midnight
 from .outcomes.questionnaires import BASELINE, DEFAULT_SCHEDULE, event_window
-from .questionnaires import ensure_built_in_instruments
+from .questionnaires import ensure_built_in_instruments, response_words
 
 SEED = "tmr-demo-questionnaires"
 # Of the windows a patient logged pain in, how often they also answered the questionnaire.
@@ -109,7 +110,7 @@ def seed_demo_questionnaires(today=None):
         RecordChange(
             patient=response.patient, actor=response.patient.user,
             action=RecordChange.Action.CREATED, at=response.completed_at,
-            record=f"{response.instrument} at {response.event.lower()}",
+            **record_fields(response_words(response)),
             changes={"Score": ["", str(response.score)]}, record_type=kind, record_id=response.pk,
         )
         for response in responses

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from patients.history_words import Words
 from patients.models import RecordChange, Surgery
 
 from .chart_data import date_label
@@ -207,6 +208,28 @@ def save_answer(*, response, item, value, language=""):
     response.save(update_fields=["answers", "language"])
 
 
+def response_words(response):
+    """How a history line names an answer set: "PEG: ... (Krebs 2009) at 3 months (phantom
+    limb)", with the questionnaire's name as its file gives it in each language."""
+    instrument = response.instrument
+    parsed = instrument.parsed
+    names = {parsed.language: f"{instrument.name} ({instrument.version})"} | {
+        code: f"{translated.name} ({instrument.version})"
+        for code, translated in parsed.translations.items()
+    }
+    values = {
+        "questionnaire": {"names": {"en": names.get("en", next(iter(names.values()))), **names}},
+        "time_point": Words.choice(EVENT_LABELS[response.event], lower=True),
+    }
+    if response.limb:
+        return Words(
+            gettext_noop("%(questionnaire)s at %(time_point)s (%(limb)s)"),
+            limb=Words.choice(QuestionnaireResponse.Limb(response.limb).label, lower=True),
+            **values,
+        )
+    return Words(gettext_noop("%(questionnaire)s at %(time_point)s"), **values)
+
+
 @transaction.atomic
 def send_response(*, response, actor, completed_at=None, reason=""):
     """Score and close an answer set, and keep the event in the record's history."""
@@ -222,8 +245,7 @@ def send_response(*, response, actor, completed_at=None, reason=""):
     RecordChange.objects.log(
         actor=actor,
         patient=response.patient,
-        record=f"{response.instrument} at {EVENT_LABELS[response.event].lower()}"
-        + (f" ({response.get_limb_display().lower()})" if response.limb else ""),
+        record=response_words(response),
         action=RecordChange.Action.CREATED,
         # {label: [before, after]} in words, as every history line (patients/history_diff.py).
         changes={"Score": ["", str(response.score) if response.score is not None else "none"]},

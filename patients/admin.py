@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .audit import record_access
+from .history_words import record_words
 from .models import (
     AccessEvent,
     Amputation,
@@ -78,7 +79,7 @@ class RecordHistoryMixin(RecordChangeHistoryMixin, NoDeleteMixin):
                 log_change(
                     patient=instance.surgery.patient,
                     actor=request.user,
-                    record=f"Nerve transfer: {instance}",
+                    record=record_words(instance),
                     action=ChangeAction.CREATED if is_new else ChangeAction.CHANGED,
                     reason=ADMIN_REASON,
                 )

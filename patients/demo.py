@@ -19,6 +19,7 @@ from accounts.invitations import invite_patient
 from accounts.models import AuthenticatorDevice
 from accounts.roles import CLINICIANS_GROUP
 
+from .history_words import record_fields
 from .models import (
     Amputation,
     Clinic,
@@ -393,7 +394,7 @@ class _History:
         self.lines = []
 
     def add(self, *, patient, about, actor_id, at, action=ChangeAction.CREATED, **line):
-        line.setdefault("record", record_label(about))
+        record = line.pop("record", None) or record_label(about)
         self.lines.append(
             RecordChange(
                 patient=patient,
@@ -402,6 +403,7 @@ class _History:
                 action=action,
                 record_type=ContentType.objects.get_for_model(about),
                 record_id=about.pk,
+                **record_fields(record),
                 **line,
             )
         )

@@ -33,7 +33,7 @@ def start_medicine(*, regimen, actor, reason=""):
         log_change(
             patient=regimen.patient,
             actor=actor,
-            record=f"Medicine: {regimen}",
+            record=regimen.history_words(),
             action=ChangeAction.CREATED,
             changes={"started": ["", regimen.started_on.isoformat()]},
             reason=reason,
@@ -72,7 +72,7 @@ def change_dose(*, regimen, actor, changed_on, reason="", **dose):
         log_change(
             patient=regimen.patient,
             actor=actor,
-            record=f"Medicine: {new.name}",
+            record=new.history_words(dose=False),
             action=ChangeAction.CHANGED,
             changes={
                 "dose": [regimen.dose_text, new.dose_text],
@@ -97,7 +97,7 @@ def stop_medicine(*, regimen, actor, stopped_on, stop_reason, reason=""):
         log_change(
             patient=regimen.patient,
             actor=actor,
-            record=f"Medicine: {regimen}",
+            record=regimen.history_words(),
             action=ChangeAction.CHANGED,
             changes={
                 "stopped": ["", stopped_on.isoformat()],

@@ -7,7 +7,9 @@ import datetime
 
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
+from .history_words import record_words
 from .models import ChangeAction, NerveTransfer, Patient, RecordChange
 
 
@@ -43,7 +45,14 @@ def _changed_fields(before, after):
 
 
 def record_label(instance):
-    """How a history line names the row it is about: "Amputation: Left transtibial ..."."""
+    """How a history line names the row it is about: "Amputation: Left transtibial ...", as
+    Words where the model gives them (history_words), which each reader reads in their own
+    language."""
+    words = record_words(instance)
+    if words is None and hasattr(instance, "history_words"):
+        words = instance.history_words()
+    if words is not None:
+        return words
     with translation.override(None):
         return f"{instance._meta.verbose_name.capitalize()}: {instance}"
 
@@ -110,7 +119,9 @@ def record_surgery(*, surgery, transfer_formset, actor, reason=""):
         log_change(
             patient=surgery.patient,
             actor=actor,
-            record=f"Nerve transfers of {surgery}",
+            record=record_words(
+                surgery, gettext_noop("Nerve transfers of %(procedure)s on %(date)s")
+            ),
             action=ChangeAction.CHANGED,
             changes={"nerve transfers": ["; ".join(before.values()), "; ".join(after.values())]},
             reason=reason,
@@ -126,7 +137,7 @@ def set_archived(*, patient, actor, archived, reason):
     log_change(
         patient=patient,
         actor=actor,
-        record=f"Patient: {patient}",
+        record=record_words(patient),
         action=ChangeAction.ARCHIVED if archived else ChangeAction.RESTORED,
         reason=reason,
         about=patient,

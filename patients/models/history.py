@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..history_words import record_fields, words_shown
 from .record import Patient
 
 
@@ -24,9 +25,11 @@ class RecordChangeManager(models.Manager):
         """Write one line of history. Through a patient's `record_changes` the patient is
         filled in; otherwise pass patient=. `about` is the row the line is about (a patient,
         an amputation, a surgery ...), so that the row's own history can be found again."""
+        # A record named by Words (patients/history_words.py) keeps them too, to be read in
+        # the reader's language; its English line is kept as written.
         change = self.model(
             actor=actor,
-            record=str(record)[:200],
+            **record_fields(record),
             action=action,
             changes=changes or {},
             reason=reason,
@@ -68,6 +71,9 @@ class RecordChange(models.Model):
         ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     record_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # `record` as words with their values apart (history_words.Words.stored()), where it was
+    # written that way: lines written before, and fixed words, have none.
+    record_words = models.JSONField(null=True, blank=True, editable=False)
 
     objects = RecordChangeManager()
 
@@ -92,9 +98,14 @@ class RecordChange(models.Model):
 
     @property
     def record_shown(self):
-        """`record` in the reader's language where its words are the catalogue's ("today's
-        flags"); a record named by its own words ("Surgery: TMR with RPNI on 4 Nov 2025") reads
-        as it was written."""
+        """`record` in the reader's language: from its words ("Cirugía: TMR con RPNI el 4 nov
+        2025"), or from the catalogue where the record is fixed words ("today's flags"); else
+        (a line written before words were kept) as it was written."""
+        if self.record_words:
+            try:
+                return words_shown(self.record_words)
+            except (KeyError, TypeError, ValueError):
+                pass
         return gettext(self.record) if self.record else ""
 
     def differences(self):

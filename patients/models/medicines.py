@@ -13,9 +13,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from .. import medicine_catalogue as catalogue
+from ..history_words import Words
 from .record import EARLIEST_DATE, Patient, shown_date
 
 # Plausible maxima: larger figures are typing errors (1000 tablets, 5000 mg), not regimens.
@@ -185,6 +186,13 @@ class MedicineRegimen(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.dose_text}"
+
+    def history_words(self, *, dose=True):
+        """ "Medicine: Pregabalin 75 mg, twice a day" in a history line, in any reader's
+        language; without `dose`, the medicine alone."""
+        return Words(
+            gettext_noop("Medicine: %(medicine)s"), medicine=Words.medicine(self, dose=dose)
+        )
 
     @property
     def name(self):
