@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from painlog.outcomes import TIME_POINTS, TriageFlags
-from painlog.outcomes.triage import PAIN_FLAGS, TIME_POINT_FLAGS
+from painlog.outcomes.triage import FLAG_LABELS, PAIN_FLAGS, TIME_POINT_FLAGS
 from patients.models import RecordChange
 
 from .dashboard import worklist
@@ -62,12 +62,26 @@ def _one_flag_by_badge():
     return {flag.badges()[0][1]: flag for flag in flags}
 
 
+def _flag_of_badge(badge):
+    """The TriageFlags of one stored badge: one of _one_flag_by_badge's, or an overdue
+    questionnaire's ("Questionnaire overdue (PEG at 3 months, PGIC at 3 months)"), read back
+    only when it words back to the same badge; else None."""
+    known = _one_flag_by_badge()
+    if badge in known:
+        return known[badge]
+    with translation.override(None):
+        prefix = f"{FLAG_LABELS['questionnaire_overdue']} ("
+    if not (badge.startswith(prefix) and badge.endswith(")")):
+        return None
+    flags = TriageFlags(questionnaire_overdue=tuple(badge[len(prefix) : -1].split(", ")))
+    return flags if flags.badges()[0][1] == badge else None
+
+
 def review_words(text):
     """A review's stored flags ("High pain (PLP and RLP); Never logged") in the reader's
-    language, for its history line; None when a badge is not one of _one_flag_by_badge's (an
-    overdue questionnaire), so that the line reads as it was kept."""
-    known = _one_flag_by_badge()
-    badges = str(text).split("; ")
-    if not all(badge in known for badge in badges):
+    language, for its history line; None when a badge cannot be read back, so that the line
+    reads as it was kept."""
+    flags = [_flag_of_badge(badge) for badge in str(text).split("; ")]
+    if None in flags:
         return None
-    return "; ".join(known[badge].badges_shown()[0][1] for badge in badges)
+    return "; ".join(flag.badges_shown()[0][1] for flag in flags)

@@ -112,7 +112,7 @@ def test_a_questionnaire_line_names_it_as_its_file_does_in_each_language(operate
     send_response(response=response, actor=operated.user)
     line = lines(operated)[-1]
     assert line.record == "Patient Global Impression of Change (PGIC) (7-point) at 3 months"
-    assert shown(line, "es") == "Impresión global de cambio del paciente (PGIC) (7-point), 3 meses"
+    assert shown(line, "es") == "Impresión global de cambio del paciente (PGIC) (7-point) – 3 meses"
 
 
 def test_a_line_without_words_or_with_unreadable_words_reads_as_written(patient, clinician):

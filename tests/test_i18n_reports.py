@@ -384,7 +384,14 @@ def test_a_reviews_stored_flags_read_in_spanish_and_unknown_ones_as_kept():
             "alertas: se agregó Dolor intenso (DMF y DMR); Sin mejoría (DMF); Nunca registró; "
             "Seguimiento perdido (3 meses)"
         )
-        # An overdue questionnaire is not among the badges it knows: the line reads as kept.
-        assert review_words("Never logged; Questionnaire overdue (PEG at 3 months)") is None
+        # An overdue questionnaire's badge is read back by its time points.
+        overdue = "Never logged; Questionnaire overdue (PEG at 3 months, PGIC at baseline)"
+        assert review_words(overdue) == (
+            "Nunca registró; Cuestionario vencido (PEG – 3 meses, PGIC – valor inicial)"
+        )
+        # A badge it cannot read back (unknown, or an odd questionnaire name) reads as kept.
+        for unknown in ("Never logged; Sleeping badly", "Questionnaire overdue: PEG"):
+            assert review_words(unknown) is None
     with translation.override("en"):
         assert review_words(kept) == kept
+        assert review_words(overdue) == overdue
