@@ -123,6 +123,10 @@ def questionnaire_resources(patient, patient_id, research):
                 status="completed",
                 subject=fhir._reference(patient_id),
                 source=fhir._reference(patient_id),
+                # The patient answered; clinic staff typed in a paper form's answers.
+                author=None
+                if response.entered_by_id == patient.user_id
+                else {"display": "Clinic staff, from the patient's paper form"},
                 authored=sent,
                 item=_answered_items(definition, response),
             ),

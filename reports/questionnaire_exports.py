@@ -12,10 +12,12 @@ from painlog.outcomes.questionnaires import event_window
 QUESTIONNAIRE_HEADER = [
     "patient_id", "mrn", "last_name", "first_name", "clinic", "day_0", "instrument",
     "instrument_version", "event", "limb", "window_opens", "window_closes", "started_at",
-    "completed_at", "completed_day", "answers", "score", "score_se", "score_label",
+    "completed_at", "completed_day", "answers", "score", "score_se", "score_label", "entered_by",
 ]  # fmt: skip
 # "answers" holds every item as item_id=value, in the instrument's order, separated by ";"; an
-# item the patient chose not to answer is item_id= with no value.
+# item the patient chose not to answer is item_id= with no value. "entered_by": "patient" (in the
+# app) or "clinician" (typed in by clinic staff from the patient's paper form), as entries.csv's
+# "source": research may need to know how a questionnaire was given.
 
 
 def _answers(instrument, answers):
@@ -55,6 +57,7 @@ def questionnaire_rows(patients):
                     (completed.date() - day_zero).days if day_zero else None,
                     _answers(instrument, response.answers), response.score, response.score_se,
                     instrument.score_label,
+                    "patient" if response.entered_by_id == patient.user_id else "clinician",
                 ]  # fmt: skip
 
     return QUESTIONNAIRE_HEADER, rows()

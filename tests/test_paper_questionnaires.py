@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from painlog.models import Instrument, QuestionnaireResponse
 from painlog.questionnaires import install_instrument, set_schedule
-from patients.models import RecordChange
+from patients.models import Patient, RecordChange
 from tests.conftest import make_amputation, make_surgery
 
 SURGERY = datetime.date(2026, 1, 10)
@@ -202,3 +202,23 @@ def test_each_limb_of_a_per_limb_questionnaire_is_its_own_paper(client, operated
     page = client.get(reverse("reports:patient_pain", args=[operated.pk])).content.decode()
     assert "Enter paper answers (phantom limb)" not in page
     assert "Enter paper answers (residual limb)" in page
+
+
+def test_exports_say_the_answers_came_from_paper_typed_in_by_the_clinic(
+    client, operated, clinician
+):
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirResponse
+
+    from reports import fhir
+    from tests.test_exports import download
+
+    client.force_login(clinician)
+    client.post(url(operated, peg()), paper())
+    (row,) = download(client, reverse("reports:export_questionnaires"))
+    assert (row["event"], row["entered_by"], row["score"]) == ("3 months", "clinician", "5.667")
+    assert row["completed_at"].startswith("2026-04-09T12:00")
+    built = [resource for _id, resource in fhir.bundle_resources(Patient.objects.all())]
+    (response,) = [r for r in built if r["resourceType"] == "QuestionnaireResponse"]
+    FhirResponse.model_validate(response)
+    assert response["author"] == {"display": "Clinic staff, from the patient's paper form"}
+    assert response["source"] == response["subject"]

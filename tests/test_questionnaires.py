@@ -714,6 +714,7 @@ def test_the_questionnaire_csv_has_a_row_per_answer_set_and_a_research_variant(
         "residual",
     )
     assert row["answers"] == "q1=3;q2=;q3=3" and row["score"] == ""
+    assert row["entered_by"] == "patient"
     assert (row["window_opens"], row["window_closes"], row["completed_day"]) == (
         "2026-03-27",
         "2026-04-26",
