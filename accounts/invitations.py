@@ -98,7 +98,11 @@ def invite_patient(*, patient, invited_by, email_link_to="", build_link):
         patient,
         actor=invited_by,
         action="CREATED",
-        reason=f"Emailed to {email_link_to}" if email_link_to else "Shown on screen",
+        # In words the record's history shows in its reader's language
+        # (patients.history_words).
+        reason={"text": gettext_noop("Emailed to %(email)s"), "values": {"email": email_link_to}}
+        if email_link_to
+        else {"text": gettext_noop("Shown on screen"), "values": {}},
     )
     if email_link_to:
         send_invitation_email(patient, email_link_to, build_link(token))
@@ -183,5 +187,11 @@ def _accept(invitations, username, password):
     patient.save(update_fields=["user", "updated_at"])
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
-    _log(patient, actor=user, action="CHANGED", reason=f"Accepted: login '{username}' created")
+    accepted = gettext_noop("Accepted: login '%(username)s' created")
+    _log(
+        patient,
+        actor=user,
+        action="CHANGED",
+        reason={"text": accepted, "values": {"username": username}},
+    )
     return user

@@ -296,7 +296,10 @@ def enter_paper_answers(*, patient, instrument, event, limb, answers, answered_o
         response=response,
         actor=actor,
         completed_at=answered_at,
-        reason=f"Answered on paper on {answered_on.isoformat()}, entered by clinic staff.",
+        reason=Words(
+            gettext_noop("Answered on paper on %(day)s; typed in by clinic staff."),
+            day=Words.date(answered_on),
+        ),
     )
 
 

@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from .audit import record_access
-from .history_words import record_words
+from .history_words import Words, record_words
 from .models import (
     AccessEvent,
     Amputation,
@@ -21,7 +21,7 @@ from .models import (
 )
 from .services import log_change, save_record
 
-ADMIN_REASON = "Edited in the admin"
+ADMIN_REASON = Words(gettext_noop("Edited in the admin"))
 # More lines than a record gathers in years; the whole history is also under Record changes.
 HISTORY_ROWS = 500
 
@@ -191,12 +191,29 @@ class IntakeAdmin(RecordHistoryMixin, admin.ModelAdmin):
 
 @admin.register(RecordChange)
 class RecordChangeAdmin(admin.ModelAdmin):
-    list_display = ["at", "patient", "actor", "action", "record", "what_changed", "reason"]
+    list_display = [
+        "at",
+        "patient",
+        "actor",
+        "action",
+        "record_read",
+        "what_changed",
+        "reason_read",
+    ]
     list_filter = ["action", "patient__clinic"]
+    # Searched as kept: in English, as written.
     search_fields = ["patient__last_name", "patient__mrn", "record", "reason"]
     list_select_related = ["patient", "actor"]
-    fields = ["at", "patient", "actor", "action", "record", "what_changed", "reason"]
+    fields = ["at", "patient", "actor", "action", "record_read", "what_changed", "reason_read"]
     readonly_fields = fields
+
+    @admin.display(description=_("record"), ordering="record")
+    def record_read(self, change):
+        return change.record_shown
+
+    @admin.display(description=_("reason"))
+    def reason_read(self, change):
+        return change.reason_shown
 
     @admin.display(description=_("What changed"))
     def what_changed(self, change):

@@ -14,12 +14,13 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.invitations import invite_patient
 from accounts.models import AuthenticatorDevice
 from accounts.roles import CLINICIANS_GROUP
 
-from .history_words import record_fields
+from .history_words import Words, kept_fields, record_fields
 from .models import (
     Amputation,
     Clinic,
@@ -404,6 +405,7 @@ class _History:
                 record_type=ContentType.objects.get_for_model(about),
                 record_id=about.pk,
                 **record_fields(record),
+                **kept_fields("reason", line.pop("reason", ""), 500),
                 **line,
             )
         )
@@ -419,8 +421,8 @@ class _History:
                 about=patient,
                 actor_id=clinician.pk,
                 at=at + datetime.timedelta(minutes=20),
-                record="Invitation link",
-                reason="Shown on screen",
+                record=Words(gettext_noop("Invitation link")),
+                reason=Words(gettext_noop("Shown on screen")),
             )
             self.add(
                 patient=patient,
@@ -428,8 +430,11 @@ class _History:
                 actor_id=patient.user_id,
                 at=at + INVITATION_ACCEPTED_AFTER,
                 action=ChangeAction.CHANGED,
-                record="Invitation link",
-                reason=f"Accepted: login '{patient.user.username}' created",
+                record=Words(gettext_noop("Invitation link")),
+                reason=Words(
+                    gettext_noop("Accepted: login '%(username)s' created"),
+                    username=patient.user.username,
+                ),
             )
         for amputation, surgery in made:
             recorded = max(at + datetime.timedelta(minutes=10), _at(amputation.date, 11) + TWO_DAYS)

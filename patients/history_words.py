@@ -1,5 +1,6 @@
 """
-How a history line names the row it is about, in words any reader's language can show:
+How a history line names the row it is about, and why (a reason the app writes), in words any
+reader's language can show:
 "Surgery: %(procedure)s on %(date)s", with the procedure's choice and the date kept apart, reads
 "Cirugía: TMR con RPNI el 4 nov 2025" to a reader of Spanish. RecordChange keeps these words
 (record_words) beside the English line as written (record), which exports, the admin's search
@@ -115,13 +116,21 @@ def words_of(instance, text, **kinds):
     return Words(text, **values)
 
 
+def kept_fields(field, value, max_length):
+    """A RecordChange's text `field` (`record`, `reason`) as written, in English, and beside it
+    `<field>_words`: the words, or None for text alone (what someone typed). `value` is text,
+    Words, or words as stored ({"text": ..., "values": {...}}), which accounts writes: it knows
+    nothing of the record, this module included."""
+    if isinstance(value, Words):
+        value = value.stored()
+    if not isinstance(value, dict):
+        return {field: str(value)[:max_length], f"{field}_words": None}
+    with translation.override(None):
+        return {field: words_shown(value)[:max_length], f"{field}_words": value}
+
+
 def record_fields(record):
-    """A RecordChange's `record` (the English line, as written) and `record_words` (None for
-    a record named by text alone), for a record named by text or by Words."""
-    return {
-        "record": str(record)[:200],
-        "record_words": record.stored() if isinstance(record, Words) else None,
-    }
+    return kept_fields("record", record, 200)
 
 
 def words_shown(stored):

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from .access import own_patient_record
+from .history_words import Words
 from .intake import (
     REVIEW,
     STEPS,
@@ -58,7 +59,9 @@ def intake_step(request, step):
     if form.is_valid():
         _save_step(patient, step, form.instance)
         if getattr(form, "regimen", None):  # the medicine step's, a dated regimen
-            start_medicine(regimen=form.regimen, actor=request.user, reason="Intake")
+            start_medicine(
+                regimen=form.regimen, actor=request.user, reason=Words(gettext_noop("Intake"))
+            )
         return redirect("patients:intake_step", step=next_slug(step))
     return render(
         request,

@@ -11,11 +11,13 @@ from django.dispatch import receiver
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import translation
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from accounts.middleware import safe_next
 
 from .access import own_patient_record
+from .history_words import Words
 from .services import save_record
 
 SESSION_KEY = "patient_language"
@@ -69,7 +71,7 @@ def switch_language(request):
         save_record(
             instance=patient,
             actor=request.user,
-            reason="Chosen by the patient",
+            reason=Words(gettext_noop("Chosen by the patient")),
             label=HISTORY_LABEL,
         )
         request.session[SESSION_KEY] = code

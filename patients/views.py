@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -36,6 +36,7 @@ from .forms import (
     StopMedicineForm,
     SurgeryForm,
 )
+from .history_words import Words
 from .languages import SESSION_KEY as LANGUAGE_SESSION_KEY
 from .languages import forget_language_cookie, set_language_cookie
 from .medicines import change_dose, start_medicine, stop_medicine
@@ -313,7 +314,7 @@ def my_contact_edit(request):
         save_record(
             instance=form.instance,
             actor=request.user,
-            reason="Updated by the patient",
+            reason=Words(gettext_noop("Updated by the patient")),
             label=CONTACT_DETAILS_LABEL,
         )
         response = redirect("patients:my_record")

@@ -138,3 +138,23 @@ def test_the_patients_page_in_spanish_shows_the_history_in_spanish(client, opera
     ).content.decode()
     assert "Cirugía: " in body and " el 4 nov 2025" in body
     assert "Surgery: TMR with RPNI" not in body
+
+
+def test_a_reason_the_app_writes_reads_in_spanish_and_a_typed_one_as_typed(patient, clinician):
+    from accounts.invitations import invite_patient
+
+    invite_patient(patient=patient, invited_by=clinician, build_link=lambda token: token)
+    set_archived(patient=patient, actor=clinician, archived=True, reason="Mayo: to Dr. May")
+    shown_line, typed_line = lines(patient)
+    assert shown_line.reason == "Shown on screen"
+    assert [shown_reason(shown_line, language) for language in ("en", "es")] == [
+        "Shown on screen",
+        "Mostrado en pantalla",
+    ]
+    assert typed_line.reason_words is None
+    assert shown_reason(typed_line, "es") == "Mayo: to Dr. May"
+
+
+def shown_reason(line, language):
+    with translation.override(language):
+        return line.reason_shown

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from painlog.models import Instrument, QuestionnaireResponse
 from painlog.questionnaires import install_instrument, set_schedule
@@ -67,7 +68,11 @@ def test_a_clinician_types_in_a_peg_answered_on_paper(client, operated, clinicia
     assert answered.started_at == answered.completed_at == noon
     line = RecordChange.objects.get(patient=operated, record_id=answered.pk)
     assert line.actor == clinician
-    assert line.reason == "Answered on paper on 2026-04-09, entered by clinic staff."
+    assert line.reason == "Answered on paper on 9 Apr 2026; typed in by clinic staff."
+    with translation.override("es"):
+        assert line.reason_shown == (
+            "Respondido en papel el 9 abr 2026; anotado por el personal de la clínica."
+        )
     # Sent: the page shows its score and no longer offers to type it in.
     page = client.get(pain_page).content.decode()
     assert "<strong>5.7</strong>" in page and url(operated, peg()) not in page

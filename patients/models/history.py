@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..history_words import record_fields, words_shown
+from ..history_words import kept_fields, record_fields, words_shown
 from .record import Patient
 
 
@@ -30,9 +30,9 @@ class RecordChangeManager(models.Manager):
         change = self.model(
             actor=actor,
             **record_fields(record),
+            **kept_fields("reason", reason, 500),
             action=action,
             changes=changes or {},
-            reason=reason,
             **patient,
         )
         if about is not None:
@@ -74,6 +74,9 @@ class RecordChange(models.Model):
     # `record` as words with their values apart (history_words.Words.stored()), where it was
     # written that way: lines written before, and fixed words, have none.
     record_words = models.JSONField(null=True, blank=True, editable=False)
+    # `reason` as words, where the app wrote it ("Shown on screen"); a reason someone typed has
+    # none and reads as typed.
+    reason_words = models.JSONField(null=True, blank=True, editable=False)
 
     objects = RecordChangeManager()
 
@@ -107,6 +110,16 @@ class RecordChange(models.Model):
             except (KeyError, TypeError, ValueError):
                 pass
         return gettext(self.record) if self.record else ""
+
+    @property
+    def reason_shown(self):
+        """`reason` in the reader's language where the app wrote it in words; as typed else."""
+        if self.reason_words:
+            try:
+                return words_shown(self.reason_words)
+            except (KeyError, TypeError, ValueError):
+                pass
+        return self.reason
 
     def differences(self):
         """What changed, field by field, in words ("Level: transtibial → transfemoral")."""
