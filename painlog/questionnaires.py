@@ -212,13 +212,12 @@ def response_words(response):
     """How a history line names an answer set: "PEG: ... (Krebs 2009) at 3 months (phantom
     limb)", with the questionnaire's name as its file gives it in each language."""
     instrument = response.instrument
-    parsed = instrument.parsed
-    names = {parsed.language: f"{instrument.name} ({instrument.version})"} | {
+    names = {"en": str(instrument), instrument.parsed.language: str(instrument)} | {
         code: f"{translated.name} ({instrument.version})"
-        for code, translated in parsed.translations.items()
+        for code, translated in instrument.parsed.translations.items()
     }
     values = {
-        "questionnaire": {"names": {"en": names.get("en", next(iter(names.values()))), **names}},
+        "questionnaire": {"names": names},
         "time_point": Words.choice(EVENT_LABELS[response.event], lower=True),
     }
     if response.limb:

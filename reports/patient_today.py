@@ -48,9 +48,9 @@ class PatientToday:
 
 
 def patient_today(patient, *, today=None):
-    """Load and judge one patient (eight queries: the schedule, the intake, three for the
-    record, the entries, the medicines, and three for the questionnaires less the surgeries
-    already loaded)."""
+    """Load and judge one patient, in ten queries: the schedule, the intake, three for the
+    record, the entries, the medicines, and three for the questionnaires (the instruments, the
+    answer sets and their schedule; day 0 is the outcome's)."""
     today = today or timezone.localdate()
     schedule = LoggingSchedule.of(patient)
     intake = Intake.objects.filter(patient=patient).first()
