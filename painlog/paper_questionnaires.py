@@ -31,6 +31,12 @@ from .questionnaires import enter_paper_answers, questionnaires_for
 NOT_ON_THE_FORM = gettext_lazy("Left blank on the form")
 
 
+def answer_field(item):
+    """The form's field of one question: named apart from the form's own fields, whatever ids
+    an installed questionnaire file gives its questions."""
+    return f"answer_{item.id}"
+
+
 class PaperAnswersForm(forms.Form):
     """The day the patient answered, and each question's answer as ticked on the paper."""
 
@@ -50,7 +56,7 @@ class PaperAnswersForm(forms.Form):
             choices = [(str(option.value), option.label) for option in item.options]
             if instrument.allow_skip:
                 choices.append((SKIP, NOT_ON_THE_FORM))
-            self.fields[item.id] = forms.ChoiceField(
+            self.fields[answer_field(item)] = forms.ChoiceField(
                 label=_("%(number)s. %(question)s")
                 % {"number": number, "question": item.text_for(limb)},
                 choices=choices,
@@ -72,7 +78,7 @@ class PaperAnswersForm(forms.Form):
         self.helper.layout = Layout(
             "answered_on",
             *(
-                InlineRadios(item.id) if len(item.options) >= 10 else item.id
+                InlineRadios(answer_field(item)) if len(item.options) >= 10 else answer_field(item)
                 for item in instrument.items
             ),
         )
@@ -98,10 +104,8 @@ class PaperAnswersForm(forms.Form):
 
     def answers(self):
         """{item id: the value ticked, or None where the paper was left blank}."""
-        return {
-            item.id: None if self.cleaned_data[item.id] == SKIP else int(self.cleaned_data[item.id])
-            for item in self.instrument.items
-        }
+        ticked = {item.id: self.cleaned_data[answer_field(item)] for item in self.instrument.items}
+        return {key: None if value == SKIP else int(value) for key, value in ticked.items()}
 
 
 @never_cache

@@ -20,7 +20,7 @@ from tests.conftest import make_amputation, make_surgery
 SURGERY = datetime.date(2026, 1, 10)
 NOW = datetime.datetime(2026, 4, 11, 15, tzinfo=datetime.UTC)  # day 91: 3 months open
 TODAY = NOW.date()
-PEG_ANSWERS = {"pain": "5", "enjoyment": "6", "activity": "6"}  # mean 17/3
+PEG_ANSWERS = {"answer_pain": "5", "answer_enjoyment": "6", "answer_activity": "6"}  # 17/3
 MADE_UP = Path(__file__).parent / "data" / "made_up_instrument.json"
 
 
@@ -46,7 +46,12 @@ def url(patient, instrument, event="3-months", limb=""):
 
 
 def paper(answered_on="2026-04-09", **answers):
-    return {"answered_on": answered_on, **PEG_ANSWERS, **answers}
+    """The form as sent: the day, and each PEG question's answer (`pain="9"` for another)."""
+    return {
+        "answered_on": answered_on,
+        **PEG_ANSWERS,
+        **{f"answer_{item}": value for item, value in answers.items()},
+    }
 
 
 def test_a_clinician_types_in_a_peg_answered_on_paper(client, operated, clinician):
@@ -110,11 +115,15 @@ def test_colleagues_may_and_outsiders_and_patients_may_not(
         ({"answered_on": ""}, "answered_on", "Enter the day written on the form"),
         ({"answered_on": "31/02/2026"}, "answered_on", "Enter a date, for example 2026-03-14."),
         ({"answered_on": "<script>alert(1)</script>"}, "answered_on", "Enter a date"),
-        ({"pain": ""}, "pain", "Choose the answer ticked on the form."),
-        ({"pain": "11"}, "pain", "Choose one of the answers shown."),
-        ({"pain": "skip"}, "pain", "Choose one of the answers shown."),  # the PEG has no blank
-        ({"enjoyment": "5.5"}, "enjoyment", "Choose one of the answers shown."),
-        ({"activity": "\x00"}, "activity", "Choose one of the answers shown."),
+        ({"pain": ""}, "answer_pain", "Choose the answer ticked on the form."),
+        ({"pain": "11"}, "answer_pain", "Choose one of the answers shown."),
+        (
+            {"pain": "skip"},
+            "answer_pain",
+            "Choose one of the answers shown.",
+        ),  # the PEG has no blank
+        ({"enjoyment": "5.5"}, "answer_enjoyment", "Choose one of the answers shown."),
+        ({"activity": "\x00"}, "answer_activity", "Choose one of the answers shown."),
     ],
 )
 def test_a_wrong_answer_is_refused_beside_it_and_nothing_is_kept(
@@ -126,7 +135,7 @@ def test_a_wrong_answer_is_refused_beside_it_and_nothing_is_kept(
     assert message in " ".join(response.context["form"].errors[field])
     assert "Nothing was saved: see the reason below." in response.content.decode()
     # What was ticked stays ticked.
-    assert response.context["form"]["activity"].value() == changes.get("activity", "6")
+    assert response.context["form"]["answer_activity"].value() == changes.get("activity", "6")
     assert not QuestionnaireResponse.objects.exists()
     assert not RecordChange.objects.filter(patient=operated, record_id__isnull=False).exists()
 
@@ -200,7 +209,7 @@ def test_each_limb_of_a_per_limb_questionnaire_is_its_own_paper(client, operated
     assert client.get(url(operated, instrument)).status_code == 404  # which limb?
     form = client.get(url(operated, instrument, limb="phantom"))
     assert "Made-up PI at 3 months, phantom limb: answers from paper" in form.content.decode()
-    blank = {"answered_on": "2026-04-01", "q1": "2", "q2": "skip", "q3": "4"}
+    blank = {"answered_on": "2026-04-01", "answer_q1": "2", "answer_q2": "skip", "answer_q3": "4"}
     client.post(url(operated, instrument, limb="phantom"), blank)
     sent = QuestionnaireResponse.objects.get(limb="phantom")
     assert sent.answers == {"q1": 2, "q2": None, "q3": 4}

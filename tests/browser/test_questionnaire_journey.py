@@ -110,7 +110,7 @@ def test_a_clinician_types_in_a_peg_the_patient_answered_on_paper(desktop, live_
     screenshot(desktop, "questionnaire-paper-refused")
     desktop.fill("input[name=answered_on]", answered_on.isoformat())
     for item, value in (("pain", 8), ("enjoyment", 7), ("activity", 6)):
-        desktop.check(f"#id_{item}_{value}")
+        desktop.check(f"#id_answer_{item}_{value}")
     desktop.get_by_role("button", name="Save the answers").click()
 
     assert "PEG at baseline saved from paper." in desktop.inner_text("main")
