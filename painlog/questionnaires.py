@@ -261,30 +261,30 @@ def enter_paper_answers(*, patient, instrument, event, limb, answers, answered_o
     today), with "answered on paper" in the history. Refused when these answers are already
     sent, or when the patient has begun them in the app: what a patient saved is not
     overwritten."""
-    begun = (
-        QuestionnaireResponse.objects.select_for_update()
-        .filter(patient=patient, instrument=instrument, event=event, limb=limb)
-        .first()
+    answered_at = min(
+        timezone.make_aware(datetime.datetime.combine(answered_on, datetime.time(12))),
+        timezone.now(),
     )
-    if begun is not None and begun.completed_at is not None:
+    # Typed in twice at once, the second waits for the first (the one-per-event constraint)
+    # and then finds its answers sent.
+    response, created = QuestionnaireResponse.objects.get_or_create(
+        patient=patient, instrument=instrument, event=event, limb=limb,
+        defaults={"entered_by": actor, "started_at": answered_at},
+    )  # fmt: skip
+    if not created:
+        response = QuestionnaireResponse.objects.select_for_update().get(pk=response.pk)
+    if response.completed_at is not None:
         raise ValidationError(
             _("These answers were already sent on %(day)s.")
-            % {"day": date_label(timezone.localdate(begun.completed_at))}
+            % {"day": date_label(timezone.localdate(response.completed_at))}
         )
-    if begun is not None and begun.answers:
+    if response.answers:
         raise ValidationError(
             _(
                 "The patient has begun these questions in the app. Ask them to finish there: "
                 "what they saved is kept and not replaced."
             )
         )
-    answered_at = min(
-        timezone.make_aware(datetime.datetime.combine(answered_on, datetime.time(12))),
-        timezone.now(),
-    )
-    response = begun or QuestionnaireResponse(
-        patient=patient, instrument=instrument, event=event, limb=limb
-    )
     # Opened in the app and left empty, the set is the patient's no longer: staff fill it.
     response.entered_by = actor
     response.answers = dict(answers)

@@ -236,3 +236,25 @@ def test_exports_say_the_answers_came_from_paper_typed_in_by_the_clinic(
     FhirResponse.model_validate(response)
     assert response["author"] == {"display": "Clinic staff, from the patient's paper form"}
     assert response["source"] == response["subject"]
+
+
+def test_typed_in_twice_the_second_is_refused_and_the_first_kept(operated, clinician, colleague):
+    """As when two people type in the same paper at once: the second finds it sent."""
+    from django.core.exceptions import ValidationError
+
+    from painlog.questionnaires import enter_paper_answers
+
+    entered = {
+        "patient": operated, "instrument": peg(), "event": "3 months", "limb": "",
+        "answered_on": datetime.date(2026, 4, 9),
+    }  # fmt: skip
+    enter_paper_answers(
+        **entered, answers={"pain": 5, "enjoyment": 6, "activity": 6}, actor=clinician
+    )
+    with pytest.raises(ValidationError, match="These answers were already sent on 9 Apr 2026."):
+        enter_paper_answers(
+            **entered, answers={"pain": 9, "enjoyment": 9, "activity": 9}, actor=colleague
+        )
+    kept = QuestionnaireResponse.objects.get()
+    assert kept.answers["pain"] == 5 and kept.entered_by == clinician
+    assert RecordChange.objects.filter(record_id=kept.pk).count() == 1
