@@ -17,7 +17,7 @@ from patients.models import Patient, RecordChange
 from .models import Instrument, PainEntry, QuestionnaireResponse
 from .outcomes import Reading, local_midnight
 from .outcomes.questionnaires import BASELINE, DEFAULT_SCHEDULE, event_window
-from .questionnaires import ensure_built_in_instruments, response_words
+from .questionnaires import ensure_built_in_instruments, response_words, score_kept
 
 SEED = "tmr-demo-questionnaires"
 # Of the windows a patient logged pain in, how often they also answered the questionnaire.
@@ -111,7 +111,8 @@ def seed_demo_questionnaires(today=None):
             patient=response.patient, actor=response.patient.user,
             action=RecordChange.Action.CREATED, at=response.completed_at,
             **record_fields(response_words(response)),
-            changes={"Score": ["", str(response.score)]}, record_type=kind, record_id=response.pk,
+            changes={"Score": ["", score_kept(response.score)]}, record_type=kind,
+            record_id=response.pk,
         )
         for response in responses
     )  # fmt: skip

@@ -208,6 +208,14 @@ def save_answer(*, response, item, value, language=""):
     response.save(update_fields=["answers", "language"])
 
 
+def score_kept(score):
+    """A score as its history line keeps it: a number (2, 5.667), which each reader reads in
+    their own notation; "none" for an answer set that could not be scored."""
+    if score is None:
+        return "none"
+    return int(score) if score == score.to_integral_value() else float(score)
+
+
 def response_words(response):
     """How a history line names an answer set: "PEG: ... (Krebs 2009) at 3 months (phantom
     limb)", with the questionnaire's name as its file gives it in each language."""
@@ -247,7 +255,7 @@ def send_response(*, response, actor, completed_at=None, reason=""):
         record=response_words(response),
         action=RecordChange.Action.CREATED,
         # {label: [before, after]} in words, as every history line (patients/history_diff.py).
-        changes={"Score": ["", str(response.score) if response.score is not None else "none"]},
+        changes={"Score": ["", score_kept(response.score)]},
         reason=reason,
         about=response,
     )

@@ -15,7 +15,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -124,6 +124,10 @@ def _text(value):
     one way of writing a date (13 mar 2025 in Spanish)."""
     if value in (None, ""):
         return ""
+    # A number kept as a number (a questionnaire's score) in the reader's notation: 5.667 is
+    # 5,667 in Spanish, where "5.667" would read five thousand.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number_format(value)
     # Yes/no fields were stored as Python writes them.
     if str(value) in ("True", "False"):
         return _("Yes") if str(value) == "True" else _("No")

@@ -112,6 +112,9 @@ def test_a_questionnaire_line_names_it_as_its_file_does_in_each_language(operate
     send_response(response=response, actor=operated.user)
     line = lines(operated)[-1]
     assert line.record == "Patient Global Impression of Change (PGIC) (7-point) at 3 months"
+    # Its score a number, in the reader's notation.
+    with translation.override("es"):
+        assert [str(d) for d in line.differences()] == ["Puntuación: se agregó 2"]
     assert shown(line, "es") == "Impresión global de cambio del paciente (PGIC) (7-point) – 3 meses"
 
 
@@ -158,3 +161,16 @@ def test_a_reason_the_app_writes_reads_in_spanish_and_a_typed_one_as_typed(patie
 def shown_reason(line, language):
     with translation.override(language):
         return line.reason_shown
+
+
+def test_a_score_kept_as_a_number_reads_in_the_readers_notation():
+    from patients.history_diff import recorded_differences
+
+    changes = {"Score": ["", 5.667]}
+    with translation.override("es"):
+        assert [str(d) for d in recorded_differences(changes)] == ["Puntuación: se agregó 5,667"]
+    with translation.override("en"):
+        assert [str(d) for d in recorded_differences(changes)] == ["Score added: 5.667"]
+    # Kept as text (lines written before), it reads as written.
+    with translation.override("es"):
+        assert str(recorded_differences({"Score": ["", "5.667"]})[0]).endswith("5.667")
