@@ -22,6 +22,7 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from patients.demo import DEMO_ACCOUNTS
+from patients.history_words import record_fields
 from patients.models import Amputation, Patient, RecordChange, Sensation
 from patients.services import record_label
 
@@ -264,7 +265,7 @@ def _schedule_history(schedules, patients):
             patient_id=schedule.patient_id,
             actor_id=registered[schedule.patient_id].actor_id,
             at=created_at[schedule.patient_id] + datetime.timedelta(minutes=5),
-            record=record_label(schedule),
+            **record_fields(record_label(schedule)),
             action=RecordChange.Action.CREATED,
             record_type=ContentType.objects.get_for_model(LoggingSchedule),
             record_id=schedule.pk,

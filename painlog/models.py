@@ -11,11 +11,12 @@ from django.db.models import F, Q
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from painlog.outcomes import Reading
 from painlog.outcomes.questionnaires import EVENT_LABELS
+from patients.history_words import words_of
 from patients.models import PAIN_SCALE, Patient, Sensation
 
 # How far back a patient may log pain they felt earlier; clinicians copying a paper diary may
@@ -320,6 +321,12 @@ class LoggingSchedule(models.Model):
 
     def __str__(self):
         return f"{self.patient.full_name}: {self.get_interval_days_display().lower()}"
+
+    def history_words(self):
+        """How the patient's history names it, in any reader's language ("Logging schedule:
+        every week"): the history is the patient's, so their name is left out."""
+        text = gettext_noop("Logging schedule: %(interval_days)s")
+        return words_of(self, text, interval_days="lower choice")
 
     @classmethod
     def of(cls, patient):

@@ -174,3 +174,11 @@ def test_a_score_kept_as_a_number_reads_in_the_readers_notation():
     # Kept as text (lines written before), it reads as written.
     with translation.override("es"):
         assert str(recorded_differences({"Score": ["", "5.667"]})[0]).endswith("5.667")
+
+
+def test_a_logging_schedule_line_reads_in_the_readers_words(client, patient, clinician):
+    client.force_login(clinician)
+    client.post(reverse("painlog:schedule", args=[patient.pk]), {"interval_days": 7})
+    [line] = lines(patient)
+    assert line.record == "Logging schedule: every week"
+    assert shown(line, "es") == "Calendario de registro del dolor: cada semana"
