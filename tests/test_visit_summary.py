@@ -137,6 +137,12 @@ def test_the_summary_shows_the_flags_of_the_patients_page_the_medicines_and_the_
             answers={"change": 2}, entered_by=patient.user, started_at=NOW,
         )  # fmt: skip
         send_response(response=answered, actor=patient.user)
+        for event, each in (("baseline", 8), ("1 month", 6)):
+            QuestionnaireResponse.objects.create(
+                patient=patient, instrument=Instrument.objects.get(key="peg"), event=event,
+                answers={"pain": each, "enjoyment": each, "activity": each},
+                entered_by=patient.user, started_at=NOW, completed_at=NOW, score=Decimal(each),
+            )  # fmt: skip
         client.force_login(clinician)
         page = client.get(reverse("reports:patient_pain", args=[patient.pk]))
         response = client.get(url(patient))
@@ -150,12 +156,15 @@ def test_the_summary_shows_the_flags_of_the_patients_page_the_medicines_and_the_
     assert "10 mg" not in body
     assert "Today: <strong>45 MME/day (CDC 2022)</strong>." in body
     assert "population estimate" in body
+    # A column per questionnaire, a row per time point, each answer in its own cell.
     table = response.context["questionnaires_sent"]
-    assert table["columns"] == ["PGIC"]
-    [(label, [sent])] = table["rows"]
-    assert (label, sent.pk) == ("1 month", answered.pk) and sent.score is not None
-    assert '<th scope="col">PGIC</th>' in body
-    assert '<th scope="row">1 month</th>\n                  <td>2 (Much improved)</td>' in body
+    assert table["columns"] == ["PEG", "PGIC"]
+    [(baseline, [peg_before, none]), (one_month, [peg_after, sent])] = table["rows"]
+    assert (baseline, peg_before.event, none) == ("Baseline", "baseline", None)
+    assert (one_month, peg_after.event, sent.pk) == ("1 month", "1 month", answered.pk)
+    assert '<th scope="col">PEG</th><th scope="col">PGIC</th>' in body
+    assert "<td>8.0</td><td>–</td>" in body
+    assert "<td>6.0 (change -2.0)</td><td>2 (Much improved)</td>" in body
 
 
 def test_the_summary_says_none_is_taken_today_when_every_medicine_is_stopped(
