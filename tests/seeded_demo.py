@@ -22,7 +22,6 @@ the same ids.
 
 import datetime
 import io
-import time
 from dataclasses import dataclass
 
 import time_machine
@@ -52,7 +51,6 @@ class Table:
 class DemoSnapshot:
     tables: list  # Table, parents before children
     queries: int  # how many queries `seed_demo` ran
-    seconds: float  # and how long it took
 
     def count(self, model):
         """How many rows of the model the seed wrote."""
@@ -179,10 +177,8 @@ def take_snapshot():
         transaction.atomic(),
     ):
         before = {model: set(model._base_manager.values_list("pk", flat=True)) for model in models}
-        started = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
             call_command("seed_demo", stdout=io.StringIO())
-        seconds = time.perf_counter() - started
 
         new = {model: model._base_manager.exclude(pk__in=before[model]) for model in models}
         new = {model: rows for model, rows in new.items() if rows.exists()}
@@ -207,4 +203,4 @@ def take_snapshot():
             if model in new:
                 tables.append(Table(model, *_rows(model, new[model])))
         transaction.set_rollback(True)
-    return DemoSnapshot(tables=tables, queries=len(queries), seconds=seconds)
+    return DemoSnapshot(tables=tables, queries=len(queries))

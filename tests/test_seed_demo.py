@@ -323,13 +323,13 @@ def test_no_entry_is_in_the_future_late_in_the_evening(db, settings):
         assert latest <= timezone.now()
 
 
-def test_the_seed_loads_entries_in_batches_and_takes_a_few_seconds(demo_snapshot):
-    # Counted and timed when the session seeded the demo into an empty database (the seed's
+def test_the_seed_loads_entries_in_batches(demo_snapshot):
+    # Counted when the session seeded the demo into an empty database (the seed's
     # own transaction included). Batches of inserts, never a query per entry: about 8,000
     # entries and their 8,000 versions take a few hundred queries on SQLite (which caps a
     # batch at 999 parameters; the versions carry their time in the insert since they became
     # append-only, issue 21, so their batches are a little smaller), a few dozen on PostgreSQL.
     # Since issues 16, 17 and 22 it also writes medicines, questionnaires, invitations through
     # the real service and a history line for every record, each in batches too.
+    # Its speed is not timed here: a wall clock in a unit test fails on a busy machine.
     assert demo_snapshot.queries < demo_snapshot.count(PainEntry) / 15
-    assert demo_snapshot.seconds < 10
