@@ -317,26 +317,30 @@ class DateWords:
 
 
 def _means(readings):
-    """Phantom and residual means, as text: 6.5, or 7 rather than 7.0 (6,5 in Spanish)."""
-    count = len(readings)
+    """Phantom and residual means, as text with one decimal, as the chart's table prints them:
+    7.0, 6.5 (6,5 in Spanish)."""
+    count, mean_of = len(readings), mean_printer()
     phantom = Fraction(sum(r.phantom_pain for r in readings), count)
     residual = Fraction(sum(r.residual_pain for r in readings), count)
-    return _short_number(phantom), _short_number(residual)
+    return mean_of(phantom), mean_of(residual)
 
 
-def _short_number(value):
-    rounded = round(float(value), 1)
-    if rounded.is_integer():
-        return str(int(rounded))
-    return formats.number_format(rounded, decimal_pos=1)
+def _first_and_last_weeks(weeks):
+    """The means of the oldest and the newest week with entries of weekly_means, as text (the
+    rows the chart's table ends with); None with fewer than two such weeks."""
+    pairs = zip(weeks["phantom"], weeks["residual"], strict=True)
+    kept, mean_of = [(p.mean, r.mean) for p, r in pairs if p.count], mean_printer()
+    return [tuple(map(mean_of, pair)) for pair in (kept[0], kept[-1])] if kept[1:] else None
 
 
-def summary(shown, *, daily, weekly, event_days, faint_days=True):
-    """The chart's description: what it shows, first and last averages, what is marked."""
+def summary(shown, *, daily, weekly, event_days, faint_days=True, weeks=None):
+    """The chart's description: what it shows, first and last averages (of its weekly_means'
+    weeks when given, as the table and the sentence above have them), what is marked."""
     first, last = shown[0].day, shown[-1].day
     count = len(shown)
     if first == last:
-        phantom, residual = _means(shown)
+        # One entry's scores are whole numbers, not means.
+        phantom, residual = _means(shown) if count > 1 else shown[0][1:3]
         values = {"day": date_label(first), "count": count, "phantom": phantom}
         values["residual"] = residual
         if count == 1:
@@ -359,13 +363,18 @@ def summary(shown, *, daily, weekly, event_days, faint_days=True):
                 % values
             )
     else:
-        # Whole weeks when there are two to compare, or else single days.
-        days = WEEK if (last - first).days >= 2 * WEEK - 1 else 1
+        # Whole weeks when there are two to compare (the table's, when the chart has one), or
+        # else single days.
+        table = _first_and_last_weeks(weeks) if weeks else None
+        days = WEEK if table or (last - first).days >= 2 * WEEK - 1 else 1
         # The readings are in time order: the first and last days are read from either end.
         opening_end = first + datetime.timedelta(days=days)
         closing_start = last - datetime.timedelta(days=days)
-        opening = _means(list(itertools.takewhile(lambda r: r.day < opening_end, shown)))
-        closing = _means(list(itertools.takewhile(lambda r: r.day > closing_start, shown[::-1])))
+        if table:
+            opening, closing = table
+        else:
+            opening = _means([*itertools.takewhile(lambda r: r.day < opening_end, shown)])
+            closing = _means([*itertools.takewhile(lambda r: r.day > closing_start, shown[::-1])])
         values = {
             "span": span_label(first, last),
             "count": count,

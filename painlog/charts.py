@@ -353,6 +353,7 @@ def _chart_of_readings(readings, *, events, start, end, weekly, tz):
             weekly=weekly,
             event_days=event_days,
             faint_days=faint_days,
+            weeks=weeks,
         ),
         entry_count=len(shown),
         rows=tuple(chart_tables.table_row(r, words) for r in shown[::-1][:TABLE_ROWS]),

@@ -453,8 +453,8 @@ def test_entries_all_on_one_day_fill_the_width_by_time_of_day():
 def test_a_short_span_is_summed_up_by_first_and_last_day():
     chart = pain_chart([entry(at(3), 8, 6), entry(at(3, 20), 6, 6), entry(at(9), 3, 2)], tz=UTC)
     assert chart.summary == (
-        "From 3 Mar to 9 Mar 2026, 3 entries: phantom limb pain from 7 to 3, "
-        "residual limb pain from 6 to 2 (first and last day averages)."
+        "From 3 Mar to 9 Mar 2026, 3 entries: phantom limb pain from 7.0 to 3.0, "
+        "residual limb pain from 6.0 to 2.0 (first and last day averages)."
     )
 
 
@@ -463,9 +463,36 @@ def test_a_long_span_is_summed_up_by_first_and_last_week():
     entries.append(entry(at(8), 10, 10))  # the 8th is in neither week
     chart = pain_chart(entries, tz=UTC)
     assert chart.summary == (
-        "From 1 Mar to 28 Mar 2026, 29 entries: phantom limb pain from 8 to 2, "
-        "residual limb pain from 6 to 3 (first and last week averages)."
+        "From 1 Mar to 28 Mar 2026, 29 entries: phantom limb pain from 8.0 to 2.0, "
+        "residual limb pain from 6.0 to 3.0 (first and last week averages)."
     )
+
+
+def test_a_weekly_charts_description_gives_the_first_and_last_weeks_of_its_table():
+    # The table's weeks end on the chart's last day (14 Mar), not on the last entry (12 Mar),
+    # and its first week runs from the chart's first day: the description gives the same two
+    # weeks (10.0 from 1 Mar alone would be the first entry's own week, 1-7 Mar).
+    entries = [entry(at(1), 10, 9), entry(at(3), 2, 1), entry(at(6), 4, 3)]
+    entries += [entry(at(9), 5, 5), entry(at(12), 8, 7)]
+    chart = pain_chart(entries, start=datetime.date(2026, 3, 1), end=at(14).date(), weekly=True,
+                       tz=UTC)  # fmt: skip
+    assert [(row.label, row.phantom_mean, row.residual_mean) for row in chart.week_rows] == [
+        ("8–14 Mar 2026", "6.5", "6.0"),
+        ("1–7 Mar 2026", "5.3", "4.3"),
+    ]
+    assert chart.summary.startswith(
+        "From 1 Mar to 12 Mar 2026, 5 entries: phantom limb pain from 5.3 to 6.5, "
+        "residual limb pain from 4.3 to 6.0 (first and last week averages)."
+    )
+
+
+def test_a_weekly_charts_description_skips_weeks_without_entries_as_its_table_leaves_them_blank():
+    entries = [entry(at(1), 9, 9), entry(at(2), 7, 7), entry(at(20), 3, 2), entry(at(21), 1, 2)]
+    chart = pain_chart(entries, start=datetime.date(2026, 3, 1), end=datetime.date(2026, 3, 31),
+                       weekly=True, tz=UTC)  # fmt: skip
+    rows = chart.week_rows
+    assert rows[0].phantom_mean == "" and rows[-1].phantom_mean == "8.0"
+    assert "phantom limb pain from 8.0 to 2.0, residual limb pain from 8.0 to 2.0" in chart.summary
 
 
 def test_a_span_across_new_year_names_both_years():
