@@ -125,7 +125,8 @@ def paper_answers(request, pk, instrument_pk, event):
         None,
     )
     limb = request.GET.get("limb", "")
-    if row is None or limb not in row.instrument.parsed.limbs:
+    # A time point the clinic no longer asks takes no answers, from paper or the app.
+    if row is None or not row.scheduled or limb not in row.instrument.parsed.limbs:
         raise Http404
     back = reverse("reports:patient_pain", args=[patient.pk]) + "#questionnaires-heading"
     if any(response.limb == limb and response.completed_at for response in row.responses):

@@ -118,8 +118,14 @@ def questionnaire_question(request, pk, number):
     form = AnswerForm(
         request.POST or None, initial=initial, item=item, allow_skip=instrument.allow_skip
     )
+    # "Stop for now" posts the form too, so that the answer chosen on the screen is kept.
+    stopping = "stop" in request.POST
+    if stopping and not request.POST.get("answer"):
+        return redirect("painlog:home")  # nothing chosen here: what was given before is saved
     if request.method == "POST" and form.is_valid():
         save_answer(response=response, item=item, value=form.value(), language=instrument.language)
+        if stopping:
+            return redirect("painlog:home")
         if request.POST.get("next") == "review" or number == len(instrument.items):
             return redirect("painlog:questionnaire_review", pk=response.pk)
         return redirect("painlog:questionnaire_question", pk=response.pk, number=number + 1)
@@ -258,7 +264,8 @@ def questionnaire_schedule(request, pk):
 
 
 def clinician_panel(patient, *, day_zero, today=None):
-    """What the clinician's patient page shows of questionnaires: every scheduled one with its
-    status and scores (the schedule is changed on schedules_page); three queries."""
+    """What the clinician's patient page shows of questionnaires: every scheduled one, and any
+    answered that is no longer scheduled, with its status and scores (the schedule is changed
+    on schedules_page); three queries."""
     rows = questionnaires_for(patient, today=today, day_zero=day_zero)
     return {"rows": rows}

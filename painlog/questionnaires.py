@@ -41,13 +41,14 @@ from .outcomes.questionnaires import (
 @dataclass
 class Scheduled:
     """One instrument at one event for one patient, with its answer sets (one per limb for an
-    instrument asked per limb)."""
+    instrument asked per limb): scheduled, or answered before the clinic stopped asking it."""
 
     instrument: Instrument
     event: str
     status: str
     window: object
     responses: list = field(default_factory=list)
+    scheduled: bool = True  # False: answered, then unticked in the patient's schedule
 
     @property
     def event_label(self):
@@ -57,7 +58,7 @@ class Scheduled:
     def status_shown(self):
         """Where it stands, as the clinician's page says it: "Due, open until 9 Jun 2026"."""
         if self.status == DONE:
-            return _("Answered")
+            return _("Answered") if self.scheduled else _("Answered (no longer asked)")
         if self.status == DUE:
             if self.window.closes:
                 return _("Due, open until %(closes)s") % {"closes": date_label(self.window.closes)}
@@ -102,9 +103,11 @@ UNKNOWN = object()
 
 def questionnaires_for(patient, *, today=None, day_zero=UNKNOWN, instruments=None, schedule=None):
     """Every scheduled instrument and event for the patient, with where it stands on `today`,
-    in event order: the home page shows the due ones, the clinician's page all of them. Three
-    queries (the instruments, the schedule, the answer sets), and the surgeries unless the
-    caller knows day 0; fewer when the caller has the instruments or the schedule."""
+    in event order: the home page shows the due ones, the clinician's page all of them. An
+    event no longer scheduled is listed only where the patient sent answers for it, as
+    answered. Three queries (the instruments, the schedule, the answer sets), and the
+    surgeries unless the caller knows day 0; fewer when the caller has the instruments or the
+    schedule."""
     today = today or timezone.localdate()
     instruments = Instrument.objects.current() if instruments is None else instruments
     responses = list(
@@ -118,9 +121,8 @@ def questionnaires_for(patient, *, today=None, day_zero=UNKNOWN, instruments=Non
     )
     rows = []
     for event in EVENTS:
-        for key, chosen in events.items():
-            if event not in chosen:
-                continue
+        # The scheduled instruments in the schedule's order, then the others.
+        for key in dict.fromkeys([*events, *instruments]):
             instrument = instruments[key]
             answered = [
                 response
@@ -128,14 +130,25 @@ def questionnaires_for(patient, *, today=None, day_zero=UNKNOWN, instruments=Non
                 if response.instrument.key == key and response.event == event
             ]
             limbs_done = {response.limb for response in answered if response.completed_at}
-            done = set(instrument.parsed.limbs) <= limbs_done
+            if event in events.get(key, ()):
+                done = set(instrument.parsed.limbs) <= limbs_done
+                status = event_status(event, day_zero=start, today=today, done=done)
+            elif limbs_done:
+                # Unticked after the patient sent answers: what they sent stays in view, and
+                # a time point the clinic no longer asks is never due, missed or flagged.
+                status = DONE
+            else:
+                # Unscheduled with nothing sent: a set begun and not sent is the patient's
+                # draft, kept, and listed again if the clinic schedules the time point again.
+                continue
             rows.append(
                 Scheduled(
                     instrument=instrument,
                     event=event,
-                    status=event_status(event, day_zero=start, today=today, done=done),
+                    status=status,
                     window=event_window(event, start),
                     responses=answered,
+                    scheduled=event in events.get(key, ()),
                 )
             )
     return rows

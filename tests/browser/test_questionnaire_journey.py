@@ -49,7 +49,7 @@ def test_a_patient_answers_the_due_peg_on_a_phone_and_the_clinician_sees_it(
     assert "Question 3 of 3" in page.inner_text("main")
 
     # Stop for now, come back: the first two answers are kept.
-    page.get_by_role("link", name="Stop for now (your answers are saved)").click()
+    page.get_by_role("button", name="Stop for now (your answers are saved)").click()
     page.locator(".questionnaire-due").first.get_by_role("button", name="Continue: PEG").click()
     assert "Question 3 of 3" in page.inner_text("main")
     page.get_by_role("button", name="Next: check and send").click()
