@@ -91,6 +91,16 @@ def test_research_consent_and_its_date_go_together(clinic):
         make_patient(clinic, "C-1", research_consent=True)
     with pytest.raises(IntegrityError), transaction.atomic():
         make_patient(clinic, "C-2", research_consent_date=datetime.date(2025, 1, 1))
+    # Born 1 Jan 1970 (make_patient): agreeing before then is a typing error.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_patient(
+            clinic, "C-3", research_consent=True, research_consent_date=datetime.date(1969, 12, 31)
+        )
+    on_the_day = make_patient(
+        clinic, "C-4", research_consent=True, research_consent_date=datetime.date(1970, 1, 1)
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Patient.objects.filter(pk=on_the_day.pk).update(date_of_birth=datetime.date(1970, 1, 2))
 
 
 def test_an_amputation_level_must_fit_its_limb(patient):

@@ -80,6 +80,11 @@ def test_registering_without_an_invitation_goes_to_the_record(client, clinician,
         ({"phone": "call me maybe"}, "phone", "phone number"),
         ({"research_consent": "on"}, "research_consent_date", "Give the date"),
         ({"research_consent_date": "2020-01-01"}, "research_consent_date", "Leave the date empty"),
+        (
+            {"research_consent": "on", "research_consent_date": "1960-01-01"},
+            "research_consent_date",
+            "before the patient's date of birth",
+        ),
         ({"email_invitation": "on", "email": ""}, "email_invitation", "Enter the patient's email"),
     ],
 )
@@ -156,6 +161,29 @@ def test_an_edit_without_a_reason_is_refused(client, clinician, patient):
     assert "reason" in response.context["form"].errors
     patient.refresh_from_db()
     assert patient.last_name == "Reyes"
+
+
+def test_a_consent_date_before_birth_is_refused_beside_it_on_edit_and_changes_nothing(
+    client, clinician, patient
+):
+    client.force_login(clinician)
+    url = reverse("patients:edit", args=[patient.pk])
+    before = patient.date_of_birth - datetime.timedelta(days=1)
+    data = edit_data(patient, research_consent="on", research_consent_date=before.isoformat())
+    response = client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors == {
+        "research_consent_date": ["The consent date is before the patient's date of birth."]
+    }
+    patient.refresh_from_db()
+    assert not patient.research_consent and patient.research_consent_date is None
+    assert not RecordChange.objects.filter(patient=patient).exists()
+    # The same day is the earliest a consent can be.
+    on_the_day = edit_data(
+        patient, research_consent="on", research_consent_date=patient.date_of_birth.isoformat()
+    )
+    assert client.post(url, on_the_day).status_code == 302
 
 
 def test_outsider_and_patient_cannot_edit(client, outsider, patient):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language_info, ngettext, pgettext
@@ -190,6 +190,11 @@ class Patient(ChoiceLabels, models.Model):
                 | Q(research_consent=False, research_consent_date__isnull=True),
                 name="patient_research_consent_dated",
             ),
+            models.CheckConstraint(
+                condition=Q(research_consent_date__isnull=True)
+                | Q(research_consent_date__gte=F("date_of_birth")),
+                name="patient_research_consent_after_birth",
+            ),
         ]
         indexes = [
             # The clinician's patient list: one clinic's patients in name order.
@@ -225,6 +230,12 @@ class Patient(ChoiceLabels, models.Model):
             errors["research_consent_date"] = _("Leave the date empty when there is no consent.")
         if self.research_consent_date and self.research_consent_date > today:
             errors["research_consent_date"] = _("The consent date cannot be in the future.")
+        elif self.research_consent_date and self.research_consent_date < (
+            self.date_of_birth or self.research_consent_date
+        ):
+            errors["research_consent_date"] = _(
+                "The consent date is before the patient's date of birth."
+            )
         if errors:
             raise ValidationError(errors)
 
