@@ -106,3 +106,25 @@ def test_outsiders_see_no_medicines_of_another_clinics_patient(
     client.force_login(outsider)
     assert client.get(reverse("reports:patient_pain", args=[high.pk])).status_code == 404
     assert names(client.get(URL, {"sort": "-mme"})) == []
+
+
+def test_the_patients_page_points_at_the_intakes_medicines_while_none_are_recorded(
+    client, clinician, colleague, outsider, three_patients, june_15
+):
+    from patients.models import Intake
+
+    high, _rising = three_patients
+    untreated = Patient.objects.get(mrn="M-3")
+    listed = "Gabapentin 300 mg three times a day <b>"
+    for patient in (high, untreated):
+        Intake.objects.create(patient=patient, pain_medicines=listed)
+    expected = "The patient's intake lists: “Gabapentin 300 mg three times a day &lt;b&gt;”."
+    for user in (clinician, colleague):
+        client.force_login(user)
+        page = client.get(reverse("reports:patient_pain", args=[untreated.pk])).content.decode()
+        assert "No medicines recorded." in page and expected in page
+        # Once the clinic has recorded medicines, its record speaks for them.
+        page = client.get(reverse("reports:patient_pain", args=[high.pk])).content.decode()
+        assert "intake lists" not in page
+    client.force_login(outsider)
+    assert client.get(reverse("reports:patient_pain", args=[untreated.pk])).status_code == 404
