@@ -29,7 +29,9 @@ run: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py schedule_tasks
-	@# The background worker (exports, reminders, clean-up) beside the server, stopped with it.
+	@# The background worker (exports, reminders, clean-up) beside the server, stopped with it;
+	@# links in exports and reminders lead to this server unless CLINIC_BASE_URL says otherwise.
+	export CLINIC_BASE_URL="$${CLINIC_BASE_URL:-http://$(HOST):$(PORT)}"; \
 	$(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
