@@ -133,7 +133,7 @@ def test_a_wrong_answer_is_refused_beside_it_and_nothing_is_kept(
     response = client.post(url(operated, peg()), paper(**changes))
     assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors[field])
-    assert "Nothing was saved: see the reason below." in response.content.decode()
+    assert "Nothing was saved: what needs changing is marked below." in response.content.decode()
     # What was ticked stays ticked.
     assert response.context["form"]["answer_activity"].value() == changes.get("activity", "6")
     assert not QuestionnaireResponse.objects.exists()
