@@ -8,7 +8,7 @@ from accounts.text_checks import PlainTextMixin
 from patients.intake import PainScoreField
 from patients.models import Sensation
 
-from .models import LoggingSchedule, PainEntry
+from .models import LoggingSchedule, PainEntry, Source
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -43,7 +43,9 @@ class SubmissionIdField(forms.UUIDField):
 
 
 class PainEntryForm(PlainTextMixin, forms.ModelForm):
-    """Two taps for the scores, one for Save; everything else is optional and folded away."""
+    """Two taps for the scores, one for Save; everything else is optional and folded away.
+    The patient is spoken to; clinic staff entering on a patient's behalf (an entry whose
+    source is the clinician) read the same questions about the patient."""
 
     phantom_pain = PainScoreField(
         label=_("Phantom limb pain right now"),
@@ -57,7 +59,6 @@ class PainEntryForm(PlainTextMixin, forms.ModelForm):
     )
     recorded_at = forms.DateTimeField(
         label=_("When did you feel it?"),
-        help_text=_("Leave as it is for now. You can go back up to 7 days."),
         # Left out (as by the quick form on the home page) means "now", when Save is tapped.
         required=False,
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
@@ -122,10 +123,16 @@ class PainEntryForm(PlainTextMixin, forms.ModelForm):
         # Radio lists without a "---------" choice: leaving them alone means "not answered".
         for name in ("phantom_frequency", "episode_length"):
             self.fields[name].choices = [c for c in self.fields[name].choices if c[0] != ""]
+        if self.on_behalf:
+            self._ask_about_the_patient()
+        backfill_days = self.instance.backfill.days  # the limit PainEntry.clean() holds to
         if not self.instance.pk:
             self.fields["recorded_at"].initial = timezone.localtime().replace(
                 second=0, microsecond=0
             )
+            self.fields["recorded_at"].help_text = gettext(
+                "Leave as it is for now. You can go back up to %(days)d days."
+            ) % {"days": backfill_days}
             self.fields["submission_id"].initial = self.instance.submission_id
         else:
             del self.fields["submission_id"]
@@ -141,12 +148,36 @@ class PainEntryForm(PlainTextMixin, forms.ModelForm):
             self.fields["residual_pain"].label = (
                 gettext("Residual limb pain on %(day)s at %(time)s") % when
             )
-            self.fields["recorded_at"].help_text = _(
-                "When you felt it. You can move it, up to 7 days back."
-            )
+            self.fields["recorded_at"].help_text = gettext(
+                "When you felt it. You can move it, up to %(days)d days back."
+            ) % {"days": backfill_days}
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+    @property
+    def on_behalf(self):
+        """Clinic staff are entering this for the patient."""
+        return self.instance.source == Source.CLINICIAN
+
+    def _ask_about_the_patient(self):
+        """The questions the patient is asked, worded for clinic staff entering the entry on
+        the patient's behalf, often from a paper diary: about the patient, at any time."""
+        fields = self.fields
+        fields["phantom_pain"].label = _("Phantom limb pain")
+        fields["phantom_pain"].error_messages["required"] = _(
+            "Choose the patient's phantom limb pain, from 0 to 10 (0 = none)."
+        )
+        fields["residual_pain"].label = _("Residual limb pain")
+        fields["residual_pain"].error_messages["required"] = _(
+            "Choose the patient's residual limb pain, from 0 to 10 (0 = none)."
+        )
+        fields["recorded_at"].label = _("When did the patient feel it?")
+        fields["phantom_frequency"].label = _(
+            "How often did phantom pain come since the patient's last entry?"
+        )
+        fields["medicine_taken"].label = _("Pain medicine the patient took")
+        fields["prosthesis_hours"].label = _("Hours the patient wore their prosthesis that day")
 
     def detail_fields(self):
         return [self[name] for name in self.DETAIL_FIELDS]

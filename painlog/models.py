@@ -212,17 +212,26 @@ class PainEntry(models.Model):
         # error: record_entry answers it with the entry already saved.
         pass
 
+    @property
+    def backfill(self):
+        """How far back the entry may be dated: a week for the patient, a year for the clinic,
+        copying a paper diary."""
+        return PATIENT_BACKFILL if self.source == Source.PATIENT else CLINICIAN_BACKFILL
+
     def clean(self):
         errors = {}
         now = timezone.now()
         if self.recorded_at:
-            backfill = PATIENT_BACKFILL if self.source == Source.PATIENT else CLINICIAN_BACKFILL
             # An edit keeps the window it was created in.
             reference = self.created_at or now
             if self.recorded_at > now + CLOCK_SKEW:
-                errors["recorded_at"] = _("This time is in the future. Log pain you have felt.")
-            elif self.recorded_at < reference - backfill:
-                days = backfill.days
+                errors["recorded_at"] = (
+                    _("This time is in the future. Log pain you have felt.")
+                    if self.source == Source.PATIENT
+                    else _("This time is in the future: enter pain the patient has felt.")
+                )
+            elif self.recorded_at < reference - self.backfill:
+                days = self.backfill.days
                 errors["recorded_at"] = (
                     _(
                         "Entries can go back %(days)d days at most. For older pain, "

@@ -60,6 +60,7 @@ def home(request):
     for entry in page.object_list:
         entry.changeable = entry.patient_may_change(now)
     amputations = patient.amputations_with_surgeries()
+    day_zero = outcomes.day_zero([s for a in amputations for s in a.surgery_list])
     chart = patient_chart(patient, amputations, intake=intake, range_key=request.GET.get("range"))
     return render(
         request,
@@ -74,10 +75,9 @@ def home(request):
             if "range" in request.GET
             else "",
             "form": QuickPainEntryForm(instance=PainEntry(patient=patient)),
-            "questionnaires_due": due_for(
-                patient,
-                day_zero=outcomes.day_zero([s for a in amputations for s in a.surgery_list]),
-            ),
+            # The intake is the pain before surgery only until the day of the TMR surgery.
+            "after_surgery": day_zero is not None and day_zero <= timezone.localdate(),
+            "questionnaires_due": due_for(patient, day_zero=day_zero),
         },
     )
 
@@ -154,31 +154,50 @@ def _entry_form(request, patient, entry, action=""):
         {
             "form": form,
             "patient": patient,
-            "on_behalf": entry.source == Source.CLINICIAN,
+            "on_behalf": form.on_behalf,
             "form_action": action,
         },
     )
 
 
 def _saved(request, patient, entry):
-    """Store a valid new entry (once, however often it is sent) and say so."""
+    """Store a valid new entry (once, however often it is sent) and say so: to the patient,
+    or to the clinic staff who entered it on the patient's behalf."""
     saved, created = record_entry(entry=entry, actor=request.user)
-    when = formats.date_format(
-        timezone.localtime(saved.recorded_at), pgettext("date format", "j M, H:i")
-    )
-    messages.success(
-        request,
-        _(
-            "Saved: phantom limb pain %(phantom)s, residual limb pain %(residual)s, %(when)s. "
-            "Thank you."
+    on_behalf = saved.source == Source.CLINICIAN
+    if not created:
+        messages.success(request, _("This entry was already saved."))
+    elif on_behalf:
+        # The clinic may be copying last year's paper diary: the message says the year.
+        messages.success(
+            request,
+            _(
+                "Entry saved for %(name)s: phantom limb pain %(phantom)s, "
+                "residual limb pain %(residual)s, %(when)s."
+            )
+            % _saved_values(saved, pgettext("date format", "j M Y, H:i")),
         )
-        % {"phantom": saved.phantom_pain, "residual": saved.residual_pain, "when": when}
-        if created
-        else _("This entry was already saved."),
-    )
-    if saved.source == Source.CLINICIAN:
+    else:
+        messages.success(
+            request,
+            _(
+                "Saved: phantom limb pain %(phantom)s, residual limb pain %(residual)s, "
+                "%(when)s. Thank you."
+            )
+            % _saved_values(saved, pgettext("date format", "j M, H:i")),
+        )
+    if on_behalf:
         return redirect("reports:patient_pain", pk=patient.pk)
     return redirect("painlog:home")
+
+
+def _saved_values(entry, date_format):
+    return {
+        "name": entry.patient.full_name,
+        "phantom": entry.phantom_pain,
+        "residual": entry.residual_pain,
+        "when": formats.date_format(timezone.localtime(entry.recorded_at), date_format),
+    }
 
 
 def _own_changeable_entry(request, pk):

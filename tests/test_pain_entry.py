@@ -8,7 +8,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from painlog.models import PainEntry, PainEntryChange
+from painlog.models import CLINICIAN_BACKFILL, PATIENT_BACKFILL, PainEntry, PainEntryChange
 from patients.models import Patient
 
 NEW = reverse("painlog:new")
@@ -237,6 +237,34 @@ def test_clinicians_cannot_use_the_patient_logging_page(client, clinician, patie
     assert not PainEntry.objects.exists()
 
 
+def test_the_patients_form_speaks_to_them_and_states_their_limit(client, patient):
+    client.force_login(patient.user)
+    page = client.get(NEW).content.decode()
+    for words in (
+        "When did you feel it?",
+        f"Leave as it is for now. You can go back up to {PATIENT_BACKFILL.days} days.",
+        "Hours you wore your prosthesis today",
+        "Pain medicine you took",
+        "How often did phantom pain come since your last entry?",
+    ):
+        assert words in page
+    assert "the patient" not in page
+    future = client.post(NEW, three_taps(recorded_at="2026-03-14T19:00"))
+    assert future.context["form"].errors["recorded_at"] == [
+        "This time is in the future. Log pain you have felt."
+    ]
+    saved = client.post(NEW, three_taps(), follow=True).content.decode()
+    assert "Saved: phantom limb pain 6, residual limb pain 3, 14 Mar, 18:30. Thank you." in saved
+
+
+def test_a_patient_correcting_an_entry_is_told_their_limit(client, patient):
+    client.force_login(patient.user)
+    client.post(NEW, three_taps())
+    entry = PainEntry.objects.get()
+    page = client.get(reverse("painlog:edit", args=[entry.pk])).content.decode()
+    assert f"When you felt it. You can move it, up to {PATIENT_BACKFILL.days} days back." in page
+
+
 def test_a_patient_cannot_log_for_someone_else(client, patient, other_patient):
     client.force_login(patient.user)
     client.post(NEW, three_taps(patient=other_patient.pk))
@@ -278,6 +306,63 @@ def test_clinician_adds_an_entry_marked_as_on_behalf(client, clinician, patient)
     assert "(clinician)" in page
     client.force_login(patient.user)
     assert "Entered by your clinic" in client.get(reverse("painlog:home")).content.decode()
+
+
+def test_the_clinicians_form_speaks_of_the_patient_and_states_the_clinics_limit(
+    client, clinician, patient
+):
+    client.force_login(clinician)
+    page = client.get(reverse(CLINICIAN_NEW, args=[patient.pk])).content.decode()
+    for words in (
+        "When did the patient feel it?",
+        f"Leave as it is for now. You can go back up to {CLINICIAN_BACKFILL.days} days.",
+        "Hours the patient wore their prosthesis that day",
+        "Pain medicine the patient took",
+        "How often did phantom pain come since the patient&#x27;s last entry?",
+    ):
+        assert words in page
+    for patients_words in ("you feel", "you wore", "you took", "your last entry", "right now"):
+        assert patients_words not in page
+    assert f"{PATIENT_BACKFILL.days} days" not in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"phantom_pain": None}, "phantom_pain",
+         "Choose the patient's phantom limb pain, from 0 to 10 (0 = none)."),
+        ({"residual_pain": ""}, "residual_pain",
+         "Choose the patient's residual limb pain, from 0 to 10 (0 = none)."),
+        ({"recorded_at": "2026-03-14T19:00"}, "recorded_at",
+         "This time is in the future: enter pain the patient has felt."),
+        ({"recorded_at": "2025-03-12T18:00"}, "recorded_at",
+         f"Entries can go back {CLINICIAN_BACKFILL.days} days at most."),
+    ],
+)  # fmt: skip
+def test_the_clinicians_form_explains_a_wrong_answer_in_words_about_the_patient(
+    client, clinician, patient, changes, field, message
+):
+    client.force_login(clinician)
+    response = client.post(reverse(CLINICIAN_NEW, args=[patient.pk]), three_taps(**changes))
+    assert response.context["form"].errors[field] == [message]
+    assert not PainEntry.objects.exists()
+
+
+def test_the_clinic_may_copy_a_paper_diary_up_to_its_limit(client, clinician, patient):
+    client.force_login(clinician)
+    url = reverse(CLINICIAN_NEW, args=[patient.pk])
+    # 14 Mar 2025 18:31: 365 days back, inside the limit of 366.
+    assert client.post(url, three_taps(recorded_at="2025-03-14T18:31")).status_code == 302
+
+
+def test_the_clinician_is_told_whose_entry_was_saved_without_thanks(client, clinician, patient):
+    client.force_login(clinician)
+    url = reverse(CLINICIAN_NEW, args=[patient.pk])
+    response = client.post(url, three_taps(recorded_at="2026-01-02T09:00"), follow=True)
+    page = response.content.decode()
+    saved = "Entry saved for Jordan Reyes: phantom limb pain 6, residual limb pain 3, 2 Jan 2026"
+    assert f"{saved}, 09:00." in page
+    assert "Thank you" not in page
 
 
 def test_colleague_may_add_but_outsider_and_patients_may_not(

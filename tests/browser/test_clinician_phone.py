@@ -1,9 +1,16 @@
 """A clinician's pages on a phone: the cohort chart keeps every label inside it (its text is
 largest against the drawing there), and every page passes axe-core with its tables' boxes,
-which scroll sideways, reachable by keyboard."""
+which scroll sideways, reachable by keyboard, and never scrolls sideways itself, however long
+a word people typed."""
 
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from painlog.models import PainEntry
+from patients import medicine_catalogue
 from patients.demo import DEMO_PASSWORD
-from patients.models import Patient
+from patients.models import MedicineRegimen, Patient
+from reports.models import FlagReview
 from tests.browser.conftest import (
     assert_accessible,
     axe_violations,
@@ -44,8 +51,26 @@ def test_every_label_of_the_cohort_chart_stays_inside_it(phone, live_server, dem
 def test_a_clinicians_pages_on_a_phone_pass_axe_with_every_table_box_reachable(
     phone, live_server, demo_data
 ):
-    """Tables wider than a phone scroll in their box: the keyboard must reach it too."""
+    """Tables wider than a phone scroll in their box: the keyboard must reach it too. Text
+    typed without a space (a pasted link, a medicine's name, a review note) wraps instead."""
     patient = Patient.objects.get(mrn="DEMO-0014")
+    PainEntry.objects.create(
+        patient=patient,
+        phantom_pain=5,
+        residual_pain=2,
+        note="https://example.org/" + "a" * 200,
+        medicine_taken="Oxycodone" * 30,
+        entered_by=patient.user,
+    )
+    FlagReview.objects.create(
+        patient=patient,
+        reviewed_by=get_user_model().objects.get(username="clinician"),
+        reviewed_at=timezone.now(),
+        note="x" * 500,
+    )
+    MedicineRegimen.objects.filter(pk=patient.medicines.first().pk).update(
+        medicine=medicine_catalogue.OTHER, other_name="Gabapentinoid" * 7
+    )
     phone.set_viewport_size({"width": 360, "height": 800})
     log_in(phone, live_server.url, "clinician", DEMO_PASSWORD)
     failures = []
@@ -54,6 +79,7 @@ def test_a_clinicians_pages_on_a_phone_pass_axe_with_every_table_box_reachable(
         f"/dashboard/patients/{patient.pk}/entries/",
         f"/dashboard/patients/{patient.pk}/summary/",
         f"/patients/{patient.pk}/",
+        f"/patients/{patient.pk}/medicines/",
         "/help/figures/",
         "/dashboard/exports/",
         "/dashboard/outcomes/",

@@ -100,6 +100,10 @@ def test_patient_pages_fit_the_width_without_horizontal_scrolling(
     chromium, live_server, patient_with_diary, viewport
 ):
     entry = PainEntry.objects.filter(patient=patient_with_diary).first()  # correctable today
+    # Typed without a space: a pasted link and a medicine's name wrap rather than widen the page.
+    entry.note = "https://example.org/" + "a" * 200
+    entry.medicine_taken = "Oxycodone" * 30
+    entry.save(update_fields=["note", "medicine_taken"])
     context = chromium.new_context(viewport=viewport, has_touch=viewport is NARROW_PHONE)
     page = context.new_page()
     log_in(page, live_server.url, "pat", PASSWORD)
@@ -122,4 +126,45 @@ def test_patient_pages_fit_the_width_without_horizontal_scrolling(
         assert_accessible(page)
         if viewport is NARROW_PHONE:
             screenshot(page, f"patient-{name}-320px", full_page=name != "home")
+    context.close()
+
+
+# Each score of an entry card with its label, as [label, the label's first line and the score
+# overlap in height, the score is to the label's right, the next label starts below this row].
+SCORES_BESIDE_LABELS = """() => [...document.querySelectorAll(".entry-scores dt")].map((label) => {
+  const box = label.getBoundingClientRect();
+  const score = label.nextElementSibling.getBoundingClientRect();
+  const range = document.createRange();
+  range.selectNodeContents(label);
+  const firstLine = range.getClientRects()[0];
+  const next = label.nextElementSibling.nextElementSibling;
+  return [
+    label.textContent,
+    score.top < firstLine.bottom && score.bottom > firstLine.top,
+    score.left >= box.right,
+    !next || next.getBoundingClientRect().top >= Math.max(score.bottom, box.bottom) - 0.5,
+  ];
+})"""
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_each_score_of_an_entry_stays_beside_its_own_label(
+    chromium, live_server, patient_with_diary, language
+):
+    """On a narrow phone the longest label (Spanish "Dolor del miembro fantasma") neither runs
+    into the next one nor leaves a score beside the other label's words."""
+    patient_with_diary.app_language = language
+    patient_with_diary.save(update_fields=["app_language"])
+    context = chromium.new_context(viewport=NARROW_PHONE, has_touch=True)
+    page = context.new_page()
+    log_in(page, live_server.url, "pat", PASSWORD)
+    for width in (320, 360, 390):
+        page.set_viewport_size({"width": width, "height": 640})
+        page.goto(live_server.url + "/painlog/")
+        cards = page.evaluate(SCORES_BESIDE_LABELS)
+        assert len(cards) == 2 * 20  # a page of entries
+        assert all(rest == [True, True, True] for _, *rest in cards), (width, cards[:2])
+    assert page.locator("html").get_attribute("lang") == language
+    page.locator("#entries-heading").scroll_into_view_if_needed()
+    screenshot(page, f"patient-entry-scores-{language}-390px", full_page=False)
     context.close()
