@@ -153,7 +153,7 @@ def test_the_worklist_reads_in_spanish_with_a_decimal_comma(
         "1 paciente activo",
         "Media de 7 días",
         "Cambio respecto al valor inicial",
-        "DMF es el dolor del miembro fantasma, DMR el dolor en el muñón",
+        "DMF es el dolor del miembro fantasma, DMR el dolor del muñón",
         "Cómo se calculan las alertas y las cifras",
     ):
         assert spanish in text
