@@ -118,7 +118,11 @@ def test_the_patients_page_points_at_the_intakes_medicines_while_none_are_record
     listed = "Gabapentin 300 mg three times a day <b>"
     for patient in (high, untreated):
         Intake.objects.create(patient=patient, pain_medicines=listed)
-    expected = "The patient's intake lists: “Gabapentin 300 mg three times a day &lt;b&gt;”."
+    expected = (
+        "The patient's intake lists pain medicines; record them here to follow their doses and "
+        'MME:</p><blockquote class="border-start border-3 ps-2 mb-3">Gabapentin 300 mg three '
+        "times a day &lt;b&gt;</blockquote>"
+    )
     for user in (clinician, colleague):
         client.force_login(user)
         page = client.get(reverse("reports:patient_pain", args=[untreated.pk])).content.decode()
