@@ -15,18 +15,16 @@ Not a product page: it patches the view in this process only.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from collections import defaultdict
 
-from generate import bench_database_config, setup_django
 from run import (
     MINIMAL_URL,
     TARGET_RATIO,
-    _pass_the_second_factor,
     bare_sql,
+    clinicians_client,
     get_page,
     pick_patient,
     run_bare,
@@ -77,25 +75,11 @@ def leave_out():
 
 def main():
     args = parse_args()
-    bench_database_config()
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    setup_django()
+    client = clinicians_client()
 
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    import tmrclinic.wsgi  # noqa: F401  (the process as gunicorn's workers start)
-
-    settings.DEBUG = False
-    clinician = get_user_model().objects.filter(username="benchclinician").first()
-    if clinician is None:
-        sys.exit("No user benchclinician: run bench/generate.py first.")
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(clinician)
-    _pass_the_second_factor(client, clinician)
     patient = pick_patient()
     url = f"/dashboard/patients/{patient.pk}/"
     left_out = leave_out()

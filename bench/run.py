@@ -366,14 +366,14 @@ def _pass_the_second_factor(client, user):
     session.save()
 
 
-def main():
-    args = parse_args()
+def clinicians_client():
+    """Django set up as the app's workers run it, and a test Client signed in (both factors)
+    as the benchmark's clinician."""
     bench_database_config()
     # The app's settings with bench/urls.py: the minimal page the patient page is held to.
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     setup_django()
 
-    import django
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -392,6 +392,14 @@ def main():
     client = Client(HTTP_HOST="localhost")
     client.force_login(clinician)
     _pass_the_second_factor(client, clinician)
+    return client
+
+
+def main():
+    args = parse_args()
+    client = clinicians_client()
+
+    import django
 
     data = describe_data()
     patient = pick_patient()
