@@ -95,7 +95,7 @@ def test_clinician_finds_the_patient_getting_worse_and_opens_their_review(
     assert desktop.get_by_role("heading", name="Jordan Reyes").is_visible()
     assert desktop.locator("svg[role=img]").first.is_visible()
     phantom = desktop.locator("caption", has_text="Phantom limb pain: baseline")
-    assert f"baseline {baseline:.1f} (baseline from diary (30 entries))" in phantom.inner_text()
+    assert f"baseline {baseline:.1f}; baseline from diary (30 entries)" in phantom.inner_text()
     assert_accessible(desktop)
     screenshot(desktop, "clinician-patient-review", full_page=False)
     # Every entry, with its history, is one link away; back to the review.
