@@ -103,6 +103,9 @@ def test_a_clinician_types_in_a_peg_the_patient_answered_on_paper(desktop, live_
     assert_accessible(desktop)
 
     desktop.get_by_role("button", name="Save the answers").click()  # nothing filled in
+    # The errors under a row of radio buttons show through clinic.css, which loads after
+    # Bootstrap's: read the page once both have (CI read it between the two, and saw none).
+    desktop.wait_for_load_state("load")
     main = desktop.inner_text("main")
     assert "Nothing was saved" in main and "Enter the day written on the form" in main
     assert main.count("Choose the answer ticked on the form.") == 3
