@@ -15,25 +15,22 @@ from django.utils import translation
 from painlog.models import Instrument, QuestionnaireResponse
 from painlog.questionnaires import install_instrument, set_schedule
 from patients.models import Patient, RecordChange
-from tests.conftest import make_amputation, make_surgery
+from tests.questionnaire_support import NOW, at_three_months, operate
 
-SURGERY = datetime.date(2026, 1, 10)
-NOW = datetime.datetime(2026, 4, 11, 15, tzinfo=datetime.UTC)  # day 91: 3 months open
 TODAY = NOW.date()
 PEG_ANSWERS = {"answer_pain": "5", "answer_enjoyment": "6", "answer_activity": "6"}  # 17/3
 MADE_UP = Path(__file__).parent / "data" / "made_up_instrument.json"
 
 
 @pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
+def frozen(settings):
+    with at_three_months(settings):
         yield
 
 
 @pytest.fixture
 def operated(patient):
-    make_surgery(make_amputation(patient, date=SURGERY), date=SURGERY, procedure="primary_tmr")
-    return patient
+    return operate(patient)
 
 
 def peg():

@@ -12,10 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from painlog.models import Instrument, QuestionnaireResponse
-from tests.conftest import make_amputation, make_surgery
+from tests.questionnaire_support import NOW, at_three_months, operate
 
-SURGERY = datetime.date(2026, 1, 10)
-NOW = datetime.datetime(2026, 4, 11, 15, tzinfo=datetime.UTC)  # day 91: 3 months open
 NUL = "abc\x00def"
 SCRIPT = "<script>alert(1)</script>"
 STOP = "Stop for now (your answers are saved)"
@@ -23,15 +21,13 @@ STOP = "Stop for now (your answers are saved)"
 
 @pytest.fixture(autouse=True)
 def frozen(settings):
-    settings.TIME_ZONE = "UTC"
-    with time_machine.travel(NOW, tick=False):
+    with at_three_months(settings):
         yield
 
 
 @pytest.fixture
 def operated(patient):
-    make_surgery(make_amputation(patient, date=SURGERY), date=SURGERY, procedure="primary_tmr")
-    return patient
+    return operate(patient)
 
 
 def start(client, patient, key="peg"):

@@ -23,10 +23,8 @@ from painlog.questionnaires import (
     schedule_of,
 )
 from patients.models import Patient
-from tests.conftest import make_amputation, make_surgery
+from tests.questionnaire_support import NOW, SURGERY, at_three_months, operate
 
-SURGERY = datetime.date(2026, 1, 10)
-NOW = datetime.datetime(2026, 4, 11, 15, tzinfo=datetime.UTC)  # day 91: 3 months open
 ONE_MONTH_SENT = datetime.datetime(2026, 2, 9, 15, tzinfo=datetime.UTC)  # day 30
 # Day 110: the 3 months window closed on day 106 (26 Apr), so it is flagged if unanswered.
 AFTER_THREE_MONTHS = datetime.datetime(2026, 4, 30, 15, tzinfo=datetime.UTC)
@@ -35,15 +33,13 @@ PGIC_NAME = "Patient Global Impression of Change"
 
 @pytest.fixture(autouse=True)
 def frozen(settings):
-    settings.TIME_ZONE = "UTC"
-    with time_machine.travel(NOW, tick=False):
+    with at_three_months(settings):
         yield
 
 
 @pytest.fixture
 def operated(patient):
-    make_surgery(make_amputation(patient, date=SURGERY), date=SURGERY, procedure="primary_tmr")
-    return patient
+    return operate(patient)
 
 
 def pgic():

@@ -43,11 +43,10 @@ from painlog.questionnaires import (
 )
 from patients.models import Patient, RecordChange
 from tests.conftest import make_amputation, make_patient, make_surgery
+from tests.questionnaire_support import NOW, SURGERY, at_three_months, operate
 from tests.seeded_demo import SEEDED_AT
 
 MADE_UP = Path(__file__).resolve().parent / "data" / "made_up_instrument.json"
-SURGERY = datetime.date(2026, 1, 10)
-NOW = datetime.datetime(2026, 4, 11, 15, tzinfo=datetime.UTC)  # day 91: 3 months open
 NUL = "abc\x00def"
 SCRIPT = "<script>alert(1)</script>"
 
@@ -62,15 +61,13 @@ def peg():
 
 @pytest.fixture(autouse=True)
 def frozen(settings):
-    settings.TIME_ZONE = "UTC"
-    with time_machine.travel(NOW, tick=False):
+    with at_three_months(settings):
         yield
 
 
 @pytest.fixture
 def operated(patient):
-    make_surgery(make_amputation(patient, date=SURGERY), date=SURGERY, procedure="primary_tmr")
-    return patient
+    return operate(patient)
 
 
 # --- The file format -------------------------------------------------------------------
