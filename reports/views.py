@@ -97,6 +97,8 @@ def dashboard(request):
             "filter_query": query.urlencode(),
             "here": request.get_full_path(),
             "today": today,
+            # Eleven columns: on a wide screen each row then fits on a line or two.
+            "wide_page": True,
         },
     )
 

@@ -81,6 +81,14 @@ def test_clinician_finds_the_patient_getting_worse_and_opens_their_review(
     )
     assert week_average in rows.nth(0).inner_text()
     screenshot(desktop, "clinician-dashboard-getting-worse")
+    # On a wide screen the worklist spans it (a fixed-width page left a third of it empty),
+    # and the header's name lines up with the page below.
+    desktop.set_viewport_size({"width": 1920, "height": 1080})
+    table = desktop.locator("table.worklist").bounding_box()
+    brand = desktop.locator(".navbar-brand").bounding_box()
+    heading = desktop.get_by_role("heading", name="Patients", level=1).bounding_box()
+    assert table["width"] > 1800 and abs(brand["x"] - heading["x"]) < 1
+    desktop.set_viewport_size({"width": 1280, "height": 900})
 
     desktop.get_by_label("Flag", exact=True).select_option(label="Getting worse")
     with desktop.expect_navigation():
