@@ -31,6 +31,17 @@ TEXTS_OUTSIDE = """() => {
 }"""
 
 
+# The title (caption) of each table in a sideways-scrolling box that runs past the box: a reader
+# would have to scroll the table to read it.
+CAPTIONS_CUT = """() => [...document.querySelectorAll(".table-responsive > table > caption")]
+  .filter((caption) => {
+    const box = caption.closest(".table-responsive").getBoundingClientRect();
+    const edges = caption.getBoundingClientRect();
+    return edges.left < box.left - 0.5 || edges.right > box.right + 0.5;
+  })
+  .map((caption) => caption.textContent.trim().slice(0, 60))"""
+
+
 def test_every_label_of_the_cohort_chart_stays_inside_it(phone, live_server, demo_data):
     phone.set_viewport_size({"width": 360, "height": 800})
     log_in(phone, live_server.url, "clinician", DEMO_PASSWORD)
@@ -51,7 +62,8 @@ def test_every_label_of_the_cohort_chart_stays_inside_it(phone, live_server, dem
 def test_a_clinicians_pages_on_a_phone_pass_axe_with_every_table_box_reachable(
     phone, live_server, demo_data
 ):
-    """Tables wider than a phone scroll in their box: the keyboard must reach it too. Text
+    """Tables wider than a phone scroll in their box, their titles wrapped within it: the
+    keyboard must reach the box too. Text
     typed without a space (a pasted link, a medicine's name, a review note, a surname of many
     parts) wraps instead."""
     patient = Patient.objects.get(mrn="DEMO-0014")
@@ -92,6 +104,9 @@ def test_a_clinicians_pages_on_a_phone_pass_axe_with_every_table_box_reachable(
         assert phone.goto(live_server.url + path).status == 200, path
         if has_horizontal_scroll(phone):
             failures.append(f"{path}: the page scrolls sideways")
+        failures += [
+            f"{path}: caption past its box: {words}" for words in phone.evaluate(CAPTIONS_CUT)
+        ]
         # Folded tables too: a box that scrolls once opened must take the keyboard's focus.
         phone.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
         failures += [f"{path}: {line}" for line in axe_violations(phone)]
