@@ -98,7 +98,7 @@ def dashboard(request):
             "here": request.get_full_path(),
             "today": today,
             # Eleven columns: on a wide screen each row then fits on a line or two.
-            "wide_page": True,
+            "page_container": "container-fluid page-wide",
         },
     )
 
