@@ -63,9 +63,8 @@ def test_a_clinicians_pages_on_a_phone_pass_axe_with_every_table_box_reachable(
     phone, live_server, demo_data
 ):
     """Tables wider than a phone scroll in their box, their titles wrapped within it: the
-    keyboard must reach the box too. Text
-    typed without a space (a pasted link, a medicine's name, a review note, a surname of many
-    parts) wraps instead."""
+    keyboard must reach the box too. Text typed without a space (a pasted link, a medicine's
+    name, a review note, a long surname) wraps instead."""
     patient = Patient.objects.get(mrn="DEMO-0014")
     # A real surname, wider than a phone's card in the worklist's large type.
     Patient.objects.filter(pk=patient.pk).update(last_name="Wolfeschlegelsteinhausenbergerdorff")
